@@ -1,0 +1,34 @@
+/** The Express facade: parsing, auth, run ids, one router per resource, one error mapper. */
+import express from 'express';
+import { DomainError } from '../domain/errors.js';
+import { authenticate, requireRunId } from './auth.js';
+import type { ApiDeps } from './deps.js';
+import { errorHandler } from './errors.js';
+import { openApiDocument } from './openapi.js';
+import { companiesRouter } from './routes/companies.js';
+import { healthRouter } from './routes/health.js';
+import { issueActionsRouter } from './routes/issue-actions.js';
+import { issueThreadRouter } from './routes/issue-thread.js';
+import { issuesRouter } from './routes/issues.js';
+
+export function createApp(deps: ApiDeps): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('query parser', 'simple');
+  app.use(healthRouter(deps));
+  app.get('/api/openapi.json', (_req, res) => {
+    res.json(openApiDocument);
+  });
+  // Room for a 64 KB comment plus JSON escaping; the comment cap itself is checked per field.
+  app.use(express.json({ limit: '512kb', strict: true, type: () => true }));
+  app.use('/api', authenticate(deps.pool, deps.adminKey), requireRunId);
+  app.use(companiesRouter(deps));
+  app.use(issuesRouter(deps));
+  app.use(issueActionsRouter(deps));
+  app.use(issueThreadRouter(deps));
+  app.use('/api', () => {
+    throw new DomainError('not_found', 'No such route');
+  });
+  app.use(errorHandler);
+  return app;
+}

@@ -1,0 +1,69 @@
+/** Every refusal leaves as `{error, code, details?}` with the status the domain's table gives its code. */
+import type { ErrorRequestHandler, Response } from 'express';
+import {
+  ServiceError,
+  WorkflowNotFoundError,
+  WorkflowUpdateFailedError,
+  WorkflowUpdateRPCTimeoutOrCancelledError,
+  isGrpcServiceError,
+} from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import { DomainError, ERROR_HTTP_STATUS, isErrorCode } from '../domain/errors.js';
+import { logger } from '../runtime/logger.js';
+
+export const RETRY_AFTER_SECONDS = 2;
+
+export function sendError(res: Response, err: DomainError): void {
+  const status = ERROR_HTTP_STATUS[err.code];
+  if (status === 503) res.setHeader('Retry-After', String(RETRY_AFTER_SECONDS));
+  res.status(status).json(errorBody(err));
+}
+
+export function errorBody(err: DomainError) {
+  return { error: err.message, code: err.code, ...(err.details ? { details: err.details } : {}) };
+}
+
+// gRPC codes CANCELLED(1), DEADLINE_EXCEEDED(4), RESOURCE_EXHAUSTED(8), UNAVAILABLE(14): the engine is not answering.
+const UNAVAILABLE_GRPC = new Set<number>([1, 4, 8, 14]);
+
+/** Temporal's answers in our vocabulary: a domain refusal keeps its code; an unreachable server is 503. */
+export function fromTemporal(err: unknown, issueId?: string): unknown {
+  if (err instanceof WorkflowUpdateFailedError) {
+    const cause = err.cause;
+    if (cause instanceof ApplicationFailure && isErrorCode(cause.type)) {
+      return new DomainError(cause.type, cause.message, (cause.details?.[0] as Record<string, unknown> | undefined) ?? undefined);
+    }
+    return err;
+  }
+  if (err instanceof WorkflowNotFoundError) return new DomainError('not_found', 'Issue not found', issueId ? { issueId } : undefined);
+  if (err instanceof WorkflowUpdateRPCTimeoutOrCancelledError) return unavailable();
+  if (isGrpcServiceError(err) && UNAVAILABLE_GRPC.has(err.code)) return unavailable();
+  if (err instanceof ServiceError) {
+    const code = isGrpcServiceError(err.cause) ? err.cause.code : undefined;
+    if (code === undefined || UNAVAILABLE_GRPC.has(code)) return unavailable();
+  }
+  return err;
+}
+
+function unavailable(): DomainError {
+  return new DomainError('temporal_unavailable', 'The workflow engine did not answer in time; retry with the same Idempotency-Key', {
+    retryAfterSeconds: RETRY_AFTER_SECONDS,
+  });
+}
+
+function isDatabaseDown(err: unknown): boolean {
+  const code = (err as { code?: string } | null)?.code;
+  return code === 'ECONNREFUSED' || code === '57P01' || code === '57P03' || /timeout exceeded when trying to connect|Connection terminated/i.test(String((err as Error)?.message));
+}
+
+export const errorHandler: ErrorRequestHandler = (err, req, res, _next) => {
+  if (err instanceof DomainError) return sendError(res, err);
+  // body-parser failures: malformed JSON, too large, wrong charset.
+  const type = (err as { type?: string }).type;
+  if (type === 'entity.parse.failed') return sendError(res, new DomainError('invalid_json', 'The request body is not valid JSON'));
+  if (type === 'entity.too.large') return sendError(res, new DomainError('validation_error', 'The request body is too large', { limitBytes: (err as { limit?: number }).limit }));
+  if (type) return sendError(res, new DomainError('validation_error', (err as Error).message));
+  if (isDatabaseDown(err)) return sendError(res, new DomainError('database_unavailable', 'The database is not reachable'));
+  logger.error({ err, method: req.method, path: req.path }, 'unhandled error');
+  sendError(res, new DomainError('internal_error', 'Internal error'));
+};

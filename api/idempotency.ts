@@ -1,0 +1,107 @@
+/**
+ * Idempotency-Key: the same key and body replay the first answer; the same key with another body is
+ * 409 idempotency_key_reused. Records live in Postgres, scoped to company and caller. The key also
+ * names the Temporal update (`<operation>:<scope>:<key>`), so a retry after a timeout attaches to the
+ * update already running, and the workflow remembers it across continue-as-new.
+ */
+import { createHash } from 'node:crypto';
+import type { Request, Response } from 'express';
+import { DomainError, ERROR_HTTP_STATUS } from '../domain/errors.js';
+import type { Pool } from '../db/pool.js';
+import { callerOf } from './auth.js';
+import { errorBody } from './errors.js';
+
+export interface Outcome {
+  status: number;
+  body: unknown;
+  /** What a replay returns, when it must differ from the first answer (e.g. a secret shown once). */
+  replayBody?: unknown;
+}
+
+export interface IdempotencyScope {
+  companyId: string;
+  operation: string;
+}
+
+/** What the operation needs from the key: a stable update id (undefined without a key). */
+export interface Attempt {
+  updateId: string | undefined;
+  /** A stable seed for ids the operation creates, so a retried create makes the same resource. */
+  seed: string | undefined;
+}
+
+function canonical(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(canonical);
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(Object.keys(value).sort().map((k) => [k, canonical((value as Record<string, unknown>)[k])]));
+  }
+  return value;
+}
+
+function callerKey(res: Response): string {
+  const caller = callerOf(res);
+  return caller.kind === 'agent' ? `agent:${caller.agent.id}` : 'operator';
+}
+
+export function idempotencyKeyOf(req: Request): string | undefined {
+  const key = req.header('idempotency-key');
+  if (key === undefined) return undefined;
+  if (key.length === 0 || key.length > 255) throw new DomainError('validation_error', 'Idempotency-Key must be 1 to 255 characters');
+  return key;
+}
+
+export async function runIdempotent(
+  pool: Pool,
+  req: Request,
+  res: Response,
+  scope: IdempotencyScope,
+  exec: (attempt: Attempt) => Promise<Outcome>,
+): Promise<void> {
+  const key = idempotencyKeyOf(req);
+  if (key === undefined) return send(res, await capture(() => exec({ updateId: undefined, seed: undefined })));
+
+  const caller = callerKey(res);
+  const hash = createHash('sha256').update(JSON.stringify(canonical({ m: req.method, p: req.path, b: req.body ?? null }))).digest('hex');
+  await pool.query(
+    `INSERT INTO idempotency_records (company_id, caller, key, operation, request_hash) VALUES ($1,$2,$3,$4,$5)
+     ON CONFLICT DO NOTHING`,
+    [scope.companyId, caller, key, scope.operation, hash],
+  );
+  const { rows } = await pool.query<{ request_hash: string; status_code: number | null; response_body: unknown }>(
+    'SELECT request_hash, status_code, response_body FROM idempotency_records WHERE company_id = $1 AND caller = $2 AND key = $3',
+    [scope.companyId, caller, key],
+  );
+  const record = rows[0]!;
+  if (record.request_hash !== hash) {
+    throw new DomainError('idempotency_key_reused', 'This Idempotency-Key was used with a different request; use a new key for a new attempt', { key });
+  }
+  if (record.status_code !== null) {
+    res.setHeader('Idempotent-Replayed', 'true');
+    return send(res, { status: record.status_code, body: record.response_body });
+  }
+  // First attempt, or a retry of one that never recorded its answer: run it under the same ids.
+  const seed = `${scope.companyId}:${caller}:${key}`;
+  const outcome = await capture(() => exec({ updateId: `${scope.operation}:${seed}`, seed }));
+  if (outcome.status < 500) {
+    await pool.query(
+      `UPDATE idempotency_records SET status_code = $4, response_body = $5, completed_at = now()
+       WHERE company_id = $1 AND caller = $2 AND key = $3 AND status_code IS NULL`,
+      [scope.companyId, caller, key, outcome.status, JSON.stringify(outcome.replayBody ?? outcome.body)],
+    );
+  }
+  send(res, outcome);
+}
+
+/** Domain refusals are answers too (and are replayed); anything else propagates. */
+async function capture(exec: () => Promise<Outcome>): Promise<Outcome> {
+  try {
+    return await exec();
+  } catch (err) {
+    if (err instanceof DomainError && ERROR_HTTP_STATUS[err.code] < 500) return { status: ERROR_HTTP_STATUS[err.code], body: errorBody(err) };
+    throw err;
+  }
+}
+
+function send(res: Response, outcome: Outcome): void {
+  res.status(outcome.status).json(outcome.body);
+}

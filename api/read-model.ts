@@ -1,0 +1,81 @@
+/** The facade's reads: straight from Postgres, which the workflows keep current before each update returns. */
+import { DomainError } from '../domain/errors.js';
+import type { Priority, Status } from '../domain/statuses.js';
+import type { IssueState } from '../domain/task.js';
+import { rowToState, type IssueRow } from '../db/issues-sql.js';
+import type { Pool } from '../db/pool.js';
+import type { CompanySettings } from './schemas.js';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+export const isUuid = (v: string) => UUID.test(v);
+
+export interface Company {
+  id: string;
+  name: string;
+  settings: CompanySettings;
+}
+
+export class ReadModel {
+  constructor(private readonly pool: Pool) {}
+
+  async company(id: string): Promise<Company> {
+    if (!isUuid(id)) throw new DomainError('not_found', 'Company not found');
+    const { rows } = await this.pool.query<Company>('SELECT id, name, settings FROM companies WHERE id = $1', [id]);
+    if (!rows[0]) throw new DomainError('not_found', 'Company not found');
+    return rows[0];
+  }
+
+  async issue(id: string): Promise<IssueState> {
+    if (!isUuid(id)) throw new DomainError('not_found', 'Issue not found', { issueId: id });
+    const { rows } = await this.pool.query<IssueRow>('SELECT * FROM issues WHERE id = $1', [id]);
+    if (!rows[0]) throw new DomainError('not_found', 'Issue not found', { issueId: id });
+    return rowToState(rows[0]);
+  }
+
+  async agentInCompany(agentId: string, companyId: string): Promise<boolean> {
+    const { rowCount } = await this.pool.query('SELECT 1 FROM agents WHERE id = $1 AND company_id = $2', [agentId, companyId]);
+    return rowCount === 1;
+  }
+
+  async issueInCompany(issueId: string, companyId: string): Promise<boolean> {
+    const { rowCount } = await this.pool.query('SELECT 1 FROM issues WHERE id = $1 AND company_id = $2', [issueId, companyId]);
+    return rowCount === 1;
+  }
+
+  async listIssues(companyId: string, filter: { assigneeAgentId?: string; statuses?: Status[]; parentId?: string; priorities?: Priority[]; limit: number }): Promise<IssueState[]> {
+    const where = ['company_id = $1'];
+    const params: unknown[] = [companyId];
+    const add = (sql: string, value: unknown) => {
+      params.push(value);
+      where.push(sql.replace('?', `$${params.length}`));
+    };
+    if (filter.assigneeAgentId) add('assignee_agent_id = ?', filter.assigneeAgentId);
+    if (filter.statuses) add('status = ANY(?)', filter.statuses);
+    if (filter.parentId) add('parent_id = ?', filter.parentId);
+    if (filter.priorities) add('priority = ANY(?)', filter.priorities);
+    params.push(filter.limit);
+    const { rows } = await this.pool.query<IssueRow>(
+      `SELECT * FROM issues WHERE ${where.join(' AND ')} ORDER BY priority_rank, created_at, id LIMIT $${params.length}`,
+      params,
+    );
+    return rows.map(rowToState);
+  }
+
+  async comments(issueId: string) {
+    const { rows } = await this.pool.query(
+      `SELECT id, body, author_agent_id AS "authorAgentId", author_user AS "authorUser", run_id AS "runId", created_at AS "createdAt"
+       FROM comments WHERE issue_id = $1 ORDER BY created_at, seq`,
+      [issueId],
+    );
+    return rows;
+  }
+
+  async activity(issueId: string) {
+    const { rows } = await this.pool.query(
+      `SELECT id, action, actor_agent_id AS "actorAgentId", actor_user AS "actorUser", run_id AS "runId", details, created_at AS "createdAt"
+       FROM activity_log WHERE issue_id = $1 ORDER BY created_at, seq`,
+      [issueId],
+    );
+    return rows;
+  }
+}

@@ -1,0 +1,82 @@
+/** Companies and their agents: created by the operator; agents read their own. */
+import { randomUUID } from 'node:crypto';
+import { Router } from 'express';
+import { DomainError } from '../../domain/errors.js';
+import { MAX_LEASE_SECONDS } from '../../domain/leases.js';
+import { assertCompanyAccess, callerOf, hashKey, newAgentKey, requireOperator } from '../auth.js';
+import type { ApiDeps } from '../deps.js';
+import { runIdempotent } from '../idempotency.js';
+import * as schema from '../schemas.js';
+
+export function companiesRouter({ pool, reads, config }: ApiDeps): Router {
+  const router = Router();
+
+  const checkSettings = (settings: schema.CompanySettings | undefined) => {
+    const lease = settings?.defaultLeaseSeconds;
+    if (lease !== undefined && (lease < config.minLeaseSeconds || lease > MAX_LEASE_SECONDS)) {
+      throw new DomainError('validation_error', `defaultLeaseSeconds must be between ${config.minLeaseSeconds} and ${MAX_LEASE_SECONDS}`, { field: 'settings.defaultLeaseSeconds' });
+    }
+  };
+
+  router.post('/api/companies', async (req, res) => {
+    requireOperator(res);
+    const body = schema.parse(schema.createCompany, req.body);
+    checkSettings(body.settings);
+    await runIdempotent(pool, req, res, { companyId: '00000000-0000-0000-0000-000000000000', operation: 'company.create' }, async () => {
+      const { rows } = await pool.query('INSERT INTO companies (id, name, settings) VALUES ($1,$2,$3) RETURNING id, name, settings', [randomUUID(), body.name, body.settings ?? {}]);
+      return { status: 201, body: rows[0] };
+    });
+  });
+
+  router.get('/api/companies/:companyId', async (req, res) => {
+    assertCompanyAccess(res, req.params.companyId);
+    res.json(await reads.company(req.params.companyId));
+  });
+
+  router.patch('/api/companies/:companyId', async (req, res) => {
+    assertCompanyAccess(res, req.params.companyId);
+    requireOperator(res);
+    const body = schema.parse(schema.patchCompany, req.body);
+    checkSettings(body.settings);
+    const company = await reads.company(req.params.companyId);
+    const { rows } = await pool.query(
+      `UPDATE companies SET name = $2, settings = settings || $3::jsonb, updated_at = now() WHERE id = $1 RETURNING id, name, settings`,
+      [company.id, body.name ?? company.name, JSON.stringify(body.settings ?? {})],
+    );
+    res.json(rows[0]);
+  });
+
+  router.post('/api/companies/:companyId/agents', async (req, res) => {
+    requireOperator(res);
+    const company = await reads.company(req.params.companyId);
+    const body = schema.parse(schema.createAgent, req.body);
+    await runIdempotent(pool, req, res, { companyId: company.id, operation: 'agent.create' }, async () => {
+      const apiKey = newAgentKey();
+      const { rows } = await pool.query(
+        `INSERT INTO agents (id, company_id, name, role, api_key_hash) VALUES ($1,$2,$3,$4,$5)
+         RETURNING id, name, company_id AS "companyId", role, created_at AS "createdAt"`,
+        [randomUUID(), company.id, body.name, body.role ?? null, hashKey(apiKey)],
+      );
+      // The key is shown this once; only its hash is kept, so a replay cannot show it again.
+      return { status: 201, body: { agent: rows[0], apiKey }, replayBody: { agent: rows[0], apiKey: null, apiKeyShownOnce: true } };
+    });
+  });
+
+  router.get('/api/companies/:companyId/agents', async (req, res) => {
+    assertCompanyAccess(res, req.params.companyId);
+    const company = await reads.company(req.params.companyId);
+    const { rows } = await pool.query(
+      'SELECT id, name, company_id AS "companyId", role, created_at AS "createdAt" FROM agents WHERE company_id = $1 ORDER BY created_at',
+      [company.id],
+    );
+    res.json(rows);
+  });
+
+  router.get('/api/agents/me', (_req, res) => {
+    const caller = callerOf(res);
+    if (caller.kind !== 'agent') throw new DomainError('forbidden', 'The operator key is not an agent');
+    res.json(caller.agent);
+  });
+
+  return router;
+}

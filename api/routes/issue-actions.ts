@@ -1,0 +1,70 @@
+/** The task's lifecycle verbs: checkout, release, close, heartbeat. Each is one workflow Update. */
+import { Router, type Request, type Response } from 'express';
+import { DomainError } from '../../domain/errors.js';
+import { MAX_LEASE_SECONDS } from '../../domain/leases.js';
+import type { TaskResult } from '../../workflows/messages.js';
+import { checkoutUpdate, closeUpdate, heartbeatUpdate, releaseUpdate } from '../../workflows/messages.js';
+import { actorOf } from '../auth.js';
+import type { ApiDeps } from '../deps.js';
+import { runIdempotent } from '../idempotency.js';
+import { presentIssue } from '../present.js';
+import * as schema from '../schemas.js';
+import { companyRules, scopedIssue } from './scope.js';
+
+export function issueActionsRouter(deps: ApiDeps): Router {
+  const { pool, tasks, config } = deps;
+  const router = Router();
+
+  /** Load, scope, validate, then run the update under the request's Idempotency-Key. */
+  const action = (operation: string, handle: (ctx: { req: Request; res: Response; issueId: string; rules: ReturnType<typeof companyRules>; updateId?: string }) => Promise<TaskResult>, present?: (r: TaskResult, req: Request, res: Response) => unknown) =>
+    async (req: Request, res: Response) => {
+      const { issue, company } = await scopedIssue(deps, req, res);
+      const rules = companyRules(company);
+      await runIdempotent(pool, req, res, { companyId: company.id, operation }, async ({ updateId }) => {
+        const result = await handle({ req, res, issueId: issue.id, rules, updateId });
+        return { status: 200, body: present ? present(result, req, res) : presentIssue(result.issue, actorOf(req, res)) };
+      });
+    };
+
+  router.post('/api/issues/:issueId/checkout', async (req, res) => {
+    const body = schema.parse(schema.checkout, req.body);
+    if (body.leaseSeconds !== undefined && (body.leaseSeconds < config.minLeaseSeconds || body.leaseSeconds > MAX_LEASE_SECONDS)) {
+      throw new DomainError('validation_error', `leaseSeconds must be between ${config.minLeaseSeconds} and ${MAX_LEASE_SECONDS}`, { field: 'leaseSeconds' });
+    }
+    const actor = actorOf(req, res);
+    if (actor.kind === 'agent' && actor.agentId !== body.agentId) {
+      throw new DomainError('forbidden', 'An agent can only check out as itself', { agentId: body.agentId });
+    }
+    await action('issue.checkout', ({ issueId, rules, updateId }) =>
+      tasks.update(issueId, checkoutUpdate, { actor, agentId: body.agentId, expectedStatuses: body.expectedStatuses, leaseSeconds: body.leaseSeconds ?? rules.defaultLeaseSeconds }, updateId),
+    )(req, res);
+  });
+
+  router.post('/api/issues/:issueId/release', async (req, res) => {
+    const body = schema.parse(schema.release, req.body ?? {});
+    schema.assertCommentSize(body.comment);
+    await action('issue.release', ({ issueId, updateId }) => tasks.update(issueId, releaseUpdate, { actor: actorOf(req, res), comment: body.comment }, updateId))(req, res);
+  });
+
+  router.post('/api/issues/:issueId/close', async (req, res) => {
+    const body = schema.parse(schema.close, req.body);
+    schema.assertCommentSize(body.comment);
+    await action(
+      'issue.close',
+      ({ issueId, rules, updateId }) => tasks.update(issueId, closeUpdate, { actor: actorOf(req, res), comment: body.comment, requireDeliverable: rules.requireDeliverable }, updateId),
+      (result) => ({
+        issue: presentIssue(result.issue, actorOf(req, res)),
+        comment: result.comment,
+        deliverables: result.closeout?.signals ?? [],
+        warnings: result.closeout?.warnings ?? [],
+      }),
+    )(req, res);
+  });
+
+  router.post('/api/issues/:issueId/heartbeat', async (req, res) => {
+    schema.parse(schema.heartbeat, req.body);
+    await action('issue.heartbeat', ({ issueId, updateId }) => tasks.update(issueId, heartbeatUpdate, { actor: actorOf(req, res) }, updateId))(req, res);
+  });
+
+  return router;
+}

@@ -1,0 +1,28 @@
+/** Loading an issue for a caller: another company's issue is 404, exactly like one that does not exist. */
+import type { Request, Response } from 'express';
+import { DomainError } from '../../domain/errors.js';
+import { DEFAULT_LEASE_SECONDS } from '../../domain/leases.js';
+import { assertCompanyAccess } from '../auth.js';
+import type { ApiDeps } from '../deps.js';
+import type { Company } from '../read-model.js';
+
+export async function scopedIssue({ reads }: ApiDeps, req: Request, res: Response) {
+  const issueId = String(req.params.issueId);
+  const issue = await reads.issue(issueId);
+  assertCompanyAccess(res, issue.companyId, 'Issue');
+  const company = await reads.company(issue.companyId);
+  return { issue, company };
+}
+
+export function companyRules(company: Company) {
+  return {
+    requireDeliverable: company.settings.requireDeliverable ?? true,
+    defaultLeaseSeconds: company.settings.defaultLeaseSeconds ?? DEFAULT_LEASE_SECONDS,
+  };
+}
+
+export async function assertAssignable({ reads }: ApiDeps, agentId: string | null | undefined, companyId: string): Promise<void> {
+  if (agentId && !(await reads.agentInCompany(agentId, companyId))) {
+    throw new DomainError('invalid_assignee', 'The assignee is not an agent of this company', { assigneeAgentId: agentId });
+  }
+}

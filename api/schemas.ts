@@ -1,0 +1,84 @@
+/** Request bodies and queries. Strict: an unknown field is an error, not silently dropped. */
+import { z } from 'zod';
+import { CREATABLE_STATUSES, PRIORITIES, STATUSES } from '../domain/statuses.js';
+import { DomainError } from '../domain/errors.js';
+
+export const MAX_COMMENT_BYTES = 64 * 1024;
+
+const id = z.string().uuid();
+const text = (max: number) => z.string().max(max);
+const comment = z.string();
+
+export const companySettings = z.strictObject({
+  requireDeliverable: z.boolean().optional(),
+  defaultLeaseSeconds: z.number().int().optional(),
+});
+export type CompanySettings = z.infer<typeof companySettings>;
+
+export const createCompany = z.strictObject({ name: text(200).min(1), settings: companySettings.optional() });
+export const patchCompany = z.strictObject({ name: text(200).min(1).optional(), settings: companySettings.optional() });
+export const createAgent = z.strictObject({ name: text(200).min(1), role: text(100).optional() });
+
+export const createIssue = z.strictObject({
+  title: text(500).min(1),
+  description: text(MAX_COMMENT_BYTES).nullable().optional(),
+  status: z.enum(CREATABLE_STATUSES).optional(),
+  priority: z.enum(PRIORITIES).optional(),
+  assigneeAgentId: id.nullable().optional(),
+  parentId: id.nullable().optional(),
+  goalId: text(200).nullable().optional(),
+});
+
+export const patchIssue = z.strictObject({
+  status: z.enum(STATUSES).optional(),
+  comment: comment.optional(),
+  priority: z.enum(PRIORITIES).optional(),
+  title: text(500).min(1).optional(),
+  description: text(MAX_COMMENT_BYTES).nullable().optional(),
+  assigneeAgentId: id.nullable().optional(),
+});
+
+export const checkout = z.strictObject({
+  agentId: id,
+  expectedStatuses: z.array(z.enum(STATUSES)).min(1),
+  leaseSeconds: z.number().int().optional(),
+});
+
+export const commentBody = z.strictObject({ body: comment.refine((s) => s.trim() !== '', 'must not be empty') });
+export const release = z.strictObject({ comment: comment.optional() });
+export const close = z.strictObject({ comment: comment });
+export const heartbeat = z.strictObject({}).optional();
+
+export const listIssues = z.strictObject({
+  assigneeAgentId: z.union([z.literal('me'), id]).optional(),
+  status: z.string().optional(),
+  parentId: id.optional(),
+  priority: z.string().optional(),
+  limit: z.coerce.number().int().min(1).max(500).optional(),
+});
+
+export function parse<T extends z.ZodType>(schema: T, value: unknown): z.infer<T> {
+  const result = schema.safeParse(value);
+  if (!result.success) {
+    throw new DomainError('validation_error', 'The request is not valid', {
+      issues: result.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message, code: i.code })),
+    });
+  }
+  return result.data;
+}
+
+/** Comments are capped by bytes, as stored, not by characters. */
+export function assertCommentSize(value: string | undefined, field = 'comment'): void {
+  if (value !== undefined && Buffer.byteLength(value, 'utf8') > MAX_COMMENT_BYTES) {
+    throw new DomainError('comment_too_large', `The ${field} is over ${MAX_COMMENT_BYTES} bytes`, { field, limitBytes: MAX_COMMENT_BYTES });
+  }
+}
+
+/** A comma list of enum values, e.g. `status=todo,in_progress`. */
+export function parseList<T extends string>(raw: string | undefined, allowed: readonly T[], field: string): T[] | undefined {
+  if (raw === undefined || raw === '') return undefined;
+  const values = raw.split(',').map((v) => v.trim()).filter(Boolean);
+  const bad = values.filter((v) => !(allowed as readonly string[]).includes(v));
+  if (bad.length) throw new DomainError('validation_error', `Unknown ${field}: ${bad.join(', ')}`, { field, allowed });
+  return values as T[];
+}

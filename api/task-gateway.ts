@@ -1,0 +1,87 @@
+/**
+ * The facade's only door to the task workflows: starts them and sends updates, each call under a
+ * deadline, with Temporal's answers mapped to our error codes.
+ *
+ * Temporal admits 10 in-flight updates per workflow; beyond that it answers RESOURCE_EXHAUSTED. A
+ * per-issue queue keeps this process under that limit, so a 50-agent race ends in one 200 and 49
+ * clean 409s instead of 429s and retries.
+ */
+import { WorkflowIdConflictPolicy, type Client } from '@temporalio/client';
+import type { UpdateDefinition } from '@temporalio/common';
+import { searchAttributeValues } from '../domain/search-attributes.js';
+import type { IssueState } from '../domain/task.js';
+import type { Config } from '../runtime/config.js';
+import { TASK_WORKFLOW_TYPE, workflowIdFor } from '../runtime/temporal.js';
+import type { TaskResult, TaskWorkflowInput } from '../workflows/messages.js';
+import { fromTemporal } from './errors.js';
+
+const MAX_IN_FLIGHT_PER_ISSUE = 4;
+
+class KeyedLimiter {
+  private readonly slots = new Map<string, { active: number; waiting: Array<() => void> }>();
+
+  async run<T>(key: string, fn: () => Promise<T>): Promise<T> {
+    let slot = this.slots.get(key);
+    if (!slot) this.slots.set(key, (slot = { active: 0, waiting: [] }));
+    if (slot.active >= MAX_IN_FLIGHT_PER_ISSUE) await new Promise<void>((resolve) => slot!.waiting.push(resolve));
+    slot.active++;
+    try {
+      return await fn();
+    } finally {
+      slot.active--;
+      const next = slot.waiting.shift();
+      if (next) next();
+      else if (slot.active === 0) this.slots.delete(key);
+    }
+  }
+}
+
+export class TaskGateway {
+  private readonly limiter = new KeyedLimiter();
+
+  constructor(
+    private readonly client: Client,
+    private readonly config: Config,
+  ) {}
+
+  private deadline<T>(fn: () => Promise<T>): Promise<T> {
+    return this.client.withDeadline(Date.now() + this.config.temporalCallTimeoutMs, fn);
+  }
+
+  async start(state: IssueState): Promise<void> {
+    const input: TaskWorkflowInput = { state, continueAsNewAfterEvents: this.config.continueAsNewAfterEvents };
+    try {
+      await this.deadline(() =>
+        this.client.workflow.start(TASK_WORKFLOW_TYPE, {
+          workflowId: workflowIdFor(state.id),
+          taskQueue: this.config.taskQueue,
+          args: [input],
+          workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
+          typedSearchAttributes: searchAttributeValues(state).flatMap(({ key, value }) => (value === null ? [] : [{ key, value }])),
+          staticSummary: state.title,
+          staticDetails: `Switchyard task ${state.id} (company ${state.companyId})`,
+        }),
+      );
+    } catch (err) {
+      throw fromTemporal(err, state.id);
+    }
+  }
+
+  async update<A>(issueId: string, def: UpdateDefinition<TaskResult, [A]>, cmd: A, updateId?: string): Promise<TaskResult> {
+    return this.limiter.run(issueId, async () => {
+      try {
+        const handle = this.client.workflow.getHandle(workflowIdFor(issueId));
+        return await this.deadline(() => handle.executeUpdate(def, { args: [cmd], ...(updateId ? { updateId } : {}) }));
+      } catch (err) {
+        throw fromTemporal(err, issueId);
+      }
+    });
+  }
+
+  /** Cheap reachability probe for /readyz. */
+  async ping(): Promise<void> {
+    await this.client.withDeadline(Date.now() + 2_000, () =>
+      this.client.workflowService.getSystemInfo({}),
+    );
+  }
+}

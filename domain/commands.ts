@@ -1,0 +1,267 @@
+/**
+ * The rules for every change to a task, as pure functions. `check*` only decides (the workflow's
+ * update validators call it, so a refusal writes no history); `apply*` checks again and builds the
+ * next state plus what to persist. Nothing here awaits, reads a clock or draws randomness itself.
+ */
+import { reviewClosingComment, ACCEPTED_DELIVERABLES, type CloseoutReport } from './closeout.js';
+import { DomainError } from './errors.js';
+import { leaseExpiresAt, MAX_EXPIRIES_BEFORE_PAUSE } from './leases.js';
+import { canTransition, TERMINAL_STATUSES, type Priority, type Status } from './statuses.js';
+import { actorLabel, isOwner, type Actor, type IssueState, type IssueWrite, type NewComment } from './task.js';
+
+export interface Ctx {
+  now: number;
+  newId: () => string;
+}
+
+export interface CheckoutCmd { actor: Actor; agentId: string; expectedStatuses: Status[]; leaseSeconds: number }
+export interface UpdatePatch {
+  status?: Status;
+  comment?: string;
+  priority?: Priority;
+  title?: string;
+  description?: string | null;
+  assigneeAgentId?: string | null;
+}
+export interface UpdateCmd { actor: Actor; patch: UpdatePatch; requireDeliverable: boolean }
+export interface CommentCmd { actor: Actor; body: string }
+export interface ReleaseCmd { actor: Actor; comment?: string }
+export interface CloseCmd { actor: Actor; comment: string; requireDeliverable: boolean }
+export interface HeartbeatCmd { actor: Actor }
+
+export interface Applied {
+  write: IssueWrite;
+  closeout?: CloseoutReport;
+}
+
+function conflictDetails(s: IssueState) {
+  return { issueId: s.id, status: s.status, assigneeAgentId: s.assigneeAgentId, checkoutRunId: s.checkout?.runId ?? null };
+}
+
+function notOwner(s: IssueState, actor: Actor): DomainError {
+  return new DomainError('not_owner', s.checkout ? 'Issue is checked out by another agent' : 'Issue is not checked out by you', {
+    ...conflictDetails(s),
+    checkoutAgentId: s.checkout?.agentId ?? null,
+    actorAgentId: actor.agentId ?? null,
+  });
+}
+
+function invalidTransition(from: Status, to: Status, hint?: string): DomainError {
+  return new DomainError('invalid_transition', `Cannot move an issue from ${from} to ${to}${hint ? `: ${hint}` : ''}`, { from, to });
+}
+
+/** Mutations need the owner while checked out; operators may always act. */
+function assertMayChange(s: IssueState, actor: Actor): void {
+  if (actor.kind === 'operator') return;
+  if (s.checkout && !isOwner(s, actor)) throw notOwner(s, actor);
+}
+
+function nextState(s: IssueState, ctx: Ctx, changes: Partial<IssueState>): IssueState {
+  return { ...s, ...changes, version: s.version + 1, updatedAt: new Date(ctx.now).toISOString() };
+}
+
+/** A sign of life from the owner: the lease starts over and the expiry streak is forgotten. */
+function renewed(s: IssueState, actor: Actor, ctx: Ctx): Partial<IssueState> {
+  if (!s.checkout || !isOwner(s, actor)) return {};
+  return {
+    checkout: { ...s.checkout, runId: actor.runId ?? s.checkout.runId, leaseExpiresAt: leaseExpiresAt(ctx.now, s.checkout.leaseSeconds) },
+    expiryStreak: 0,
+  };
+}
+
+function makeComment(actor: Actor, body: string, ctx: Ctx): NewComment {
+  const { actorAgentId, actorUser } = actorLabel(actor);
+  return { id: ctx.newId(), body, authorAgentId: actorAgentId, authorUser: actorUser, runId: actor.runId ?? null, createdAt: new Date(ctx.now).toISOString() };
+}
+
+function entry(actor: Actor, action: string, details: Record<string, unknown>, ctx: Ctx) {
+  return { id: ctx.newId(), action, ...actorLabel(actor), runId: actor.runId ?? null, details, createdAt: new Date(ctx.now).toISOString() };
+}
+
+// ---------------------------------------------------------------- checkout
+
+export function checkCheckout(s: IssueState, cmd: CheckoutCmd): 'take' | 'renew' {
+  if (cmd.actor.kind === 'agent' && cmd.actor.agentId !== cmd.agentId) {
+    throw new DomainError('forbidden', 'An agent can only check out as itself', { agentId: cmd.agentId });
+  }
+  if (s.checkout) {
+    if (s.checkout.agentId === cmd.agentId) return 'renew';
+    throw new DomainError('checkout_conflict', 'Issue checkout conflict', conflictDetails(s));
+  }
+  if (!cmd.expectedStatuses.includes(s.status)) throw new DomainError('checkout_conflict', 'Issue checkout conflict', conflictDetails(s));
+  if (s.assigneeAgentId && s.assigneeAgentId !== cmd.agentId) {
+    throw new DomainError('checkout_conflict', 'Issue checkout conflict', conflictDetails(s));
+  }
+  if (!canTransition(s.status, 'in_progress')) throw invalidTransition(s.status, 'in_progress');
+  return 'take';
+}
+
+export function applyCheckout(s: IssueState, cmd: CheckoutCmd, ctx: Ctx): Applied {
+  const kind = checkCheckout(s, cmd);
+  const runId = cmd.actor.runId ?? null;
+  const checkout = {
+    agentId: cmd.agentId,
+    runId,
+    leaseSeconds: cmd.leaseSeconds,
+    leaseExpiresAt: leaseExpiresAt(ctx.now, cmd.leaseSeconds),
+    checkedOutAt: kind === 'renew' && s.checkout ? s.checkout.checkedOutAt : new Date(ctx.now).toISOString(),
+  };
+  const issue = nextState(s, ctx, {
+    status: 'in_progress',
+    assigneeAgentId: cmd.agentId,
+    checkout,
+    startedAt: s.startedAt ?? new Date(ctx.now).toISOString(),
+  });
+  const action = kind === 'take' ? 'issue.checked_out' : s.checkout?.runId === runId ? 'issue.checkout_renewed' : 'issue.checkout_adopted';
+  const details = { from: s.status, leaseSeconds: cmd.leaseSeconds, leaseExpiresAt: checkout.leaseExpiresAt, previousRunId: s.checkout?.runId ?? null };
+  return { write: { issue, comments: [], activity: [entry(cmd.actor, action, details, ctx)] } };
+}
+
+// ---------------------------------------------------------------- close-out
+
+function closingReport(comment: string, requireDeliverable: boolean): CloseoutReport {
+  const report = reviewClosingComment(comment);
+  if (comment.trim() === '') {
+    throw new DomainError('deliverable_missing', 'A closing comment is required', { accepted: ACCEPTED_DELIVERABLES });
+  }
+  if (report.signals.length === 0 && requireDeliverable) {
+    throw new DomainError('deliverable_missing', 'The closing comment carries no deliverable signal', { accepted: ACCEPTED_DELIVERABLES });
+  }
+  return report;
+}
+
+/** The owner of a close: the checkout holder, or the assignee when nobody holds it (e.g. in review). */
+function assertMayClose(s: IssueState, actor: Actor): void {
+  if (TERMINAL_STATUSES.includes(s.status)) {
+    throw new DomainError('status_conflict', `Issue is already ${s.status}`, conflictDetails(s));
+  }
+  if (actor.kind === 'agent') {
+    const owner = s.checkout ? s.checkout.agentId : s.assigneeAgentId;
+    if (owner !== actor.agentId) throw notOwner(s, actor);
+  }
+  if (!canTransition(s.status, 'done')) throw invalidTransition(s.status, 'done', 'check the issue out first');
+}
+
+export function checkClose(s: IssueState, cmd: CloseCmd): CloseoutReport {
+  assertMayClose(s, cmd.actor);
+  return closingReport(cmd.comment, cmd.requireDeliverable);
+}
+
+export function applyClose(s: IssueState, cmd: CloseCmd, ctx: Ctx): Applied {
+  const closeout = checkClose(s, cmd);
+  const comment = makeComment(cmd.actor, cmd.comment, ctx);
+  const issue = nextState(s, ctx, { status: 'done', checkout: null, expiryStreak: 0, completedAt: new Date(ctx.now).toISOString() });
+  const details = { from: s.status, commentId: comment.id, deliverables: closeout.signals, warnings: closeout.warnings };
+  return { write: { issue, comments: [comment], activity: [entry(cmd.actor, 'issue.closed', details, ctx)] }, closeout };
+}
+
+// ---------------------------------------------------------------- update
+
+export function checkUpdate(s: IssueState, cmd: UpdateCmd): CloseoutReport | undefined {
+  const { patch, actor } = cmd;
+  if (patch.status === 'done' && s.status !== 'done') {
+    assertMayClose(s, actor);
+    return closingReport(patch.comment ?? '', cmd.requireDeliverable);
+  }
+  assertMayChange(s, actor);
+  if (patch.status && patch.status !== s.status) {
+    if (patch.status === 'in_progress') throw invalidTransition(s.status, 'in_progress', 'use POST /api/issues/{issueId}/checkout');
+    if (!canTransition(s.status, patch.status)) throw invalidTransition(s.status, patch.status);
+    if (patch.status === 'blocked' && !patch.comment?.trim()) {
+      throw new DomainError('comment_required', 'Moving an issue to blocked needs a comment saying what blocks it', { status: 'blocked' });
+    }
+  }
+  return undefined;
+}
+
+export function applyUpdate(s: IssueState, cmd: UpdateCmd, ctx: Ctx): Applied {
+  const closeout = checkUpdate(s, cmd);
+  const { patch, actor } = cmd;
+  if (closeout) {
+    const closed = applyClose(s, { actor, comment: patch.comment ?? '', requireDeliverable: cmd.requireDeliverable }, ctx);
+    const rest = pickFields(patch);
+    return { ...closed, write: { ...closed.write, issue: { ...closed.write.issue, ...rest } } };
+  }
+  const changes: Partial<IssueState> = { ...renewed(s, actor, ctx), ...pickFields(patch) };
+  const reassigned = patch.assigneeAgentId !== undefined && patch.assigneeAgentId !== s.assigneeAgentId;
+  const status = patch.status ?? s.status;
+  if (status !== 'in_progress' || reassigned) {
+    changes.checkout = null;
+    // Reassigning work in progress hands it back to the queue of the new assignee.
+    if (status === 'in_progress') changes.status = 'todo';
+  }
+  const issue = nextState(s, ctx, changes);
+  const comments = patch.comment !== undefined && patch.comment.trim() !== '' ? [makeComment(actor, patch.comment, ctx)] : [];
+  const changed = diff(s, issue);
+  const activity = [];
+  if (Object.keys(changed).length > 0) activity.push(entry(actor, 'issue.updated', { changes: changed }, ctx));
+  if (comments.length > 0) activity.push(entry(actor, 'issue.commented', { commentId: comments[0]!.id }, ctx));
+  return { write: { issue, comments, activity } };
+}
+
+function pickFields(patch: UpdatePatch): Partial<IssueState> {
+  const out: Partial<IssueState> = {};
+  if (patch.status !== undefined && patch.status !== 'done') out.status = patch.status;
+  if (patch.priority !== undefined) out.priority = patch.priority;
+  if (patch.title !== undefined) out.title = patch.title;
+  if (patch.description !== undefined) out.description = patch.description;
+  if (patch.assigneeAgentId !== undefined) out.assigneeAgentId = patch.assigneeAgentId;
+  return out;
+}
+
+const TRACKED: Array<keyof IssueState> = ['status', 'priority', 'title', 'description', 'assigneeAgentId'];
+
+function diff(before: IssueState, after: IssueState): Record<string, { from: unknown; to: unknown }> {
+  const out: Record<string, { from: unknown; to: unknown }> = {};
+  for (const key of TRACKED) if (before[key] !== after[key]) out[key] = { from: before[key], to: after[key] };
+  if (before.checkout && !after.checkout) out.checkout = { from: before.checkout.agentId, to: null };
+  return out;
+}
+
+// ---------------------------------------------------------------- comment, release, heartbeat
+
+export function applyComment(s: IssueState, cmd: CommentCmd, ctx: Ctx): Applied {
+  const comment = makeComment(cmd.actor, cmd.body, ctx);
+  const issue = nextState(s, ctx, renewed(s, cmd.actor, ctx));
+  return { write: { issue, comments: [comment], activity: [entry(cmd.actor, 'issue.commented', { commentId: comment.id }, ctx)] } };
+}
+
+export function checkRelease(s: IssueState, cmd: ReleaseCmd): void {
+  if (!s.checkout) throw new DomainError('status_conflict', 'Issue is not checked out', conflictDetails(s));
+  assertMayChange(s, cmd.actor);
+}
+
+export function applyRelease(s: IssueState, cmd: ReleaseCmd, ctx: Ctx): Applied {
+  checkRelease(s, cmd);
+  // Release means "give it up": the checkout and the assignment both go, so anyone may take it.
+  const issue = nextState(s, ctx, { status: 'todo', checkout: null, assigneeAgentId: null, expiryStreak: 0 });
+  const comments = cmd.comment?.trim() ? [makeComment(cmd.actor, cmd.comment, ctx)] : [];
+  const details = { previousAgentId: s.checkout?.agentId ?? null, commentId: comments[0]?.id ?? null };
+  return { write: { issue, comments, activity: [entry(cmd.actor, 'issue.released', details, ctx)] } };
+}
+
+export function checkHeartbeat(s: IssueState, cmd: HeartbeatCmd): void {
+  if (cmd.actor.kind === 'operator' || !isOwner(s, cmd.actor)) throw notOwner(s, cmd.actor);
+}
+
+export function applyHeartbeat(s: IssueState, cmd: HeartbeatCmd, ctx: Ctx): Applied {
+  checkHeartbeat(s, cmd);
+  return { write: { issue: nextState(s, ctx, renewed(s, cmd.actor, ctx)), comments: [], activity: [] } };
+}
+
+// ---------------------------------------------------------------- lease expiry (the workflow's own timer)
+
+export function leaseExpired(s: IssueState, now: number): boolean {
+  return s.checkout !== null && Date.parse(s.checkout.leaseExpiresAt) <= now;
+}
+
+export function applyLeaseExpiry(s: IssueState, ctx: Ctx): Applied {
+  const checkout = s.checkout!;
+  const streak = s.expiryStreak + 1;
+  const status: Status = streak >= MAX_EXPIRIES_BEFORE_PAUSE ? 'paused' : 'todo';
+  const issue = nextState(s, ctx, { status, checkout: null, expiryStreak: streak });
+  const system: Actor = { kind: 'operator', user: 'system', runId: checkout.runId };
+  const activity = [entry(system, 'issue.lease_expired', { agentId: checkout.agentId, runId: checkout.runId, expiredAt: checkout.leaseExpiresAt, streak }, ctx)];
+  if (status === 'paused') activity.push(entry(system, 'issue.paused', { reason: 'lease_expired_repeatedly', streak }, ctx));
+  return { write: { issue, comments: [], activity } };
+}

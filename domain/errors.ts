@@ -1,0 +1,50 @@
+/**
+ * Stable error codes and their HTTP statuses. The workflow throws them as ApplicationFailure
+ * types; the API maps them back with the same table, so the code an agent sees is the same
+ * whichever layer refused.
+ */
+export const ERROR_HTTP_STATUS = {
+  validation_error: 400,
+  invalid_json: 400,
+  run_id_required: 400,
+  comment_too_large: 400,
+  unauthorized: 401,
+  forbidden: 403,
+  not_found: 404,
+  checkout_conflict: 409,
+  not_owner: 409,
+  status_conflict: 409,
+  idempotency_key_reused: 409,
+  idempotency_in_progress: 409,
+  invalid_transition: 422,
+  deliverable_missing: 422,
+  comment_required: 422,
+  invalid_assignee: 422,
+  temporal_unavailable: 503,
+  database_unavailable: 503,
+  internal_error: 500,
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_HTTP_STATUS;
+
+export interface DomainErrorShape {
+  code: ErrorCode;
+  message: string;
+  details?: Record<string, unknown>;
+}
+
+/** A refusal decided by the rules (never a crash). Plain data so it crosses Temporal intact. */
+export class DomainError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly details?: Record<string, unknown>,
+  ) {
+    super(message);
+    this.name = 'DomainError';
+  }
+}
+
+export function isErrorCode(value: unknown): value is ErrorCode {
+  return typeof value === 'string' && value in ERROR_HTTP_STATUS;
+}

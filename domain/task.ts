@@ -1,0 +1,76 @@
+/** The task's state and the actors that change it: plain JSON, so it crosses Temporal and continue-as-new intact. */
+import type { Priority, Status } from './statuses.js';
+
+export interface Actor {
+  kind: 'agent' | 'operator';
+  /** Set when kind is agent. */
+  agentId?: string;
+  /** Set when kind is operator ("board"). */
+  user?: string;
+  runId?: string | null;
+}
+
+export interface Checkout {
+  agentId: string;
+  runId: string | null;
+  leaseSeconds: number;
+  leaseExpiresAt: string;
+  checkedOutAt: string;
+}
+
+export interface IssueState {
+  id: string;
+  companyId: string;
+  title: string;
+  description: string | null;
+  status: Status;
+  priority: Priority;
+  assigneeAgentId: string | null;
+  parentId: string | null;
+  goalId: string | null;
+  checkout: Checkout | null;
+  /** Bumped on every change; the read model only ever moves forward by it. */
+  version: number;
+  /** Lease expiries since the owner last showed life; reaching the limit pauses the task. */
+  expiryStreak: number;
+  createdAt: string;
+  updatedAt: string;
+  startedAt: string | null;
+  completedAt: string | null;
+}
+
+export interface NewComment {
+  id: string;
+  body: string;
+  authorAgentId: string | null;
+  authorUser: string | null;
+  runId: string | null;
+  createdAt: string;
+}
+
+export interface ActivityEntry {
+  id: string;
+  action: string;
+  actorAgentId: string | null;
+  actorUser: string | null;
+  runId: string | null;
+  details: Record<string, unknown>;
+  createdAt: string;
+}
+
+/** One change to persist: the issue snapshot plus what it adds, written in one transaction. */
+export interface IssueWrite {
+  issue: IssueState;
+  comments: NewComment[];
+  activity: ActivityEntry[];
+}
+
+export function actorLabel(actor: Actor): { actorAgentId: string | null; actorUser: string | null } {
+  return actor.kind === 'agent'
+    ? { actorAgentId: actor.agentId ?? null, actorUser: null }
+    : { actorAgentId: null, actorUser: actor.user ?? 'operator' };
+}
+
+export function isOwner(state: IssueState, actor: Actor): boolean {
+  return actor.kind === 'agent' && state.checkout !== null && state.checkout.agentId === actor.agentId;
+}

@@ -1,0 +1,47 @@
+/** Configuration from the environment, read once. Every entry point (api, worker, start) uses this. */
+export interface Config {
+  temporalAddress: string;
+  temporalNamespace: string;
+  taskQueue: string;
+  databaseUrl: string | undefined;
+  port: number;
+  adminKey: string | undefined;
+  /** Deadline for every call the facade makes to Temporal. */
+  temporalCallTimeoutMs: number;
+  /** Lower bound for leaseSeconds; 30 in production, lowered only by tests and demos. */
+  minLeaseSeconds: number;
+  /** Continue-as-new after this many history events (tests use a small value). */
+  continueAsNewAfterEvents: number | undefined;
+  /** Test-only: pause before each read-model commit. */
+  faultPersistDelayMs: number | undefined;
+  logLevel: string;
+}
+
+function int(name: string, fallback: number | undefined): number | undefined {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 0) throw new Error(`${name} must be a non-negative integer, got "${raw}"`);
+  return value;
+}
+
+export function loadConfig(env = process.env): Config {
+  return {
+    temporalAddress: env.TEMPORAL_ADDRESS || '127.0.0.1:7233',
+    temporalNamespace: env.TEMPORAL_NAMESPACE || 'default',
+    taskQueue: env.SWITCHYARD_TASK_QUEUE || 'switchyard-tasks',
+    databaseUrl: env.DATABASE_URL || undefined,
+    port: int('PORT', 3000)!,
+    adminKey: env.SWITCHYARD_ADMIN_KEY || undefined,
+    temporalCallTimeoutMs: int('SWITCHYARD_TEMPORAL_TIMEOUT_MS', 10_000)!,
+    minLeaseSeconds: int('SWITCHYARD_MIN_LEASE_SECONDS', 30)!,
+    continueAsNewAfterEvents: int('SWITCHYARD_CONTINUE_AS_NEW_EVENTS', undefined),
+    faultPersistDelayMs: int('SWITCHYARD_FAULT_PERSIST_DELAY_MS', undefined),
+    logLevel: env.LOG_LEVEL || 'info',
+  };
+}
+
+export function requireDatabaseUrl(config: Config): string {
+  if (!config.databaseUrl) throw new Error('DATABASE_URL is not set (npm start sets it for you; npm run api/worker/migrate need it)');
+  return config.databaseUrl;
+}

@@ -1,0 +1,18 @@
+/** `npm run worker`: serves the task queue until SIGINT/SIGTERM, then drains and exits. */
+import { NativeConnection } from '@temporalio/worker';
+import { createPool } from '../db/pool.js';
+import { loadConfig, requireDatabaseUrl } from '../runtime/config.js';
+import { logger } from '../runtime/logger.js';
+import { createWorker } from './create-worker.js';
+
+const config = loadConfig();
+const pool = createPool(requireDatabaseUrl(config));
+const connection = await NativeConnection.connect({ address: config.temporalAddress });
+const worker = await createWorker({ config, pool, connection, workflowBundle: process.env.SWITCHYARD_WORKFLOW_BUNDLE ? { codePath: process.env.SWITCHYARD_WORKFLOW_BUNDLE } : undefined });
+
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => worker.shutdown());
+logger.info({ taskQueue: config.taskQueue, temporal: config.temporalAddress, namespace: config.temporalNamespace }, 'worker running');
+await worker.run();
+await connection.close();
+await pool.end();
+logger.info('worker stopped');
