@@ -1,11 +1,13 @@
 /** `npm run worker`: serves the task queue until SIGINT/SIGTERM, then drains and exits. */
-import { NativeConnection } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime, type LogLevel } from '@temporalio/worker';
 import { createPool } from '../db/pool.js';
 import { loadConfig, requireDatabaseUrl } from '../runtime/config.js';
 import { logger } from '../runtime/logger.js';
 import { createWorker } from './create-worker.js';
 
 const config = loadConfig();
+const sdkLevel = config.logLevel.toUpperCase() as LogLevel;
+Runtime.install({ logger: new DefaultLogger(['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR'].includes(sdkLevel) ? sdkLevel : 'INFO') });
 const pool = createPool(requireDatabaseUrl(config));
 const connection = await NativeConnection.connect({ address: config.temporalAddress });
 const worker = await createWorker({ config, pool, connection, workflowBundle: process.env.SWITCHYARD_WORKFLOW_BUNDLE ? { codePath: process.env.SWITCHYARD_WORKFLOW_BUNDLE } : undefined });

@@ -25,8 +25,9 @@ import * as msg from './messages.js';
 
 // Writes go out in order, in batches, through one flusher; it retries until Postgres takes them.
 // Update handlers wait for their own write, so a caller's 200 means the read model has it.
+// A write is a few rows: 5 s without an answer means the worker died, and another one retries it.
 const { persistIssueWrites } = proxyActivities<DbActivities>({
-  startToCloseTimeout: '30 seconds',
+  startToCloseTimeout: '5 seconds',
   retry: { initialInterval: '200 milliseconds', maximumInterval: '30 seconds' },
 });
 
