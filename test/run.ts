@@ -4,25 +4,14 @@
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import path from 'node:path';
 import { bundleWorkflows } from '../worker/create-worker.js';
 import { ensureTemporalCli, ROOT } from '../scripts/stack/temporal-cli.js';
 import { startDevServer } from '../scripts/stack/temporal-server.js';
 import { startPostgres } from '../scripts/stack/postgres.js';
+import { freePort } from './support/ports.js';
 
 const log = (line: string) => console.error(`[test] ${line}`);
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-    srv.once('error', reject);
-  });
-}
 
 function testFiles(filter: string[]): string[] {
   const out: string[] = [];

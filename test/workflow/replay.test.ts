@@ -9,7 +9,6 @@ import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { Worker } from '@temporalio/worker';
 import { startStack, testEnv, type Stack } from '../support/stack.js';
 import { ALL_TAKEABLE, createIssue, seedCompany } from '../support/seed.js';
@@ -90,8 +89,9 @@ describe('replay', () => {
     assert.ok(committed.length >= 4, 'the committed histories are there');
 
     for (const { name, json } of [...fresh, ...committed]) {
-      const history = historyFromJSON(JSON.parse(json));
-      assert.ok((history.events?.length ?? 0) > 10, `${name} is a real history`);
+      // runReplayHistory takes the exported JSON as it is (it decodes it with historyFromJSON).
+      const history = JSON.parse(json) as { events: unknown[] };
+      assert.ok(history.events.length > 10, `${name} is a real history`);
       await assert.doesNotReject(Worker.runReplayHistory(replayOptions(), history, name), `${name} replays`);
     }
   });
