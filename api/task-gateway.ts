@@ -15,15 +15,18 @@ import { TASK_WORKFLOW_TYPE, workflowIdFor } from '../runtime/temporal.js';
 import type { TaskResult, TaskWorkflowInput } from '../workflows/messages.js';
 import { fromTemporal } from './errors.js';
 
-const MAX_IN_FLIGHT_PER_ISSUE = 4;
+export const MAX_IN_FLIGHT_PER_ISSUE = 4;
 
-class KeyedLimiter {
+/** At most `max` concurrent runs per key; the rest wait their turn in order. */
+export class KeyedLimiter {
+  constructor(private readonly max = MAX_IN_FLIGHT_PER_ISSUE) {}
+
   private readonly slots = new Map<string, { active: number; waiting: Array<() => void> }>();
 
   async run<T>(key: string, fn: () => Promise<T>): Promise<T> {
     let slot = this.slots.get(key);
     if (!slot) this.slots.set(key, (slot = { active: 0, waiting: [] }));
-    if (slot.active >= MAX_IN_FLIGHT_PER_ISSUE) await new Promise<void>((resolve) => slot!.waiting.push(resolve));
+    if (slot.active >= this.max) await new Promise<void>((resolve) => slot!.waiting.push(resolve));
     slot.active++;
     try {
       return await fn();
@@ -67,8 +70,13 @@ export class TaskGateway {
     }
   }
 
-  async update<A>(issueId: string, def: UpdateDefinition<TaskResult, [A]>, cmd: A, updateId?: string): Promise<TaskResult> {
+  /**
+   * `precheck` runs inside the issue's slot, just before Temporal is asked: it may refuse from the
+   * read model (e.g. a checkout the workflow would certainly refuse) and spare the round trip.
+   */
+  async update<A>(issueId: string, def: UpdateDefinition<TaskResult, [A]>, cmd: A, updateId?: string, precheck?: () => Promise<void>): Promise<TaskResult> {
     return this.limiter.run(issueId, async () => {
+      if (precheck) await precheck();
       try {
         const handle = this.client.workflow.getHandle(workflowIdFor(issueId));
         return await this.deadline(() => handle.executeUpdate(def, { args: [cmd], ...(updateId ? { updateId } : {}) }));

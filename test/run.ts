@@ -1,15 +1,13 @@
 /**
  * `npm test`: one Temporal dev server and one Postgres for the whole run, the workflow code bundled
  * once, then node's test runner over every test file. Each file makes its own database and task queue.
+ * `npm test -- leases replay` runs only the files whose path contains one of the words.
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import path from 'node:path';
-import { bundleWorkflows } from '../worker/create-worker.js';
-import { ensureTemporalCli, ROOT } from '../scripts/stack/temporal-cli.js';
-import { startDevServer } from '../scripts/stack/temporal-server.js';
-import { startPostgres } from '../scripts/stack/postgres.js';
-import { freePort } from './support/ports.js';
+import { startEphemeralStack } from '../scripts/stack/ephemeral.js';
+import { ROOT } from '../scripts/stack/temporal-cli.js';
 
 const log = (line: string) => console.error(`[test] ${line}`);
 
@@ -28,37 +26,14 @@ function testFiles(filter: string[]): string[] {
 }
 
 const files = testFiles(process.argv.slice(2));
-const dataDir = path.join(ROOT, '.test-data');
-mkdirSync(dataDir, { recursive: true });
-
-const cli = ensureTemporalCli(log);
-const temporal = await startDevServer({
-  cli,
-  port: await freePort(),
-  headless: true,
-  extraArgs: ['--sqlite-pragma', 'journal_mode=WAL', '--sqlite-pragma', 'synchronous=OFF'],
-});
-const postgres = await startPostgres({ dataDir: path.join(dataDir, 'pgdata'), port: await freePort() });
-log(`temporal ${temporal.address}, postgres ${postgres.embedded ? 'embedded' : 'DATABASE_URL'}`);
-
-const bundle = await bundleWorkflows();
-const bundlePath = path.join(dataDir, 'workflow-bundle.js');
-writeFileSync(bundlePath, bundle.code);
-
-const env = {
-  ...process.env,
-  TEST_TEMPORAL_ADDRESS: temporal.address,
-  TEST_TEMPORAL_CLI: cli,
-  TEST_DATABASE_SERVER_URL: postgres.serverUrl,
-  SWITCHYARD_WORKFLOW_BUNDLE: bundlePath,
-  LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
-};
+if (files.length === 0) throw new Error('no test files matched');
+const stack = await startEphemeralStack(log);
+const env = { ...process.env, ...stack.env, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' };
 const concurrency = process.env.TEST_CONCURRENCY ?? '2';
 const child = spawn(process.execPath, ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, '--test-reporter=spec', ...files], {
   env,
   stdio: 'inherit',
 });
 const code: number = await new Promise((resolve) => child.once('exit', (c) => resolve(c ?? 1)));
-await temporal.stop();
-await postgres.stop();
+await stack.stop();
 process.exit(code);

@@ -3,11 +3,14 @@ import { DefaultLogger, NativeConnection, Runtime, type LogLevel } from '@tempor
 import { createPool } from '../db/pool.js';
 import { loadConfig, requireDatabaseUrl } from '../runtime/config.js';
 import { logger } from '../runtime/logger.js';
+import { ensureSearchAttributes } from '../runtime/search-attributes.js';
 import { createWorker } from './create-worker.js';
 
 const config = loadConfig();
 const sdkLevel = config.logLevel.toUpperCase() as LogLevel;
 Runtime.install({ logger: new DefaultLogger(['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR'].includes(sdkLevel) ? sdkLevel : 'INFO') });
+const added = await ensureSearchAttributes(config.temporalAddress, config.temporalNamespace);
+if (added.length) logger.info({ added }, 'search attributes registered');
 const pool = createPool(requireDatabaseUrl(config));
 const connection = await NativeConnection.connect({ address: config.temporalAddress });
 const worker = await createWorker({ config, pool, connection, workflowBundle: process.env.SWITCHYARD_WORKFLOW_BUNDLE ? { codePath: process.env.SWITCHYARD_WORKFLOW_BUNDLE } : undefined });

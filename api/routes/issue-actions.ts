@@ -2,6 +2,8 @@
 import { Router, type Request, type Response } from 'express';
 import { DomainError } from '../../domain/errors.js';
 import { MAX_LEASE_SECONDS } from '../../domain/leases.js';
+import { checkCheckout, type CheckoutCmd } from '../../domain/commands.js';
+import type { IssueState } from '../../domain/task.js';
 import type { TaskResult } from '../../workflows/messages.js';
 import { checkoutUpdate, closeUpdate, heartbeatUpdate, releaseUpdate } from '../../workflows/messages.js';
 import { actorOf } from '../auth.js';
@@ -35,9 +37,14 @@ export function issueActionsRouter(deps: ApiDeps): Router {
     if (actor.kind === 'agent' && actor.agentId !== body.agentId) {
       throw new DomainError('forbidden', 'An agent can only check out as itself', { agentId: body.agentId });
     }
-    await action('issue.checkout', ({ issueId, rules, updateId }) =>
-      tasks.update(issueId, checkoutUpdate, { actor, agentId: body.agentId, expectedStatuses: body.expectedStatuses, leaseSeconds: body.leaseSeconds ?? rules.defaultLeaseSeconds }, updateId),
-    )(req, res);
+    await action('issue.checkout', async ({ issueId, rules, updateId }) => {
+      const cmd = { actor, agentId: body.agentId, expectedStatuses: body.expectedStatuses, leaseSeconds: body.leaseSeconds ?? rules.defaultLeaseSeconds };
+      // Losers of a race are refused from the read model when it already shows the winner: the same
+      // rule and the same 409 body the workflow would give, without queueing on the workflow.
+      const precheck = async () => refuseKnownConflict(await deps.reads.issue(issueId), cmd);
+      await precheck();
+      return tasks.update(issueId, checkoutUpdate, cmd, updateId, precheck);
+    })(req, res);
   });
 
   router.post('/api/issues/:issueId/release', async (req, res) => {
@@ -67,4 +74,17 @@ export function issueActionsRouter(deps: ApiDeps): Router {
   });
 
   return router;
+}
+
+/**
+ * Only a checkout_conflict is decided here; anything else (a win, a renewal, another refusal) goes to
+ * the workflow, which is the authority. The read model is never ahead of the workflow, and an update
+ * returns only after its write, so a conflict seen here was true while this request was in flight.
+ */
+function refuseKnownConflict(state: IssueState, cmd: CheckoutCmd): void {
+  try {
+    checkCheckout(state, cmd);
+  } catch (err) {
+    if (err instanceof DomainError && err.code === 'checkout_conflict') throw err;
+  }
 }

@@ -9,7 +9,7 @@ import { createTemporalClient } from '../../runtime/temporal.js';
 import { HttpClient } from '../support/http.js';
 import { startStack, type Stack } from '../support/stack.js';
 import { ALL_TAKEABLE, createIssue, seedCompany } from '../support/seed.js';
-import { freePort } from '../support/ports.js';
+import { freePort } from '../../scripts/stack/ports.js';
 
 describe('Temporal down', { timeout: 60_000 }, () => {
   let stack: Stack;
