@@ -3,7 +3,7 @@
  * (dev server with an old db file, a real cluster, docker compose) gets them from the worker itself.
  */
 import { Connection } from '@temporalio/client';
-import { temporal } from '@temporalio/proto';
+import proto from '@temporalio/proto';
 import { SEARCH_ATTRIBUTE_NAMES } from '../domain/search-attributes.js';
 
 export async function ensureSearchAttributes(address: string, namespace: string): Promise<string[]> {
@@ -12,7 +12,7 @@ export async function ensureSearchAttributes(address: string, namespace: string)
     const { customAttributes } = await connection.operatorService.listSearchAttributes({ namespace });
     const missing = SEARCH_ATTRIBUTE_NAMES.filter((name) => !customAttributes || !(name in customAttributes));
     if (missing.length > 0) {
-      const KEYWORD = temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD;
+      const KEYWORD = proto.temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD;
       await connection.operatorService.addSearchAttributes({ namespace, searchAttributes: Object.fromEntries(missing.map((n) => [n, KEYWORD])) });
     }
     return missing;

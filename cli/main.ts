@@ -1,0 +1,90 @@
+/**
+ * `npm run cli -- <command>`: the agent's and operator's command line over the REST API.
+ * SWITCHYARD_URL (default http://127.0.0.1:3000), SWITCHYARD_API_KEY, SWITCHYARD_RUN_ID.
+ */
+import { readFileSync } from 'node:fs';
+import { Command } from 'commander';
+import { ApiClient } from './api-client.js';
+
+const program = new Command('switchyard').description('Switchyard: agent task control plane');
+program
+  .option('--url <url>', 'API base URL', process.env.SWITCHYARD_URL ?? 'http://127.0.0.1:3000')
+  .option('--key <key>', 'API key (agent or operator)', process.env.SWITCHYARD_API_KEY)
+  .option('--run <runId>', 'run id sent as X-Run-Id', process.env.SWITCHYARD_RUN_ID);
+
+const client = () => {
+  const o = program.opts<{ url: string; key?: string; run?: string }>();
+  if (!o.key) throw new Error('set SWITCHYARD_API_KEY or pass --key');
+  return new ApiClient(o.url, o.key, o.run);
+};
+const text = (inline?: string, file?: string) => (file ? readFileSync(file === '-' ? 0 : file, 'utf8') : inline);
+
+program.command('me').description('the calling agent').action(async () => client().print('GET', '/api/agents/me'));
+
+program
+  .command('list <companyId>')
+  .description('issues, priority then age')
+  .option('--assignee <agentId>', 'an agent id, or "me"')
+  .option('--status <list>', 'e.g. todo,in_progress')
+  .action(async (companyId: string, o: { assignee?: string; status?: string }) => {
+    const q = new URLSearchParams();
+    if (o.assignee) q.set('assigneeAgentId', o.assignee);
+    if (o.status) q.set('status', o.status);
+    await client().print('GET', `/api/companies/${companyId}/issues?${q}`);
+  });
+
+program.command('show <issueId>').description('one issue with its availableActions').action(async (id: string) => client().print('GET', `/api/issues/${id}`));
+program.command('comments <issueId>').action(async (id: string) => client().print('GET', `/api/issues/${id}/comments`));
+program.command('activity <issueId>').action(async (id: string) => client().print('GET', `/api/issues/${id}/activity`));
+
+program
+  .command('checkout <issueId>')
+  .requiredOption('--agent <agentId>')
+  .option('--expect <statuses>', 'expected statuses', 'todo,backlog,blocked,in_review')
+  .option('--lease <seconds>', 'lease length', (v) => Number(v))
+  .action(async (id: string, o: { agent: string; expect: string; lease?: number }) =>
+    client().print('POST', `/api/issues/${id}/checkout`, { agentId: o.agent, expectedStatuses: o.expect.split(','), ...(o.lease ? { leaseSeconds: o.lease } : {}) }),
+  );
+
+program
+  .command('update <issueId>')
+  .option('--status <status>')
+  .option('--comment <text>')
+  .option('--comment-file <path>', 'read the comment from a file (- for stdin)')
+  .option('--priority <priority>')
+  .option('--assignee <agentId>')
+  .action(async (id: string, o: { status?: string; comment?: string; commentFile?: string; priority?: string; assignee?: string }) => {
+    const body: Record<string, unknown> = {};
+    const comment = text(o.comment, o.commentFile);
+    if (o.status) body.status = o.status;
+    if (comment !== undefined) body.comment = comment;
+    if (o.priority) body.priority = o.priority;
+    if (o.assignee) body.assigneeAgentId = o.assignee;
+    await client().print('PATCH', `/api/issues/${id}`, body);
+  });
+
+program
+  .command('comment <issueId>')
+  .option('--body <text>')
+  .option('--file <path>')
+  .action(async (id: string, o: { body?: string; file?: string }) => client().print('POST', `/api/issues/${id}/comments`, { body: text(o.body, o.file) ?? '' }));
+
+program
+  .command('close <issueId>')
+  .description('atomic close-out: the closing comment and done together')
+  .option('--comment <text>')
+  .option('--comment-file <path>', 'e.g. closing.md (- for stdin)')
+  .option('--idempotency-key <key>')
+  .action(async (id: string, o: { comment?: string; commentFile?: string; idempotencyKey?: string }) =>
+    client().print('POST', `/api/issues/${id}/close`, { comment: text(o.comment, o.commentFile) ?? '' }, o.idempotencyKey),
+  );
+
+program.command('release <issueId>').option('--comment <text>').action(async (id: string, o: { comment?: string }) => client().print('POST', `/api/issues/${id}/release`, o.comment ? { comment: o.comment } : {}));
+program.command('heartbeat <issueId>').action(async (id: string) => client().print('POST', `/api/issues/${id}/heartbeat`, {}));
+
+try {
+  await program.parseAsync();
+} catch (err) {
+  console.error(`error: ${(err as Error).message}`);
+  process.exitCode = 2;
+}

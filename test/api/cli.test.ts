@@ -1,0 +1,54 @@
+/** The CLI against the real API: the agent's loop from a shell, with exit codes a script can use. */
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { startStack, type Stack } from '../support/stack.js';
+import { createIssue, seedCompany } from '../support/seed.js';
+
+const CLI = fileURLToPath(new URL('../../cli/main.ts', import.meta.url));
+
+function run(stack: Stack, key: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, ['--import', 'tsx', CLI, ...args], { env: { ...process.env, SWITCHYARD_URL: stack.url, SWITCHYARD_API_KEY: key, SWITCHYARD_RUN_ID: 'cli-run' } }, (err, stdout, stderr) =>
+      resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    );
+  });
+}
+
+describe('cli', () => {
+  let stack: Stack;
+  before(async () => {
+    stack = await startStack();
+  });
+  after(() => stack.stop());
+
+  it('me, checkout, close --comment-file; a refused call exits 1 with the error', async () => {
+    const { companyId, agents } = await seedCompany(stack, 2);
+    const [me, other] = agents as [(typeof agents)[0], (typeof agents)[0]];
+    const issue = await createIssue(stack, companyId, { status: 'todo' });
+
+    const who = await run(stack, me.key, ['me']);
+    assert.equal(who.code, 0, who.stderr);
+    assert.equal(JSON.parse(who.stdout).id, me.id);
+
+    const taken = await run(stack, me.key, ['checkout', issue.id, '--agent', me.id]);
+    assert.equal(taken.code, 0, taken.stderr);
+    assert.equal(JSON.parse(taken.stdout).checkout.runId, 'cli-run');
+
+    const lost = await run(stack, other.key, ['checkout', issue.id, '--agent', other.id]);
+    assert.equal(lost.code, 1);
+    assert.match(lost.stderr, /HTTP 409[\s\S]*checkout_conflict/);
+
+    const file = path.join(tmpdir(), `closing-${issue.id}.md`);
+    writeFileSync(file, 'Deliverable: doc:runbook\nResult: runbook written.\nVerified: followed it on staging.\n');
+    const closed = await run(stack, me.key, ['close', issue.id, '--comment-file', file]);
+    assert.equal(closed.code, 0, closed.stderr);
+    assert.equal(JSON.parse(closed.stdout).issue.status, 'done');
+    const listed = await run(stack, me.key, ['list', companyId, '--status', 'done']);
+    assert.deepEqual(JSON.parse(listed.stdout).map((i: any) => i.id), [issue.id]);
+  });
+});
