@@ -2,6 +2,7 @@
 import { PRIORITY_RANK } from '../domain/statuses.js';
 import type { IssueWrite } from '../domain/task.js';
 import type { Pool } from '../db/pool.js';
+import { logger } from '../runtime/logger.js';
 import { upsertIssueSql, issueParams } from '../db/issues-sql.js';
 
 export interface DbActivities {
@@ -12,7 +13,10 @@ export function createDbActivities(pool: Pool, faults: { persistDelayMs?: number
   return {
     async persistIssueWrites(writes) {
       // A test-only pause before commit, so a test can kill the worker in the middle of a write.
-      if (faults.persistDelayMs) await new Promise((r) => setTimeout(r, faults.persistDelayMs));
+      if (faults.persistDelayMs) {
+        logger.warn({ delayMs: faults.persistDelayMs, writes: writes.length }, 'fault injection: pausing before commit');
+        await new Promise((r) => setTimeout(r, faults.persistDelayMs));
+      }
       const client = await pool.connect();
       try {
         await client.query('BEGIN');

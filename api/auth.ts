@@ -19,8 +19,26 @@ export const newAgentKey = () => `sy_agent_${randomBytes(24).toString('base64url
 
 const RUN_ID_HEADERS = ['x-run-id', 'x-aimetier-run-id', 'x-paperclip-run-id'];
 
+/** Agent keys looked up in the last 30 s are trusted without a query (agents are never deleted). */
+const AGENT_CACHE_MS = 30_000;
+const AGENT_CACHE_MAX = 10_000;
+
 export function authenticate(pool: Pool, adminKey: string) {
   const adminHash = createHash('sha256').update(adminKey).digest();
+  const cache = new Map<string, { agent: AgentIdentity; until: number }>();
+  const lookup = async (hash: string): Promise<AgentIdentity | undefined> => {
+    const hit = cache.get(hash);
+    if (hit && hit.until > Date.now()) return hit.agent;
+    const { rows } = await pool.query<AgentIdentity>(
+      'SELECT id, name, company_id AS "companyId", role FROM agents WHERE api_key_hash = $1',
+      [hash],
+    );
+    if (rows[0]) {
+      if (cache.size >= AGENT_CACHE_MAX) cache.clear();
+      cache.set(hash, { agent: rows[0], until: Date.now() + AGENT_CACHE_MS });
+    }
+    return rows[0];
+  };
   return async (req: Request, res: Response, next: NextFunction) => {
     const header = req.header('authorization') ?? '';
     const match = /^Bearer\s+(\S+)$/i.exec(header);
@@ -30,12 +48,9 @@ export function authenticate(pool: Pool, adminKey: string) {
       res.locals.caller = { kind: 'operator' } satisfies Caller;
       return next();
     }
-    const { rows } = await pool.query<AgentIdentity>(
-      'SELECT id, name, company_id AS "companyId", role FROM agents WHERE api_key_hash = $1',
-      [hashKey(key)],
-    );
-    if (!rows[0]) throw new DomainError('unauthorized', 'Unknown API key');
-    res.locals.caller = { kind: 'agent', agent: rows[0] } satisfies Caller;
+    const agent = await lookup(hashKey(key));
+    if (!agent) throw new DomainError('unauthorized', 'Unknown API key');
+    res.locals.caller = { kind: 'agent', agent } satisfies Caller;
     next();
   };
 }

@@ -16,12 +16,21 @@ export interface Company {
 }
 
 export class ReadModel {
+  /** Companies are never deleted, so one seen once exists for the life of the process. */
+  private readonly knownCompanies = new Set<string>();
+
   constructor(private readonly pool: Pool) {}
+
+  async assertCompanyExists(id: string): Promise<void> {
+    if (this.knownCompanies.has(id)) return;
+    await this.company(id);
+  }
 
   async company(id: string): Promise<Company> {
     if (!isUuid(id)) throw new DomainError('not_found', 'Company not found');
     const { rows } = await this.pool.query<Company>('SELECT id, name, settings FROM companies WHERE id = $1', [id]);
     if (!rows[0]) throw new DomainError('not_found', 'Company not found');
+    this.knownCompanies.add(id);
     return rows[0];
   }
 
@@ -30,6 +39,18 @@ export class ReadModel {
     const { rows } = await this.pool.query<IssueRow>('SELECT * FROM issues WHERE id = $1', [id]);
     if (!rows[0]) throw new DomainError('not_found', 'Issue not found', { issueId: id });
     return rowToState(rows[0]);
+  }
+
+  /** The issue and its company's settings in one round trip (every issue route needs both). */
+  async issueWithCompany(id: string): Promise<{ issue: IssueState; company: Company }> {
+    if (!isUuid(id)) throw new DomainError('not_found', 'Issue not found', { issueId: id });
+    const { rows } = await this.pool.query<IssueRow & { company_name: string; company_settings: CompanySettings }>(
+      `SELECT i.*, c.name AS company_name, c.settings AS company_settings FROM issues i JOIN companies c ON c.id = i.company_id WHERE i.id = $1`,
+      [id],
+    );
+    const row = rows[0];
+    if (!row) throw new DomainError('not_found', 'Issue not found', { issueId: id });
+    return { issue: rowToState(row), company: { id: row.company_id, name: row.company_name, settings: row.company_settings } };
   }
 
   async agentInCompany(agentId: string, companyId: string): Promise<boolean> {

@@ -15,27 +15,47 @@ import { TASK_WORKFLOW_TYPE, workflowIdFor } from '../runtime/temporal.js';
 import type { TaskResult, TaskWorkflowInput } from '../workflows/messages.js';
 import { fromTemporal } from './errors.js';
 
-export const MAX_IN_FLIGHT_PER_ISSUE = 4;
+export const MAX_IN_FLIGHT_PER_ISSUE = 2;
 
-/** At most `max` concurrent runs per key; the rest wait their turn in order. */
+/**
+ * At most `max` concurrent runs per key. A caller may pass a `precheck` that can refuse from cheaper
+ * state: it runs before each attempt at a slot, and every finished run wakes all waiters to re-check,
+ * so once a race is decided its losers are answered together instead of one slot at a time.
+ */
 export class KeyedLimiter {
   constructor(private readonly max = MAX_IN_FLIGHT_PER_ISSUE) {}
 
-  private readonly slots = new Map<string, { active: number; waiting: Array<() => void> }>();
+  private readonly slots = new Map<string, { active: number; waiting: Set<() => void> }>();
 
-  async run<T>(key: string, fn: () => Promise<T>): Promise<T> {
+  async run<T>(key: string, fn: () => Promise<T>, precheck?: () => Promise<void>): Promise<T> {
     let slot = this.slots.get(key);
-    if (!slot) this.slots.set(key, (slot = { active: 0, waiting: [] }));
-    if (slot.active >= this.max) await new Promise<void>((resolve) => slot!.waiting.push(resolve));
+    if (!slot) this.slots.set(key, (slot = { active: 0, waiting: new Set() }));
+    try {
+      for (;;) {
+        if (precheck) await precheck();
+        if (slot.active < this.max) break;
+        await new Promise<void>((resolve) => slot!.waiting.add(resolve));
+      }
+    } catch (err) {
+      this.release(key, slot, false);
+      throw err;
+    }
     slot.active++;
     try {
       return await fn();
     } finally {
-      slot.active--;
-      const next = slot.waiting.shift();
-      if (next) next();
-      else if (slot.active === 0) this.slots.delete(key);
+      this.release(key, slot, true);
     }
+  }
+
+  private release(key: string, slot: { active: number; waiting: Set<() => void> }, held: boolean): void {
+    if (held) {
+      slot.active--;
+      const waiters = [...slot.waiting];
+      slot.waiting.clear();
+      for (const wake of waiters) wake();
+    }
+    if (slot.active === 0 && slot.waiting.size === 0) this.slots.delete(key);
   }
 }
 
@@ -71,19 +91,22 @@ export class TaskGateway {
   }
 
   /**
-   * `precheck` runs inside the issue's slot, just before Temporal is asked: it may refuse from the
-   * read model (e.g. a checkout the workflow would certainly refuse) and spare the round trip.
+   * `precheck` runs before each attempt at the issue's slot: it may refuse from the read model (e.g. a
+   * checkout the workflow would certainly refuse) and spare the round trip.
    */
   async update<A>(issueId: string, def: UpdateDefinition<TaskResult, [A]>, cmd: A, updateId?: string, precheck?: () => Promise<void>): Promise<TaskResult> {
-    return this.limiter.run(issueId, async () => {
-      if (precheck) await precheck();
-      try {
-        const handle = this.client.workflow.getHandle(workflowIdFor(issueId));
-        return await this.deadline(() => handle.executeUpdate(def, { args: [cmd], ...(updateId ? { updateId } : {}) }));
-      } catch (err) {
-        throw fromTemporal(err, issueId);
-      }
-    });
+    return this.limiter.run(
+      issueId,
+      async () => {
+        try {
+          const handle = this.client.workflow.getHandle(workflowIdFor(issueId));
+          return await this.deadline(() => handle.executeUpdate(def, { args: [cmd], ...(updateId ? { updateId } : {}) }));
+        } catch (err) {
+          throw fromTemporal(err, issueId);
+        }
+      },
+      precheck,
+    );
   }
 
   /** Cheap reachability probe for /readyz. */

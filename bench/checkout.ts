@@ -5,16 +5,17 @@
  * against the raw SQL for the same rows. Prints a table and, last, one JSON line.
  */
 import { randomUUID } from 'node:crypto';
-import { KeyedLimiter } from '../api/task-gateway.js';
+import { KeyedLimiter, MAX_IN_FLIGHT_PER_ISSUE } from '../api/task-gateway.js';
 import { HttpClient } from '../test/support/http.js';
-import { startStack } from '../test/support/stack.js';
 import { claimUpdate } from '../workflows/bench-floor.js';
+import { deploy } from './processes.js';
 import { printTable, round, summarize, timed } from './stats.js';
 
 const ISSUES = Number(process.env.BENCH_ISSUES ?? 200);
 const AGENTS = Number(process.env.BENCH_AGENTS ?? 50);
 const LIST_ROWS = Number(process.env.BENCH_LIST_ROWS ?? 4000);
 const LIST_REQUESTS = Number(process.env.BENCH_LIST_REQUESTS ?? 300);
+const SOLO = Number(process.env.BENCH_SOLO ?? 100);
 const TAKE = ['todo', 'backlog', 'blocked', 'in_review'];
 const log = (line: string) => console.error(`[bench] ${line}`);
 
@@ -23,7 +24,7 @@ async function inBatches<T>(items: T[], size: number, fn: (item: T) => Promise<u
 }
 
 export async function benchCheckout(): Promise<Record<string, number>> {
-  const stack = await startStack({ config: { temporalCallTimeoutMs: 30_000 } });
+  const stack = await deploy();
   try {
     const company = (await stack.admin.post('/api/companies', { name: 'bench' })).body;
     const agents: Array<{ id: string; http: HttpClient }> = [];
@@ -64,7 +65,7 @@ export async function benchCheckout(): Promise<Record<string, number>> {
     // ---- Temporal floor: the same race on a no-op workflow (no HTTP, no Postgres)
     log('racing raw Temporal updates (floor)');
     const floorIds = [...Array(ISSUES + 5).keys()].map((i) => `bench-floor/${randomUUID()}-${i}`);
-    await inBatches(floorIds, 20, (id) => stack.client.workflow.start('benchFloorWorkflow', { workflowId: id, taskQueue: stack.config.taskQueue }));
+    await inBatches(floorIds, 20, (id) => stack.client.workflow.start('benchFloorWorkflow', { workflowId: id, taskQueue: stack.taskQueue }));
     const floor = async (limiter: KeyedLimiter | null, workflowId: string, record: number[] | null, errors: { n: number }) => {
       const handle = stack.client.workflow.getHandle(workflowId);
       await Promise.all(
@@ -82,10 +83,27 @@ export async function benchCheckout(): Promise<Record<string, number>> {
     for (const id of floorIds.slice(5)) await floor(limiter, id, floorCapped, floorErrors);
     // Uncapped, for reference: 50 updates at once exceed Temporal's 10 in-flight limit per workflow.
     const rawIds = [...Array(20).keys()].map((i) => `bench-floor-raw/${randomUUID()}-${i}`);
-    await inBatches(rawIds, 20, (id) => stack.client.workflow.start('benchFloorWorkflow', { workflowId: id, taskQueue: stack.config.taskQueue }));
+    await inBatches(rawIds, 20, (id) => stack.client.workflow.start('benchFloorWorkflow', { workflowId: id, taskQueue: stack.taskQueue }));
     const floorRaw: number[] = [];
     const rawErrors = { n: 0 };
     for (const id of rawIds) await floor(null, id, floorRaw, rawErrors);
+
+    // ---- One at a time (no contention): a winning checkout against one raw update
+    log('sequential checkouts and raw updates');
+    const soloIssues = await makeIssues(SOLO + 5);
+    const soloApi: number[] = [];
+    const soloFloor: number[] = [];
+    for (const [i, id] of soloIssues.entries()) {
+      const a = agents[i % AGENTS]!;
+      const api = await timed(() => a.http.post(`/api/issues/${id}/checkout`, { agentId: a.id, expectedStatuses: TAKE }));
+      if (api.value.status !== 200) throw new Error(`solo checkout answered ${api.value.status}`);
+      const handle = await stack.client.workflow.start('benchFloorWorkflow', { workflowId: `bench-solo/${id}`, taskQueue: stack.taskQueue });
+      const raw = await timed(() => handle.executeUpdate(claimUpdate, { args: [a.id] }));
+      if (i >= 5) {
+        soloApi.push(api.ms);
+        soloFloor.push(raw.ms);
+      }
+    }
 
     // ---- Paperclip-style SQL checkout on the same Postgres
     log('racing conditional SQL updates');
@@ -131,11 +149,14 @@ export async function benchCheckout(): Promise<Record<string, number>> {
     const expected = (await stack.pool.query(listSql, listParams)).rowCount;
     const listLatency: number[] = [];
     const sqlListLatency: number[] = [];
+    const httpFloor: number[] = [];
     for (let i = 0; i < LIST_REQUESTS + 20; i++) {
       const api = await timed(() => lister.http.get(listPath));
       if (api.value.status !== 200 || api.value.body.length !== expected) throw new Error(`list returned ${api.value.status}/${api.value.body.length}, expected ${expected}`);
       const sql = await timed(() => stack.pool.query(listSql, listParams));
+      const health = await timed(() => lister.http.get('/healthz'));
       if (i >= 20) {
+        httpFloor.push(health.ms);
         listLatency.push(api.ms);
         sqlListLatency.push(sql.ms);
       }
@@ -150,11 +171,14 @@ export async function benchCheckout(): Promise<Record<string, number>> {
     console.log(`\ncheckout: ${ISSUES} issues × ${AGENTS} concurrent agents; list: ${LIST_ROWS} issues, ${expected} rows per answer\n`);
     printTable([
       ['API checkout (HTTP → Temporal → Postgres)', api, `winners/issue ${Math.min(...winners)}..${Math.max(...winners)}`],
-      ['floor: raw Temporal updates, ≤4 in flight', capped, `errors ${floorErrors.n}`],
+      [`floor: raw Temporal updates, ≤${MAX_IN_FLIGHT_PER_ISSUE} in flight`, capped, `errors ${floorErrors.n}`],
       ['floor: raw Temporal updates, all 50 at once', raw, `errors ${rawErrors.n} (20 workflows)`],
+      ['API checkout, one at a time', summarize(soloApi), 'no contention'],
+      ['raw Temporal update, one at a time', summarize(soloFloor), 'no contention'],
       ['SQL conditional UPDATE … RETURNING', sql, `winners/issue ${Math.min(...sqlWinners)}..${Math.max(...sqlWinners)}`],
       ['API list', list, ''],
       ['SQL list (same query)', listRaw, ''],
+      ['HTTP floor: GET /healthz', summarize(httpFloor), 'no database, no Temporal'],
     ]);
     return {
       checkoutP50Ms: round(api.p50),
@@ -164,11 +188,14 @@ export async function benchCheckout(): Promise<Record<string, number>> {
       checkoutOverFloorP50: round(api.p50 / capped.p50),
       floorUncappedP50Ms: round(raw.p50),
       floorUncappedP99Ms: round(raw.p99),
+      soloCheckoutP50Ms: round(summarize(soloApi).p50),
+      soloFloorP50Ms: round(summarize(soloFloor).p50),
       sqlCheckoutP50Ms: round(sql.p50),
       sqlCheckoutP99Ms: round(sql.p99),
       listP50Ms: round(list.p50),
       listSqlP50Ms: round(listRaw.p50),
       listOverSqlP50: round(list.p50 / listRaw.p50),
+      httpFloorP50Ms: round(summarize(httpFloor).p50),
       winnersPerIssueMin: Math.min(...winners),
       winnersPerIssueMax: Math.max(...winners),
       sqlWinnersPerIssueMin: Math.min(...sqlWinners),

@@ -9,7 +9,9 @@ import {
   condition,
   continueAsNew,
   currentUpdateInfo,
+  patched,
   proxyActivities,
+  proxyLocalActivities,
   setCurrentDetails,
   setHandler,
   upsertSearchAttributes,
@@ -26,10 +28,20 @@ import * as msg from './messages.js';
 // Writes go out in order, in batches, through one flusher; it retries until Postgres takes them.
 // Update handlers wait for their own write, so a caller's 200 means the read model has it.
 // A write is a few rows: 5 s without an answer means the worker died, and another one retries it.
-const { persistIssueWrites } = proxyActivities<DbActivities>({
+const remote = proxyActivities<DbActivities>({
   startToCloseTimeout: '5 seconds',
   retry: { initialInterval: '200 milliseconds', maximumInterval: '30 seconds' },
 });
+// Since the `local-persist` patch the write runs as a local activity: in the same workflow task as
+// the update, without a round trip through the server (roughly halves an update's latency). Histories
+// written before the patch still replay through the remote activity.
+const local = proxyLocalActivities<DbActivities>({
+  startToCloseTimeout: '5 seconds',
+  localRetryThreshold: '10 seconds',
+  retry: { initialInterval: '200 milliseconds', maximumInterval: '30 seconds' },
+});
+const persistIssueWrites = (writes: IssueWrite[]) =>
+  patched('local-persist') ? local.persistIssueWrites(writes) : remote.persistIssueWrites(writes);
 
 const PROCESSED_LIMIT = 100;
 

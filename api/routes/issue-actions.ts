@@ -18,12 +18,12 @@ export function issueActionsRouter(deps: ApiDeps): Router {
   const router = Router();
 
   /** Load, scope, validate, then run the update under the request's Idempotency-Key. */
-  const action = (operation: string, handle: (ctx: { req: Request; res: Response; issueId: string; rules: ReturnType<typeof companyRules>; updateId?: string }) => Promise<TaskResult>, present?: (r: TaskResult, req: Request, res: Response) => unknown) =>
+  const action = (operation: string, handle: (ctx: { req: Request; res: Response; issue: IssueState; issueId: string; rules: ReturnType<typeof companyRules>; updateId?: string }) => Promise<TaskResult>, present?: (r: TaskResult, req: Request, res: Response) => unknown) =>
     async (req: Request, res: Response) => {
       const { issue, company } = await scopedIssue(deps, req, res);
       const rules = companyRules(company);
       await runIdempotent(pool, req, res, { companyId: company.id, operation }, async ({ updateId }) => {
-        const result = await handle({ req, res, issueId: issue.id, rules, updateId });
+        const result = await handle({ req, res, issue, issueId: issue.id, rules, updateId });
         return { status: 200, body: present ? present(result, req, res) : presentIssue(result.issue, actorOf(req, res)) };
       });
     };
@@ -37,12 +37,16 @@ export function issueActionsRouter(deps: ApiDeps): Router {
     if (actor.kind === 'agent' && actor.agentId !== body.agentId) {
       throw new DomainError('forbidden', 'An agent can only check out as itself', { agentId: body.agentId });
     }
-    await action('issue.checkout', async ({ issueId, rules, updateId }) => {
+    await action('issue.checkout', async ({ issue, issueId, rules, updateId }) => {
       const cmd = { actor, agentId: body.agentId, expectedStatuses: body.expectedStatuses, leaseSeconds: body.leaseSeconds ?? rules.defaultLeaseSeconds };
       // Losers of a race are refused from the read model when it already shows the winner: the same
       // rule and the same 409 body the workflow would give, without queueing on the workflow.
-      const precheck = async () => refuseKnownConflict(await deps.reads.issue(issueId), cmd);
-      await precheck();
+      // The first check uses the issue this request already read; later ones (after waiting) read again.
+      let known: IssueState | undefined = issue;
+      const precheck = async () => {
+        refuseKnownConflict(known ?? (await deps.reads.issue(issueId)), cmd);
+        known = undefined;
+      };
       return tasks.update(issueId, checkoutUpdate, cmd, updateId, precheck);
     })(req, res);
   });

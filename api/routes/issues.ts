@@ -54,7 +54,7 @@ export function issuesRouter(deps: ApiDeps): Router {
 
   router.get('/api/companies/:companyId/issues', async (req, res) => {
     assertCompanyAccess(res, req.params.companyId);
-    const company = await reads.company(req.params.companyId);
+    await reads.assertCompanyExists(req.params.companyId);
     const query = schema.parse(schema.listIssues, req.query);
     const caller = callerOf(res);
     let assigneeAgentId = query.assigneeAgentId;
@@ -62,7 +62,7 @@ export function issuesRouter(deps: ApiDeps): Router {
       if (caller.kind !== 'agent') throw new DomainError('validation_error', 'assigneeAgentId=me needs an agent key');
       assigneeAgentId = caller.agent.id;
     }
-    const issues = await reads.listIssues(company.id, {
+    const issues = await reads.listIssues(req.params.companyId, {
       assigneeAgentId,
       statuses: schema.parseList(query.status, STATUSES, 'status'),
       parentId: query.parentId,

@@ -7,11 +7,9 @@ import type { ApiDeps } from '../deps.js';
 import type { Company } from '../read-model.js';
 
 export async function scopedIssue({ reads }: ApiDeps, req: Request, res: Response) {
-  const issueId = String(req.params.issueId);
-  const issue = await reads.issue(issueId);
-  assertCompanyAccess(res, issue.companyId, 'Issue');
-  const company = await reads.company(issue.companyId);
-  return { issue, company };
+  const found = await reads.issueWithCompany(String(req.params.issueId));
+  assertCompanyAccess(res, found.issue.companyId, 'Issue');
+  return found;
 }
 
 export function companyRules(company: Company) {

@@ -12,6 +12,7 @@ const WORKER_MAIN = fileURLToPath(new URL('../../worker/main.ts', import.meta.ur
 describe('worker crash during close', () => {
   let stack: Stack;
   const children: ChildProcess[] = [];
+  const pausesOf = new Map<ChildProcess, { n: number }>();
 
   before(async () => {
     stack = await startStack({ withoutWorker: true, config: { temporalCallTimeoutMs: 30_000 } });
@@ -33,9 +34,16 @@ describe('worker crash during close', () => {
         SWITCHYARD_FAULT_PERSIST_DELAY_MS: persistDelayMs ? String(persistDelayMs) : '',
         LOG_LEVEL: 'warn',
       },
-      stdio: ['ignore', 'ignore', 'inherit'],
+      stdio: ['ignore', 'pipe', 'pipe'],
     });
     children.push(child);
+    // The fault-injecting worker logs each pause; the test counts them to know where the worker is.
+    const pauses = { n: 0 };
+    for (const stream of [child.stdout!, child.stderr!]) {
+      stream.setEncoding('utf8');
+      stream.on('data', (chunk: string) => (pauses.n += chunk.split('fault injection: pausing').length - 1));
+    }
+    pausesOf.set(child, pauses);
     return child;
   }
 
@@ -52,8 +60,10 @@ describe('worker crash during close', () => {
     const body = { comment: 'Result: migrated. Verified: row counts match. Commit 9f8e7d6c5b4a' };
     const key = { 'Idempotency-Key': 'close-crash' };
     const closing = me.http.post(`/api/issues/${issue.id}/close`, body, key);
-    // Wait until the close is accepted by the workflow (its write is now sleeping in the activity), then kill.
-    await waitFor('close accepted', async () => (await stack.client.workflow.getHandle(`issue/${issue.id}`).query<any>('state')).status, (s) => s === 'done');
+    // Wait until the close's write is sleeping inside the worker (the checkout's write was the first pause), then kill.
+    const pauses = pausesOf.get(first)!;
+    const before0 = pauses.n;
+    await waitFor('the close write to pause', async () => pauses.n, (n) => n > before0);
     const { rows: before } = await stack.pool.query('SELECT count(*)::int AS n FROM comments WHERE issue_id = $1', [issue.id]);
     assert.equal(before[0].n, 0, 'killed before the write committed');
     first.kill('SIGKILL');
