@@ -14,6 +14,7 @@ import {
   proxyLocalActivities,
   setCurrentDetails,
   setHandler,
+  sleep,
   upsertSearchAttributes,
   uuid4,
   workflowInfo,
@@ -35,11 +36,14 @@ const remote = proxyActivities<DbActivities>({
 // Since the `local-persist` patch the write runs as a local activity: in the same workflow task as
 // the update, without a round trip through the server (roughly halves an update's latency). Histories
 // written before the patch still replay through the remote activity.
+// Retries are bounded (about 20 s): past them the flusher waits on a durable timer and tries again,
+// so Postgres being down delays writes (callers get 503 at their deadline) but never loses one.
 const local = proxyLocalActivities<DbActivities>({
   startToCloseTimeout: '5 seconds',
   localRetryThreshold: '10 seconds',
-  retry: { initialInterval: '200 milliseconds', maximumInterval: '30 seconds' },
+  retry: { initialInterval: '200 milliseconds', maximumInterval: '5 seconds', maximumAttempts: 8 },
 });
+const OUTBOX_RETRY_DELAY = '30 seconds';
 const persistIssueWrites = (writes: IssueWrite[]) =>
   patched('local-persist') ? local.persistIssueWrites(writes) : remote.persistIssueWrites(writes);
 
@@ -137,7 +141,12 @@ export async function taskWorkflow(input: msg.TaskWorkflowInput): Promise<void> 
     for (;;) {
       await condition(() => outbox.length > 0);
       const batch = outbox.slice();
-      await persistIssueWrites(batch);
+      try {
+        await persistIssueWrites(batch);
+      } catch {
+        await sleep(OUTBOX_RETRY_DELAY);
+        continue;
+      }
       outbox.splice(0, batch.length);
       flushed += batch.length;
     }

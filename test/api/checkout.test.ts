@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startStack, type Stack } from '../support/stack.js';
 import { ALL_TAKEABLE, createIssue, seedCompany, type SeededAgent } from '../support/seed.js';
+import { waitFor } from '../support/wait.js';
 
 describe('checkout', () => {
   let stack: Stack;
@@ -52,6 +53,22 @@ describe('checkout', () => {
     assert.equal(newRun.body.checkout.runId, 'run-next');
     const actions = (await stack.admin.get(`/api/issues/${issue.id}/activity`)).body.map((e: any) => e.action);
     assert.deepEqual(actions, ['issue.created', 'issue.checked_out', 'issue.checkout_renewed', 'issue.checkout_adopted']);
+  });
+
+  it('operators find "all in_progress issues of agent X" in Temporal visibility (search attributes), with the title as summary', async () => {
+    const [, , c] = agents;
+    const issue = await createIssue(stack, companyId, { status: 'todo', title: 'Findable in the Web UI', priority: 'critical' });
+    assert.equal((await c!.http.post(`/api/issues/${issue.id}/checkout`, { agentId: c!.id, expectedStatuses: ALL_TAKEABLE })).status, 200);
+    const query = `TaskStatus = "in_progress" AND AssigneeAgentId = "${c!.id}" AND CompanyId = "${companyId}" AND Priority = "critical"`;
+    const found = await waitFor('visibility', async () => {
+      const ids: string[] = [];
+      for await (const wf of stack.client.workflow.list({ query })) ids.push(wf.workflowId);
+      return ids;
+    }, (ids) => ids.length > 0);
+    assert.deepEqual(found, [`issue/${issue.id}`]);
+    const described = await stack.client.workflow.getHandle(`issue/${issue.id}`).describe();
+    assert.equal(await described.staticSummary(), 'Findable in the Web UI');
+    assert.equal(described.typedSearchAttributes.get({ name: 'TaskStatus', type: 'KEYWORD' } as never), 'in_progress');
   });
 
   it('a status outside expectedStatuses is a 409 and changes nothing', async () => {
