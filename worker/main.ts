@@ -15,7 +15,8 @@ const pool = createPool(requireDatabaseUrl(config));
 const connection = await NativeConnection.connect({ address: config.temporalAddress });
 const worker = await createWorker({ config, pool, connection, workflowBundle: process.env.SWITCHYARD_WORKFLOW_BUNDLE ? { codePath: process.env.SWITCHYARD_WORKFLOW_BUNDLE } : undefined });
 
-for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => worker.shutdown());
+// The SDK's runtime also shuts workers down on these signals; a second request must not throw.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => worker.getState() === 'RUNNING' && worker.shutdown());
 logger.info({ taskQueue: config.taskQueue, temporal: config.temporalAddress, namespace: config.temporalNamespace }, 'worker running');
 await worker.run();
 await connection.close();

@@ -32,7 +32,8 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
   if (opts.dbFilename) args.push('--db-filename', opts.dbFilename);
   for (const name of SEARCH_ATTRIBUTE_NAMES) args.push('--search-attribute', `${name}=Keyword`);
   args.push(...(opts.extraArgs ?? []));
-  const child = spawn(opts.cli, args, { stdio: ['ignore', opts.stdio ?? 'ignore', opts.stdio ?? 'ignore'] });
+  // Its own process group: a terminal's Ctrl-C must not stop Temporal before the worker has drained.
+  const child = spawn(opts.cli, args, { stdio: ['ignore', opts.stdio ?? 'ignore', opts.stdio ?? 'ignore'], detached: true });
   let exited: number | null = null;
   child.once('exit', (code) => (exited = code ?? -1));
 
