@@ -1,5 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import type { Server } from 'node:http';
+import { createApp } from '../../api/app.js';
+import { ReadModel } from '../../api/read-model.js';
+import { TaskGateway } from '../../api/task-gateway.js';
+import { HttpClient } from '../support/http.js';
 import { startStack, type Stack } from '../support/stack.js';
 import { ALL_TAKEABLE, createIssue, seedCompany, type SeededAgent } from '../support/seed.js';
 import { waitFor } from '../support/wait.js';
@@ -37,6 +42,27 @@ describe('checkout', () => {
     assert.equal(read.body.checkout.agentId, winner.id);
     const activity = await stack.admin.get(`/api/issues/${issue.id}/activity`);
     assert.equal(activity.body.filter((a: any) => a.action === 'issue.checked_out').length, 1, 'losers leave no trace');
+  });
+
+  it('two API instances over one Temporal and one Postgres: a race split across them still has one winner', async () => {
+    // A second facade with its own gateway (its own per-issue queue), as a second `npm run api` would have.
+    const app = createApp({ config: stack.config, pool: stack.pool, reads: new ReadModel(stack.pool), tasks: new TaskGateway(stack.client, stack.config), adminKey: stack.adminKey });
+    const server: Server = await new Promise((resolve) => {
+      const s = app.listen(0, '127.0.0.1', () => resolve(s));
+    });
+    try {
+      const second = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+      const issue = await createIssue(stack, companyId, { status: 'todo' });
+      const replies = await Promise.all(
+        agents.map((a, i) => new HttpClient(i % 2 ? second : stack.url, a.key, a.http.runId).post(`/api/issues/${issue.id}/checkout`, { agentId: a.id, expectedStatuses: ALL_TAKEABLE })),
+      );
+      const statuses = replies.map((r) => r.status);
+      assert.equal(statuses.filter((s) => s === 200).length, 1, statuses.join(','));
+      assert.equal(statuses.filter((s) => s === 409).length, agents.length - 1, statuses.join(','));
+    } finally {
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+    }
   });
 
   it('the owner checking out again succeeds idempotently; a new run of the same agent adopts the checkout', async () => {
