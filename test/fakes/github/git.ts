@@ -48,9 +48,9 @@ export class GitRepo {
   }
 
   /** The tree a merge of `theirs` into `ours` would have, or undefined on conflicts. */
-  async mergeTree(ours: string, theirs: string, mergeBase?: string): Promise<string | undefined> {
+  async mergeTree(ours: string, theirs: string): Promise<string | undefined> {
     try {
-      const out = await this.git(['merge-tree', '--write-tree', ...(mergeBase ? [`--merge-base=${mergeBase}`] : []), ours, theirs]);
+      const out = await this.git(['merge-tree', '--write-tree', ours, theirs]);
       return out.split('\n')[0]!.trim();
     } catch {
       return undefined;
@@ -68,15 +68,27 @@ export class GitRepo {
     return sha;
   }
 
-  /** A commit on a new branch off `base` that undoes `commit` (first parent as the mainline). */
+  /** A commit on a new branch off `base` that undoes `commit` (first parent as the mainline): a real `git revert`. */
   async revert(base: string, commit: string, branch: string, message: string): Promise<string | undefined> {
     const baseSha = (await this.head(base))!;
-    const parent = (await this.git(['rev-parse', `${commit}^1`])).trim();
-    const tree = await this.mergeTree(baseSha, parent, commit);
-    if (!tree) return undefined;
-    const sha = (await this.git(['commit-tree', tree, '-p', baseSha, '-m', message])).trim();
-    await this.git(['update-ref', `refs/heads/${branch}`, sha]);
-    return sha;
+    const tmp = await mkdtemp(path.join(tmpdir(), 'fakegh-revert-'));
+    const tree = path.join(tmp, 'wt');
+    try {
+      await this.git(['worktree', 'add', '--quiet', '--detach', tree, baseSha]);
+      const isMerge = (await this.git(['rev-list', '--parents', '-n', '1', commit])).trim().split(' ').length > 2;
+      try {
+        await run(tree, ['revert', '--no-edit', ...(isMerge ? ['-m', '1'] : []), commit]);
+      } catch {
+        return undefined;
+      }
+      await run(tree, ['commit', '--amend', '--quiet', '-m', message]);
+      const sha = (await run(tree, ['rev-parse', 'HEAD'])).trim();
+      await this.git(['update-ref', `refs/heads/${branch}`, sha]);
+      return sha;
+    } finally {
+      await this.git(['worktree', 'remove', '--force', tree]).catch(() => {});
+      await rm(tmp, { recursive: true, force: true });
+    }
   }
 
   async fileAt(ref: string, file: string): Promise<string | undefined> {

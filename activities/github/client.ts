@@ -1,0 +1,58 @@
+/**
+ * One Octokit per credential (token or GitHub App installation), with the throttling and retry
+ * plugins sharing one rate budget per credential. The base URL is configurable: GitHub Enterprise,
+ * or the fake GitHub in tests.
+ */
+import { createHash } from 'node:crypto';
+import { createAppAuth } from '@octokit/auth-app';
+import { retry } from '@octokit/plugin-retry';
+import { throttling } from '@octokit/plugin-throttling';
+import { Octokit } from '@octokit/rest';
+
+const GitHubOctokit = Octokit.plugin(throttling, retry);
+export type GitHub = InstanceType<typeof GitHubOctokit>;
+
+export type GitHubCredential =
+  | { kind: 'token'; token: string }
+  | { kind: 'app'; appId: number | string; privateKey: string; installationId: number };
+
+export interface ClientOptions {
+  baseUrl?: string;
+  /** How many times a rate-limited request is retried (after the wait GitHub asks for). */
+  rateLimitRetries?: number;
+}
+
+const clients = new Map<string, GitHub>();
+
+function credentialKey(cred: GitHubCredential, baseUrl: string): string {
+  const who = cred.kind === 'token' ? createHash('sha256').update(cred.token).digest('hex').slice(0, 16) : `app:${cred.appId}:${cred.installationId}`;
+  return `${baseUrl}|${who}`;
+}
+
+export function githubClient(cred: GitHubCredential, opts: ClientOptions = {}): GitHub {
+  const baseUrl = opts.baseUrl ?? 'https://api.github.com';
+  const key = credentialKey(cred, baseUrl);
+  let client = clients.get(key);
+  if (client) return client;
+  const retries = opts.rateLimitRetries ?? 2;
+  const auth = cred.kind === 'token'
+    ? { auth: cred.token }
+    : { authStrategy: createAppAuth, auth: { appId: cred.appId, privateKey: cred.privateKey, installationId: cred.installationId } };
+  client = new GitHubOctokit({
+    baseUrl,
+    userAgent: 'switchyard',
+    ...auth,
+    log: { debug: () => {}, info: () => {}, warn: () => {}, error: console.error },
+    throttle: {
+      // The budget (Bottleneck groups) is keyed by credential: every use of it waits its turn.
+      id: key,
+      // GitHub says how long to wait (retry-after / x-ratelimit-reset); the plugin waits exactly that.
+      onRateLimit: (_after: number, _options: unknown, _octokit: unknown, retryCount: number) => retryCount < retries,
+      onSecondaryRateLimit: (_after: number, _options: unknown, _octokit: unknown, retryCount: number) => retryCount < retries,
+    },
+    // Answers that will not change on retry are not retried (405/409 are merge verdicts; 501 is a missing route).
+    retry: { doNotRetry: [400, 401, 403, 404, 405, 409, 410, 422, 451, 501] },
+  });
+  clients.set(key, client);
+  return client;
+}
