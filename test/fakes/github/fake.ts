@@ -104,6 +104,11 @@ export class FakeGitHub {
     run.completedAt = input.status === 'completed' ? now() : null;
     const action = created ? 'created' : input.status === 'completed' ? 'completed' : 'created';
     await this.hooks.emit('check_run', action, { check_run: this.checkRunHookBody(repo, run), ...this.envelope(repo, 'github-actions[bot]') });
+    const suite = repo.checkRuns.filter((r) => r.sha === run!.sha);
+    if (run.status === 'completed' && suite.every((r) => r.status === 'completed')) {
+      const conclusion = suite.some((r) => r.conclusion === 'failure' || r.conclusion === 'timed_out' || r.conclusion === 'cancelled') ? 'failure' : 'success';
+      await this.hooks.emit('check_suite', 'completed', { check_suite: this.checkSuiteHookBody(repo, run.sha, conclusion), ...this.envelope(repo, 'github-actions[bot]') });
+    }
     return run;
   }
 
@@ -201,6 +206,17 @@ export class FakeGitHub {
 
   envelope(repo: FakeRepo, sender: string) {
     return { repository: this.present.repository(repo), sender: this.present.user(sender) };
+  }
+
+  private checkSuiteHookBody(repo: FakeRepo, sha: string, conclusion: 'success' | 'failure') {
+    const o = this.origin;
+    const at = now();
+    return {
+      id: this.id(), node_id: `CS_${sha}`, head_sha: sha, head_branch: null, status: 'completed', conclusion, before: null, after: sha, pull_requests: [],
+      url: `${o}/repos/${repo.owner}/${repo.name}/check-suites/${sha}`, check_runs_url: `${o}/repos/${repo.owner}/${repo.name}/check-suites/${sha}/check-runs`,
+      created_at: at, updated_at: at, latest_check_runs_count: repo.checkRuns.filter((r) => r.sha === sha).length, rerequestable: true, runs_rerequestable: true,
+      head_commit: { id: sha, tree_id: sha, message: 'commit', timestamp: at, author: { name: 'fake', email: 'fake@fake-github.invalid' }, committer: { name: 'fake', email: 'fake@fake-github.invalid' } },
+    };
   }
 
   private checkRunHookBody(repo: FakeRepo, run: FakeCheckRun) {
