@@ -25,7 +25,9 @@ export interface ClientOptions {
 const clients = new Map<string, GitHub>();
 
 function credentialKey(cred: GitHubCredential, baseUrl: string): string {
-  const who = cred.kind === 'token' ? createHash('sha256').update(cred.token).digest('hex').slice(0, 16) : `app:${cred.appId}:${cred.installationId}`;
+  const digest = (secret: string) => createHash('sha256').update(secret).digest('hex').slice(0, 16);
+  // The secret is part of the key: a rotated token or app key gets its own client, never the old one.
+  const who = cred.kind === 'token' ? digest(cred.token) : `app:${cred.appId}:${cred.installationId}:${digest(cred.privateKey)}`;
   return `${baseUrl}|${who}`;
 }
 

@@ -196,3 +196,30 @@ describe('GitHub provider layer against the fake', () => {
     await assert.rejects(client(gh).rest.repos.listBranches(ref), (err: any) => err.status === 501 && /route not implemented: GET \/repos\/acme\/.+\/branches/.test(err.message));
   });
 });
+
+describe('GitHub App installation auth', () => {
+  it('the layer signs a JWT with the app key, gets an installation token, and uses it', async () => {
+    const { generateKeyPairSync } = await import('node:crypto');
+    const { githubClient } = await import('../../activities/github/client.js');
+    const gh = await fakeGitHub();
+    try {
+      const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+      gh.fake.apps.register(4242, publicKey.export({ type: 'spki', format: 'pem' }).toString());
+      await gh.fake.createRepo('acme', 'app-repo');
+      await gh.fake.openIssue('acme', 'app-repo', { title: 'via app' });
+      const app = githubClient({ kind: 'app', appId: 4242, privateKey: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(), installationId: 7 }, { baseUrl: gh.url });
+      const { candidates } = await listIssuesSince(app, { owner: 'acme', repo: 'app-repo' });
+      assert.deepEqual(candidates.map((c) => c.source.title), ['via app']);
+      const [token, installation] = [...gh.fake.apps.issuedTokens.entries()][0]!;
+      assert.equal(installation, 7);
+      assert.equal(gh.fake.apps.authorizations.at(-1), `token ${token}`);
+
+      const stranger = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+      const forged = githubClient({ kind: 'app', appId: 4242, privateKey: stranger, installationId: 7 }, { baseUrl: gh.url });
+      await assert.rejects(listIssuesSince(forged, { owner: 'acme', repo: 'app-repo' }), (err: any) => err.status === 401);
+      assertHonest(gh);
+    } finally {
+      await gh.close();
+    }
+  });
+});

@@ -6,6 +6,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { FakeApps } from './apps.js';
 import { GitRepo } from './git.js';
 import { WebhookEmitter } from './hooks.js';
 import type { FakeCheckRun, FakeIssue, FakePull, FakeRepo, FakeReview, FakeStatus } from './model.js';
@@ -33,6 +34,7 @@ export class FakeGitHub {
   readonly repos = new Map<string, FakeRepo>();
   readonly present: Presenter;
   readonly hooks: WebhookEmitter;
+  readonly apps = new FakeApps();
   origin = 'http://127.0.0.1';
   private nextId = 1000;
   private root = '';

@@ -27,6 +27,7 @@ export async function startFakeGitHub(port = 0): Promise<RunningFake> {
 
   // Injected failures (rate limits) answer the next API requests before any route.
   app.use((req, res, next) => {
+    fake.apps.authorizations.push(req.header('authorization') ?? '');
     const failure = fake.injected.shift();
     if (!failure) return next();
     res.set(failure.headers).status(failure.status).json({ message: failure.message, documentation_url: 'https://docs.github.com/rest/overview/rate-limits-for-the-rest-api', status: String(failure.status) });
@@ -54,6 +55,11 @@ export async function startFakeGitHub(port = 0): Promise<RunningFake> {
 
   const repoOf = (req: Request) => fake.repo(String(req.params.owner), String(req.params.repo));
   const num = (v: unknown) => Number(v);
+
+  route('post', '/app/installations/{installation_id}/access_tokens', async (req) => ({
+    status: 201,
+    body: fake.apps.issueToken(req.header('authorization'), num(req.params.installation_id)),
+  }));
 
   route('get', '/repos/{owner}/{repo}/issues', async (req) => {
     const repo = repoOf(req);
