@@ -10,6 +10,8 @@ export type ProviderEvent =
   | { kind: 'check_suite'; action: string; repo: string; headSha: string; status: string | null; conclusion: string | null }
   | { kind: 'status'; repo: string; sha: string; context: string; state: string }
   | { kind: 'review'; action: string; repo: string; prNumber: number; author: string | null; state: string; headSha: string }
+  | { kind: 'review_comment'; action: string; repo: string; prNumber: number; author: string | null; path: string; line: number | null; body: string }
+  | { kind: 'push'; repo: string; ref: string; before: string; after: string }
   | { kind: 'ignored'; event: string };
 
 export class WebhookVerifier {
@@ -55,6 +57,10 @@ function toEvent(event: string, p: any): ProviderEvent {
       return { kind: 'status', repo, sha: p.sha, context: p.context, state: p.state };
     case 'pull_request_review':
       return { kind: 'review', action: p.action, repo, prNumber: p.pull_request.number, author: p.review.user?.login ?? null, state: String(p.review.state).toUpperCase(), headSha: p.pull_request.head.sha };
+    case 'pull_request_review_comment':
+      return { kind: 'review_comment', action: p.action, repo, prNumber: p.pull_request.number, author: p.comment.user?.login ?? null, path: p.comment.path, line: p.comment.line ?? null, body: p.comment.body };
+    case 'push':
+      return { kind: 'push', repo, ref: p.ref, before: p.before, after: p.after };
     default:
       return { kind: 'ignored', event };
   }

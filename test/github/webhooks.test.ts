@@ -49,6 +49,7 @@ describe('webhooks', () => {
     await gh.fake.setCheckRun('acme', 'hooks', { sha: moved, name: 'test', status: 'completed', conclusion: 'failure' });
     await gh.fake.setStatus('acme', 'hooks', { sha: moved, state: 'success', context: 'lint' });
     await gh.fake.submitReview('acme', 'hooks', pr.prNumber, { user: 'bob', state: 'APPROVED' });
+    await gh.fake.addReviewComment('acme', 'hooks', pr.prNumber, { user: 'bob', path: 'login.ts', line: 1, body: 'nice' });
     assert.notEqual(sha, moved);
 
     for (const d of received) {
@@ -58,17 +59,21 @@ describe('webhooks', () => {
     }
     const typed = await events();
     const summary = typed.map((e: ProviderEvent) => ('action' in e ? `${e.kind}.${e.action}` : e.kind));
-    assert.deepEqual(summary, ['issue.opened', 'pull_request.opened', 'pull_request.synchronize', 'check_run.created', 'check_run.completed', 'check_suite.completed', 'status', 'review.submitted']);
-    const issue = typed[0] as Extract<ProviderEvent, { kind: 'issue' }>;
+    assert.deepEqual(summary, ['issue.opened', 'push', 'pull_request.opened', 'push', 'pull_request.synchronize', 'check_run.created', 'check_run.completed', 'check_suite.completed', 'status', 'review.submitted', 'review_comment.created']);
+    const byKind = <K extends ProviderEvent['kind']>(kind: K, i = 0) => typed.filter((e) => e.kind === kind)[i] as Extract<ProviderEvent, { kind: K }>;
+    const issue = byKind('issue');
     assert.equal(issue.candidate.id, 'github:acme/hooks#1');
     assert.deepEqual(issue.candidate.source.labels, ['bug']);
-    const sync = typed[2] as Extract<ProviderEvent, { kind: 'pull_request' }>;
+    assert.deepEqual([byKind('push', 1).ref, byKind('push', 1).before, byKind('push', 1).after], ['refs/heads/fix', sha, moved]);
+    const sync = byKind('pull_request', 1);
     assert.equal(sync.headSha, moved);
-    const completed = typed[4] as Extract<ProviderEvent, { kind: 'check_run' }>;
+    const completed = byKind('check_run', 1);
     assert.deepEqual([completed.name, completed.status, completed.conclusion, completed.headSha], ['test', 'completed', 'failure', moved]);
-    const suite = typed[5] as Extract<ProviderEvent, { kind: 'check_suite' }>;
+    const suite = byKind('check_suite');
     assert.deepEqual([suite.headSha, suite.status, suite.conclusion], [moved, 'completed', 'failure']);
-    const review = typed[7] as Extract<ProviderEvent, { kind: 'review' }>;
+    const comment = byKind('review_comment');
+    assert.deepEqual([comment.path, comment.line, comment.body], ['login.ts', 1, 'nice']);
+    const review = byKind('review');
     assert.deepEqual([review.prNumber, review.author, review.state], [pr.prNumber, 'bob', 'APPROVED']);
     assertHonest(gh);
   });

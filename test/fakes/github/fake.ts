@@ -78,7 +78,14 @@ export class FakeGitHub {
   /** A commit on `branch` (created from `from`, default the default branch); an open PR on it gets `synchronize`. */
   async pushCommit(owner: string, name: string, branch: string, files: Record<string, string>, message = `Update ${Object.keys(files).join(', ')}`, from?: string): Promise<string> {
     const repo = this.repo(owner, name);
+    const before = (await repo.git.head(branch)) ?? '0000000000000000000000000000000000000000';
     const sha = await repo.git.commit(branch, files, message, from ?? repo.defaultBranch);
+    const commit = { id: sha, tree_id: sha, distinct: true, message, timestamp: now(), url: `${this.origin}/${repo.owner}/${repo.name}/commit/${sha}`, author: { name: 'fake-github', email: 'fake@fake-github.invalid' }, committer: { name: 'fake-github', email: 'fake@fake-github.invalid' }, added: [], removed: [], modified: Object.keys(files) };
+    await this.hooks.emit('push', undefined, {
+      ref: `refs/heads/${branch}`, before, after: sha, created: before.startsWith('0000000'), deleted: false, forced: false, base_ref: null,
+      compare: `${this.origin}/${repo.owner}/${repo.name}/compare/${before.slice(0, 12)}...${sha.slice(0, 12)}`, commits: [commit], head_commit: commit,
+      pusher: { name: repo.owner, email: null }, ...this.envelope(repo, repo.owner),
+    });
     for (const pull of repo.pulls.values()) {
       if (pull.state === 'open' && pull.head === branch) {
         pull.updatedAt = now();
@@ -144,6 +151,7 @@ export class FakeGitHub {
     const pull = this.pull(repo, number);
     const comment = { id: this.id(), pullNumber: number, user: input.user, path: input.path, line: input.line, body: input.body, commitId: await this.headSha(repo, pull), createdAt: now() };
     repo.reviewComments.push(comment);
+    await this.hooks.emit('pull_request_review_comment', 'created', { comment: this.present.reviewComment(repo, comment), pull_request: await this.pullBody(repo, pull), ...this.envelope(repo, input.user) });
     return comment;
   }
 
