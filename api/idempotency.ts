@@ -21,7 +21,16 @@ export interface Outcome {
 export interface IdempotencyScope {
   companyId: string;
   operation: string;
+  /**
+   * Whether running the operation again under the same ids is harmless (Temporal updates dedupe by
+   * update id; creates use ids derived from the key). A non-reentrant one (minting an API key) answers
+   * a concurrent retry with 409 idempotency_in_progress instead of running twice.
+   */
+  reentrant?: boolean;
 }
+
+/** How long a first attempt that never recorded its answer blocks a non-reentrant retry. */
+const IN_PROGRESS_WINDOW_SECONDS = 60;
 
 /** What the operation needs from the key: a stable update id (undefined without a key). */
 export interface Attempt {
@@ -62,9 +71,9 @@ export async function runIdempotent(
 
   const caller = callerKey(res);
   const hash = createHash('sha256').update(JSON.stringify(canonical({ m: req.method, p: req.path, b: req.body ?? null }))).digest('hex');
-  await pool.query(
+  const inserted = await pool.query(
     `INSERT INTO idempotency_records (company_id, caller, key, operation, request_hash) VALUES ($1,$2,$3,$4,$5)
-     ON CONFLICT DO NOTHING`,
+     ON CONFLICT DO NOTHING RETURNING 1`,
     [scope.companyId, caller, key, scope.operation, hash],
   );
   const { rows } = await pool.query<{ request_hash: string; status_code: number | null; response_body: unknown }>(
@@ -78,6 +87,18 @@ export async function runIdempotent(
   if (record.status_code !== null) {
     res.setHeader('Idempotent-Replayed', 'true');
     return send(res, { status: record.status_code, body: record.response_body });
+  }
+  if (inserted.rowCount === 0 && scope.reentrant === false) {
+    // Take over a stale attempt (compare-and-set on its start time), or tell the caller to wait.
+    const claimed = await pool.query(
+      `UPDATE idempotency_records SET created_at = now()
+       WHERE company_id = $1 AND caller = $2 AND key = $3 AND status_code IS NULL AND created_at < now() - make_interval(secs => $4)`,
+      [scope.companyId, caller, key, IN_PROGRESS_WINDOW_SECONDS],
+    );
+    if (claimed.rowCount === 0) {
+      res.setHeader('Retry-After', '2');
+      throw new DomainError('idempotency_in_progress', 'A request with this Idempotency-Key is still in progress; retry shortly', { key });
+    }
   }
   // First attempt, or a retry of one that never recorded its answer: run it under the same ids.
   const seed = `${scope.companyId}:${caller}:${key}`;

@@ -6,6 +6,7 @@ import { MAX_LEASE_SECONDS } from '../../domain/leases.js';
 import { assertCompanyAccess, callerOf, hashKey, newAgentKey, requireOperator } from '../auth.js';
 import type { ApiDeps } from '../deps.js';
 import { runIdempotent } from '../idempotency.js';
+import { uuidFromSeed } from '../ids.js';
 import * as schema from '../schemas.js';
 
 export function companiesRouter({ pool, reads, config }: ApiDeps): Router {
@@ -22,9 +23,11 @@ export function companiesRouter({ pool, reads, config }: ApiDeps): Router {
     requireOperator(res);
     const body = schema.parse(schema.createCompany, req.body);
     checkSettings(body.settings);
-    await runIdempotent(pool, req, res, { companyId: '00000000-0000-0000-0000-000000000000', operation: 'company.create' }, async () => {
-      const { rows } = await pool.query('INSERT INTO companies (id, name, settings) VALUES ($1,$2,$3) RETURNING id, name, settings', [randomUUID(), body.name, body.settings ?? {}]);
-      return { status: 201, body: rows[0] };
+    await runIdempotent(pool, req, res, { companyId: '00000000-0000-0000-0000-000000000000', operation: 'company.create' }, async ({ seed }) => {
+      // With a key the id derives from it, so a retried create finds the same company.
+      const id = seed ? uuidFromSeed(seed) : randomUUID();
+      await pool.query('INSERT INTO companies (id, name, settings) VALUES ($1,$2,$3) ON CONFLICT (id) DO NOTHING', [id, body.name, body.settings ?? {}]);
+      return { status: 201, body: await reads.company(id) };
     });
   });
 
@@ -39,18 +42,20 @@ export function companiesRouter({ pool, reads, config }: ApiDeps): Router {
     const body = schema.parse(schema.patchCompany, req.body);
     checkSettings(body.settings);
     const company = await reads.company(req.params.companyId);
-    const { rows } = await pool.query(
-      `UPDATE companies SET name = $2, settings = settings || $3::jsonb, updated_at = now() WHERE id = $1 RETURNING id, name, settings`,
-      [company.id, body.name ?? company.name, JSON.stringify(body.settings ?? {})],
-    );
-    res.json(rows[0]);
+    await runIdempotent(pool, req, res, { companyId: company.id, operation: 'company.update' }, async () => {
+      const { rows } = await pool.query(
+        `UPDATE companies SET name = COALESCE($2, name), settings = settings || $3::jsonb, updated_at = now() WHERE id = $1 RETURNING id, name, settings`,
+        [company.id, body.name ?? null, JSON.stringify(body.settings ?? {})],
+      );
+      return { status: 200, body: rows[0] };
+    });
   });
 
   router.post('/api/companies/:companyId/agents', async (req, res) => {
     requireOperator(res);
     const company = await reads.company(req.params.companyId);
     const body = schema.parse(schema.createAgent, req.body);
-    await runIdempotent(pool, req, res, { companyId: company.id, operation: 'agent.create' }, async () => {
+    await runIdempotent(pool, req, res, { companyId: company.id, operation: 'agent.create', reentrant: false }, async () => {
       const apiKey = newAgentKey();
       const { rows } = await pool.query(
         `INSERT INTO agents (id, company_id, name, role, api_key_hash) VALUES ($1,$2,$3,$4,$5)

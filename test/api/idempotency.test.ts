@@ -92,6 +92,26 @@ describe('Idempotency-Key', () => {
     assert.equal(rows[0].n, 1);
   });
 
+  it('concurrent creates with one key: one company; an agent key is never minted twice', async () => {
+    const key = { 'Idempotency-Key': 'co-create' };
+    const replies = await Promise.all(Array.from({ length: 5 }, () => stack.admin.post('/api/companies', { name: 'Racing Co' }, key)));
+    assert.deepEqual(replies.map((r) => r.status), Array(5).fill(201));
+    assert.equal(new Set(replies.map((r) => r.body.id)).size, 1);
+    const { rows } = await stack.pool.query("SELECT count(*)::int AS n FROM companies WHERE name = 'Racing Co'");
+    assert.equal(rows[0].n, 1);
+
+    const agentKey = { 'Idempotency-Key': 'agent-race' };
+    const agents = await Promise.all(Array.from({ length: 5 }, () => stack.admin.post(`/api/companies/${companyId}/agents`, { name: 'racer' }, agentKey)));
+    const created = agents.filter((r) => r.status === 201);
+    assert.ok(created.length >= 1);
+    assert.ok(agents.every((r) => r.status === 201 || (r.status === 409 && r.body.code === 'idempotency_in_progress')), agents.map((r) => r.status).join(','));
+    const minted = created.filter((r) => r.body.apiKey !== null);
+    assert.equal(minted.length, 1, 'exactly one response shows a key');
+    const { rows: racers } = await stack.pool.query("SELECT count(*)::int AS n FROM agents WHERE name = 'racer'");
+    assert.equal(racers[0].n, 1);
+    assert.equal((await stack.as(minted[0]!.body.apiKey).get('/api/agents/me')).status, 200, 'and that key works');
+  });
+
   it('an agent key is shown once: a replayed agent creation does not reveal it again', async () => {
     const key = { 'Idempotency-Key': 'agent-1' };
     const first = await stack.admin.post(`/api/companies/${companyId}/agents`, { name: 'once' }, key);
