@@ -17,16 +17,17 @@ export function issueActionsRouter(deps: ApiDeps): Router {
   const { pool, tasks, config } = deps;
   const router = Router();
 
-  /** Load, scope, validate, then run the update under the request's Idempotency-Key. */
-  const action = (operation: string, handle: (ctx: { req: Request; res: Response; issue: IssueState; issueId: string; rules: ReturnType<typeof companyRules>; updateId?: string }) => Promise<TaskResult>, present?: (r: TaskResult, req: Request, res: Response) => unknown) =>
-    async (req: Request, res: Response) => {
-      const { issue, company } = await scopedIssue(deps, req, res);
-      const rules = companyRules(company);
-      await runIdempotent(pool, req, res, { companyId: company.id, operation }, async ({ updateId }) => {
-        const result = await handle({ req, res, issue, issueId: issue.id, rules, updateId });
-        return { status: 200, body: present ? present(result, req, res) : presentIssue(result.issue, actorOf(req, res)) };
-      });
-    };
+  type Ctx = { issue: IssueState; issueId: string; rules: ReturnType<typeof companyRules>; updateId?: string };
+
+  /** Load and scope the issue, then run the update under the request's Idempotency-Key. */
+  const action = async (req: Request, res: Response, operation: string, handle: (ctx: Ctx) => Promise<TaskResult>, present?: (r: TaskResult) => unknown) => {
+    const { issue, company } = await scopedIssue(deps, req, res);
+    const rules = companyRules(company);
+    await runIdempotent(pool, req, res, { companyId: company.id, operation }, async ({ updateId }) => {
+      const result = await handle({ issue, issueId: issue.id, rules, updateId });
+      return { status: 200, body: present ? present(result) : presentIssue(result.issue, actorOf(req, res)) };
+    });
+  };
 
   router.post('/api/issues/:issueId/checkout', async (req, res) => {
     const body = schema.parse(schema.checkout, req.body);
@@ -37,7 +38,7 @@ export function issueActionsRouter(deps: ApiDeps): Router {
     if (actor.kind === 'agent' && actor.agentId !== body.agentId) {
       throw new DomainError('forbidden', 'An agent can only check out as itself', { agentId: body.agentId });
     }
-    await action('issue.checkout', async ({ issue, issueId, rules, updateId }) => {
+    await action(req, res, 'issue.checkout', async ({ issue, issueId, rules, updateId }) => {
       const cmd = { actor, agentId: body.agentId, expectedStatuses: body.expectedStatuses, leaseSeconds: body.leaseSeconds ?? rules.defaultLeaseSeconds };
       // Losers of a race are refused from the read model when it already shows the winner: the same
       // rule and the same 409 body the workflow would give, without queueing on the workflow.
@@ -48,19 +49,21 @@ export function issueActionsRouter(deps: ApiDeps): Router {
         known = undefined;
       };
       return tasks.update(issueId, checkoutUpdate, cmd, updateId, precheck);
-    })(req, res);
+    });
   });
 
   router.post('/api/issues/:issueId/release', async (req, res) => {
     const body = schema.parse(schema.release, req.body ?? {});
     schema.assertCommentSize(body.comment);
-    await action('issue.release', ({ issueId, updateId }) => tasks.update(issueId, releaseUpdate, { actor: actorOf(req, res), comment: body.comment }, updateId))(req, res);
+    await action(req, res, 'issue.release', ({ issueId, updateId }) => tasks.update(issueId, releaseUpdate, { actor: actorOf(req, res), comment: body.comment }, updateId));
   });
 
   router.post('/api/issues/:issueId/close', async (req, res) => {
     const body = schema.parse(schema.close, req.body);
     schema.assertCommentSize(body.comment);
     await action(
+      req,
+      res,
       'issue.close',
       ({ issueId, rules, updateId }) => tasks.update(issueId, closeUpdate, { actor: actorOf(req, res), comment: body.comment, requireDeliverable: rules.requireDeliverable }, updateId),
       (result) => ({
@@ -69,12 +72,12 @@ export function issueActionsRouter(deps: ApiDeps): Router {
         deliverables: result.closeout?.signals ?? [],
         warnings: result.closeout?.warnings ?? [],
       }),
-    )(req, res);
+    );
   });
 
   router.post('/api/issues/:issueId/heartbeat', async (req, res) => {
     schema.parse(schema.heartbeat, req.body);
-    await action('issue.heartbeat', ({ issueId, updateId }) => tasks.update(issueId, heartbeatUpdate, { actor: actorOf(req, res) }, updateId))(req, res);
+    await action(req, res, 'issue.heartbeat', ({ issueId, updateId }) => tasks.update(issueId, heartbeatUpdate, { actor: actorOf(req, res) }, updateId));
   });
 
   return router;
