@@ -1,9 +1,8 @@
 /** Read-model writes for the task workflows. Idempotent: a retried batch changes nothing twice. */
-import { PRIORITY_RANK } from '../domain/statuses.js';
 import type { IssueWrite } from '../domain/task.js';
 import type { Pool } from '../db/pool.js';
 import { logger } from '../runtime/logger.js';
-import { upsertIssueSql, issueParams } from '../db/issues-sql.js';
+import { applyIssueWrite } from '../db/issue-writes.js';
 
 export interface DbActivities {
   persistIssueWrites(writes: IssueWrite[]): Promise<void>;
@@ -20,23 +19,7 @@ export function createDbActivities(pool: Pool, faults: { persistDelayMs?: number
       const client = await pool.connect();
       try {
         await client.query('BEGIN');
-        for (const write of writes) {
-          await client.query(upsertIssueSql, issueParams(write.issue, PRIORITY_RANK[write.issue.priority]));
-          for (const c of write.comments) {
-            await client.query(
-              `INSERT INTO comments (id, issue_id, company_id, body, author_agent_id, author_user, run_id, created_at)
-               VALUES ($1,$2,$3,$4,$5,$6,$7,$8) ON CONFLICT (id) DO NOTHING`,
-              [c.id, write.issue.id, write.issue.companyId, c.body, c.authorAgentId, c.authorUser, c.runId, c.createdAt],
-            );
-          }
-          for (const a of write.activity) {
-            await client.query(
-              `INSERT INTO activity_log (id, issue_id, company_id, action, actor_agent_id, actor_user, run_id, details, created_at)
-               VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9) ON CONFLICT (id) DO NOTHING`,
-              [a.id, write.issue.id, write.issue.companyId, a.action, a.actorAgentId, a.actorUser, a.runId, a.details, a.createdAt],
-            );
-          }
-        }
+        for (const write of writes) await applyIssueWrite(client, write);
         await client.query('COMMIT');
       } catch (err) {
         await client.query('ROLLBACK').catch(() => {});

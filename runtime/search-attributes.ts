@@ -6,7 +6,20 @@ import { Connection } from '@temporalio/client';
 import proto from '@temporalio/proto';
 import { SEARCH_ATTRIBUTE_NAMES } from '../domain/search-attributes.js';
 
-export async function ensureSearchAttributes(address: string, namespace: string): Promise<string[]> {
+export async function ensureSearchAttributes(address: string, namespace: string, timeoutMs = 60_000): Promise<string[]> {
+  // A server that just opened its port may not serve the namespace yet: retry until it does.
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await addMissing(address, namespace);
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+}
+
+async function addMissing(address: string, namespace: string): Promise<string[]> {
   const connection = await Connection.connect({ address });
   try {
     const { customAttributes } = await connection.operatorService.listSearchAttributes({ namespace });

@@ -5,8 +5,8 @@
  */
 import type { Actor, IssueState } from '../../domain/task.js';
 import { actorLabel } from '../../domain/task.js';
-import { PRIORITY_RANK } from '../../domain/statuses.js';
-import { issueParams, rowToState, upsertIssueSql, type IssueRow } from '../../db/issues-sql.js';
+import { applyIssueWrite } from '../../db/issue-writes.js';
+import { rowToState, type IssueRow } from '../../db/issues-sql.js';
 import type { ApiDeps } from '../deps.js';
 import { uuidFromSeed } from '../ids.js';
 
@@ -14,14 +14,17 @@ export async function createIssueRecord({ pool, tasks }: ApiDeps, state: IssueSt
   const client = await pool.connect();
   try {
     await client.query('BEGIN');
-    await client.query(upsertIssueSql, issueParams(state, PRIORITY_RANK[state.priority]));
     const { actorAgentId, actorUser } = actorLabel(actor);
-    await client.query(
-      `INSERT INTO activity_log (id, issue_id, company_id, action, actor_agent_id, actor_user, run_id, details, created_at)
-       VALUES ($1,$2,$3,'issue.created',$4,$5,$6,$7,$8) ON CONFLICT (id) DO NOTHING`,
-      [uuidFromSeed(`${state.id}:created`), state.id, state.companyId, actorAgentId, actorUser, actor.runId ?? null,
-        { status: state.status, priority: state.priority, assigneeAgentId: state.assigneeAgentId, parentId: state.parentId }, state.createdAt],
-    );
+    const created = {
+      id: uuidFromSeed(`${state.id}:created`),
+      action: 'issue.created',
+      actorAgentId,
+      actorUser,
+      runId: actor.runId ?? null,
+      details: { status: state.status, priority: state.priority, assigneeAgentId: state.assigneeAgentId, parentId: state.parentId },
+      createdAt: state.createdAt,
+    };
+    await applyIssueWrite(client, { issue: state, comments: [], activity: [created] });
     await tasks.start(state);
     await client.query('COMMIT');
     const { rows } = await client.query<IssueRow>('SELECT * FROM issues WHERE id = $1', [state.id]);

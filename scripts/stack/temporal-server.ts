@@ -1,7 +1,8 @@
 /** Starts `temporal server start-dev` and waits until it answers; registers our search attributes. */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { createConnection } from 'node:net';
 import { SEARCH_ATTRIBUTE_NAMES } from '../../domain/search-attributes.js';
+import { ensureSearchAttributes } from '../../runtime/search-attributes.js';
 
 export interface DevServerOptions {
   cli: string;
@@ -45,25 +46,13 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
     await new Promise((r) => setTimeout(r, 200));
   }
   // --search-attribute only applies when the namespace is created; with an existing db file, add them now.
-  ensureSearchAttributes(opts.cli, address, namespace);
+  await ensureSearchAttributes(address, namespace);
   return {
     address,
     uiUrl: opts.headless ? undefined : `http://${ip}:${opts.uiPort ?? 8233}`,
     process: child,
     stop: () => stopChild(child),
   };
-}
-
-export function ensureSearchAttributes(cli: string, address: string, namespace: string): void {
-  const listed = spawnSync(cli, ['operator', 'search-attribute', 'list', '--address', address, '--namespace', namespace, '--output', 'json'], { encoding: 'utf8' });
-  const missing = SEARCH_ATTRIBUTE_NAMES.filter((n) => !listed.stdout.includes(`"${n}"`));
-  if (missing.length === 0) return;
-  const args = ['operator', 'search-attribute', 'create', '--address', address, '--namespace', namespace];
-  for (const name of missing) args.push('--name', name, '--type', 'Keyword');
-  const created = spawnSync(cli, args, { encoding: 'utf8' });
-  if (created.status !== 0 && !/already exists/i.test(created.stderr)) {
-    throw new Error(`could not create search attributes ${missing.join(', ')}: ${created.stderr.trim()}`);
-  }
 }
 
 export function portOpen(host: string, port: number): Promise<boolean> {
