@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { CREATABLE_STATUSES, PRIORITIES, STATUSES } from '../domain/statuses.js';
 import { DomainError } from '../domain/errors.js';
+import { MAX_LEASE_SECONDS } from '../domain/leases.js';
 
 export const MAX_COMMENT_BYTES = 64 * 1024;
 
@@ -81,4 +82,11 @@ export function parseList<T extends string>(raw: string | undefined, allowed: re
   const bad = values.filter((v) => !(allowed as readonly string[]).includes(v));
   if (bad.length) throw new DomainError('validation_error', `Unknown ${field}: ${bad.join(', ')}`, { field, allowed });
   return values as T[];
+}
+
+/** Lease lengths (a checkout's or a company default) within [min, 86400]; min is configurable for tests. */
+export function assertLeaseSeconds(value: number | undefined, minSeconds: number, field: string): void {
+  if (value !== undefined && (value < minSeconds || value > MAX_LEASE_SECONDS)) {
+    throw new DomainError('validation_error', `${field} must be between ${minSeconds} and ${MAX_LEASE_SECONDS}`, { field });
+  }
 }

@@ -27,12 +27,6 @@ export const ERROR_HTTP_STATUS = {
 
 export type ErrorCode = keyof typeof ERROR_HTTP_STATUS;
 
-export interface DomainErrorShape {
-  code: ErrorCode;
-  message: string;
-  details?: Record<string, unknown>;
-}
-
 /** A refusal decided by the rules (never a crash). Plain data so it crosses Temporal intact. */
 export class DomainError extends Error {
   constructor(

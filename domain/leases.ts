@@ -7,11 +7,6 @@ export const MAX_LEASE_SECONDS = 86_400;
 /** After this many expiries in a row the task is paused for an operator instead of re-offered. */
 export const MAX_EXPIRIES_BEFORE_PAUSE = 3;
 
-export function clampLeaseSeconds(requested: number | undefined, companyDefault: number | undefined): number {
-  const value = requested ?? companyDefault ?? DEFAULT_LEASE_SECONDS;
-  return Math.min(MAX_LEASE_SECONDS, Math.max(MIN_LEASE_SECONDS, Math.round(value)));
-}
-
 export function leaseExpiresAt(nowMs: number, leaseSeconds: number): string {
   return new Date(nowMs + leaseSeconds * 1000).toISOString();
 }

@@ -34,7 +34,3 @@ export const TRANSITIONS: Record<Status, readonly Status[]> = {
 export function canTransition(from: Status, to: Status): boolean {
   return TRANSITIONS[from].includes(to);
 }
-
-export function isStatus(value: unknown): value is Status {
-  return typeof value === 'string' && (STATUSES as readonly string[]).includes(value);
-}

@@ -1,3 +1,5 @@
+import { MIN_LEASE_SECONDS } from '../domain/leases.js';
+
 /** Configuration from the environment, read once. Every entry point (api, worker, start) uses this. */
 export interface Config {
   temporalAddress: string;
@@ -34,7 +36,7 @@ export function loadConfig(env = process.env): Config {
     port: int('PORT', 3000)!,
     adminKey: env.SWITCHYARD_ADMIN_KEY || undefined,
     temporalCallTimeoutMs: int('SWITCHYARD_TEMPORAL_TIMEOUT_MS', 10_000)!,
-    minLeaseSeconds: int('SWITCHYARD_MIN_LEASE_SECONDS', 30)!,
+    minLeaseSeconds: int('SWITCHYARD_MIN_LEASE_SECONDS', MIN_LEASE_SECONDS)!,
     continueAsNewAfterEvents: int('SWITCHYARD_CONTINUE_AS_NEW_EVENTS', undefined),
     faultPersistDelayMs: int('SWITCHYARD_FAULT_PERSIST_DELAY_MS', undefined),
     logLevel: env.LOG_LEVEL || 'info',

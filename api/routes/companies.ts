@@ -2,7 +2,6 @@
 import { randomUUID } from 'node:crypto';
 import { Router } from 'express';
 import { DomainError } from '../../domain/errors.js';
-import { MAX_LEASE_SECONDS } from '../../domain/leases.js';
 import { assertCompanyAccess, callerOf, hashKey, newAgentKey, requireOperator } from '../auth.js';
 import type { ApiDeps } from '../deps.js';
 import { runIdempotent } from '../idempotency.js';
@@ -12,12 +11,8 @@ import * as schema from '../schemas.js';
 export function companiesRouter({ pool, reads, config }: ApiDeps): Router {
   const router = Router();
 
-  const checkSettings = (settings: schema.CompanySettings | undefined) => {
-    const lease = settings?.defaultLeaseSeconds;
-    if (lease !== undefined && (lease < config.minLeaseSeconds || lease > MAX_LEASE_SECONDS)) {
-      throw new DomainError('validation_error', `defaultLeaseSeconds must be between ${config.minLeaseSeconds} and ${MAX_LEASE_SECONDS}`, { field: 'settings.defaultLeaseSeconds' });
-    }
-  };
+  const checkSettings = (settings: schema.CompanySettings | undefined) =>
+    schema.assertLeaseSeconds(settings?.defaultLeaseSeconds, config.minLeaseSeconds, 'settings.defaultLeaseSeconds');
 
   router.post('/api/companies', async (req, res) => {
     requireOperator(res);

@@ -1,7 +1,6 @@
 /** The task's lifecycle verbs: checkout, release, close, heartbeat. Each is one workflow Update. */
 import { Router, type Request, type Response } from 'express';
 import { DomainError } from '../../domain/errors.js';
-import { MAX_LEASE_SECONDS } from '../../domain/leases.js';
 import { checkCheckout, type CheckoutCmd } from '../../domain/commands.js';
 import type { IssueState } from '../../domain/task.js';
 import type { TaskResult } from '../../workflows/messages.js';
@@ -31,9 +30,7 @@ export function issueActionsRouter(deps: ApiDeps): Router {
 
   router.post('/api/issues/:issueId/checkout', async (req, res) => {
     const body = schema.parse(schema.checkout, req.body);
-    if (body.leaseSeconds !== undefined && (body.leaseSeconds < config.minLeaseSeconds || body.leaseSeconds > MAX_LEASE_SECONDS)) {
-      throw new DomainError('validation_error', `leaseSeconds must be between ${config.minLeaseSeconds} and ${MAX_LEASE_SECONDS}`, { field: 'leaseSeconds' });
-    }
+    schema.assertLeaseSeconds(body.leaseSeconds, config.minLeaseSeconds, 'leaseSeconds');
     const actor = actorOf(req, res);
     if (actor.kind === 'agent' && actor.agentId !== body.agentId) {
       throw new DomainError('forbidden', 'An agent can only check out as itself', { agentId: body.agentId });

@@ -4,7 +4,7 @@
  * is validated against GitHub's OpenAPI document before it is sent; a mismatch is a 500 naming it.
  */
 import type { Server } from 'node:http';
-import express, { type Request, type Response } from 'express';
+import express, { type Request } from 'express';
 import { FakeError, FakeGitHub } from './fake.js';
 import { controlRouter } from './control.js';
 
