@@ -2,6 +2,7 @@
 import express from 'express';
 import { DomainError } from '../domain/errors.js';
 import { authenticate, requireRunId } from './auth.js';
+import { setDeadline } from './deadline.js';
 import type { ApiDeps } from './deps.js';
 import { errorHandler } from './errors.js';
 import { openApiDocument } from './openapi.js';
@@ -10,6 +11,7 @@ import { healthRouter } from './routes/health.js';
 import { issueActionsRouter } from './routes/issue-actions.js';
 import { issueThreadRouter } from './routes/issue-thread.js';
 import { issuesRouter } from './routes/issues.js';
+import { refuseUnstorableText } from './text-safety.js';
 
 export function createApp(deps: ApiDeps): express.Express {
   const app = express();
@@ -20,8 +22,9 @@ export function createApp(deps: ApiDeps): express.Express {
     res.json(openApiDocument);
   });
   // Room for a 64 KB comment plus JSON escaping; the comment cap itself is checked per field.
+  app.use(setDeadline(deps.config.temporalCallTimeoutMs));
   app.use(express.json({ limit: '512kb', strict: true, type: () => true }));
-  app.use('/api', authenticate(deps.pool, deps.adminKey), requireRunId);
+  app.use('/api', authenticate(deps.pool, deps.adminKey), requireRunId, refuseUnstorableText);
   app.use(companiesRouter(deps));
   app.use(issuesRouter(deps));
   app.use(issueActionsRouter(deps));

@@ -36,16 +36,16 @@ export function fromTemporal(err: unknown, issueId?: string): unknown {
     return err;
   }
   if (err instanceof WorkflowNotFoundError) return new DomainError('not_found', 'Issue not found', issueId ? { issueId } : undefined);
-  if (err instanceof WorkflowUpdateRPCTimeoutOrCancelledError) return unavailable();
-  if (isGrpcServiceError(err) && UNAVAILABLE_GRPC.has(err.code)) return unavailable();
+  if (err instanceof WorkflowUpdateRPCTimeoutOrCancelledError) return temporalUnavailable();
+  if (isGrpcServiceError(err) && UNAVAILABLE_GRPC.has(err.code)) return temporalUnavailable();
   if (err instanceof ServiceError) {
     const code = isGrpcServiceError(err.cause) ? err.cause.code : undefined;
-    if (code === undefined || UNAVAILABLE_GRPC.has(code)) return unavailable();
+    if (code === undefined || UNAVAILABLE_GRPC.has(code)) return temporalUnavailable();
   }
   return err;
 }
 
-function unavailable(): DomainError {
+export function temporalUnavailable(): DomainError {
   return new DomainError('temporal_unavailable', 'The workflow engine did not answer in time; retry with the same Idempotency-Key', {
     retryAfterSeconds: RETRY_AFTER_SECONDS,
   });
@@ -56,13 +56,21 @@ function isDatabaseDown(err: unknown): boolean {
   return code === 'ECONNREFUSED' || code === '57P01' || code === '57P03' || /timeout exceeded when trying to connect|Connection terminated/i.test(String((err as Error)?.message));
 }
 
+/** body-parser's refusals (http-errors with a 4xx status): the client's mistake, never a server error. */
+function bodyError(err: unknown): DomainError | undefined {
+  const e = err as { type?: string; status?: number; message?: string; limit?: number };
+  if (typeof e?.status !== 'number' || e.status < 400 || e.status >= 500) return undefined;
+  if (e.type === 'entity.parse.failed') return new DomainError('invalid_json', 'The request body is not valid JSON');
+  if (e.type === 'entity.too.large') return new DomainError('validation_error', 'The request body is too large', { limitBytes: e.limit });
+  if (e.status === 415) return new DomainError('unsupported_encoding', `The request body cannot be read: ${e.message}`);
+  // e.g. Content-Encoding: gzip over a body that is not gzip.
+  return new DomainError('invalid_body', `The request body cannot be read: ${e.message}`);
+}
+
 export const errorHandler: ErrorRequestHandler = (err, req, res, _next) => {
   if (err instanceof DomainError) return sendError(res, err);
-  // body-parser failures: malformed JSON, too large, wrong charset.
-  const type = (err as { type?: string }).type;
-  if (type === 'entity.parse.failed') return sendError(res, new DomainError('invalid_json', 'The request body is not valid JSON'));
-  if (type === 'entity.too.large') return sendError(res, new DomainError('validation_error', 'The request body is too large', { limitBytes: (err as { limit?: number }).limit }));
-  if (type) return sendError(res, new DomainError('validation_error', (err as Error).message));
+  const refused = bodyError(err);
+  if (refused) return sendError(res, refused);
   if (isDatabaseDown(err)) return sendError(res, new DomainError('database_unavailable', 'The database is not reachable'));
   logger.error({ err, method: req.method, path: req.path }, 'unhandled error');
   sendError(res, new DomainError('internal_error', 'Internal error'));

@@ -10,12 +10,16 @@ import { DomainError, ERROR_HTTP_STATUS } from '../domain/errors.js';
 import type { Pool } from '../db/pool.js';
 import { callerOf } from './auth.js';
 import { errorBody } from './errors.js';
+import { storable } from '../domain/text.js';
+import { logger } from '../runtime/logger.js';
 
 export interface Outcome {
   status: number;
   body: unknown;
   /** What a replay returns, when it must differ from the first answer (e.g. a secret shown once). */
   replayBody?: unknown;
+  /** false: answer, but do not record it for replays. */
+  final?: boolean;
 }
 
 export interface IdempotencyScope {
@@ -103,22 +107,33 @@ export async function runIdempotent(
   // First attempt, or a retry of one that never recorded its answer: run it under the same ids.
   const seed = `${scope.companyId}:${caller}:${key}`;
   const outcome = await capture(() => exec({ updateId: `${scope.operation}:${seed}`, seed }));
-  if (outcome.status < 500) {
-    await pool.query(
-      `UPDATE idempotency_records SET status_code = $4, response_body = $5, completed_at = now()
-       WHERE company_id = $1 AND caller = $2 AND key = $3 AND status_code IS NULL`,
-      [scope.companyId, caller, key, outcome.status, JSON.stringify(outcome.replayBody ?? outcome.body)],
-    );
+  if (outcome.status < 500 && outcome.final !== false) {
+    try {
+      await pool.query(
+        `UPDATE idempotency_records SET status_code = $4, response_body = $5, completed_at = now()
+         WHERE company_id = $1 AND caller = $2 AND key = $3 AND status_code IS NULL`,
+        [scope.companyId, caller, key, outcome.status, JSON.stringify(storable(outcome.replayBody ?? outcome.body))],
+      );
+    } catch (err) {
+      // The effect happened: the caller gets its answer. A retry runs again under the same ids
+      // (the workflow answers a known update id the same way), so nothing happens twice.
+      logger.error({ err, key, operation: scope.operation }, 'could not record an idempotent answer');
+    }
   }
   send(res, outcome);
 }
+
+/** Refusals a retry may see change (an operator can restore a closed task): answered, not replayed. */
+const PASSING_REFUSALS = new Set(['task_unavailable']);
 
 /** Domain refusals are answers too (and are replayed); anything else propagates. */
 async function capture(exec: () => Promise<Outcome>): Promise<Outcome> {
   try {
     return await exec();
   } catch (err) {
-    if (err instanceof DomainError && ERROR_HTTP_STATUS[err.code] < 500) return { status: ERROR_HTTP_STATUS[err.code], body: errorBody(err) };
+    if (err instanceof DomainError && ERROR_HTTP_STATUS[err.code] < 500) {
+      return { status: ERROR_HTTP_STATUS[err.code], body: errorBody(err), final: !PASSING_REFUSALS.has(err.code) };
+    }
     throw err;
   }
 }

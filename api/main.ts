@@ -13,7 +13,14 @@ const pool = createPool(requireDatabaseUrl(config), 20);
 const { client, connection } = createTemporalClient(config);
 const app = createApp({ config, pool, reads: new ReadModel(pool), tasks: new TaskGateway(client, config), adminKey: config.adminKey });
 
-const server = app.listen(config.port, () => logger.info({ port: config.port }, `api listening on http://127.0.0.1:${config.port}`));
+const server = app.listen(config.port, config.host);
+server.once('listening', () => logger.info({ port: config.port }, `api listening on http://${config.host}:${config.port}`));
+// A port another program holds is fatal, and said so: never "listening" while something else answers.
+server.once('error', (err: NodeJS.ErrnoException) => {
+  const why = err.code === 'EADDRINUSE' ? `port ${config.port} is already in use (set PORT to another port)` : err.message;
+  logger.fatal({ err, port: config.port }, `api cannot listen: ${why}`);
+  process.exit(2);
+});
 const stop = () => {
   server.close(async () => {
     await connection.close().catch(() => {});

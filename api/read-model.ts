@@ -2,7 +2,7 @@
 import { DomainError } from '../domain/errors.js';
 import type { Priority, Status } from '../domain/statuses.js';
 import type { IssueState } from '../domain/task.js';
-import { rowToState, type IssueRow } from '../db/issues-sql.js';
+import { rowToState, rowToStored, type IssueRow, type StoredIssue } from '../db/issues-sql.js';
 import type { Pool } from '../db/pool.js';
 import type { CompanySettings } from './schemas.js';
 
@@ -34,15 +34,15 @@ export class ReadModel {
     return rows[0];
   }
 
-  async issue(id: string): Promise<IssueState> {
+  async issue(id: string): Promise<StoredIssue> {
     if (!isUuid(id)) throw new DomainError('not_found', 'Issue not found', { issueId: id });
     const { rows } = await this.pool.query<IssueRow>('SELECT * FROM issues WHERE id = $1', [id]);
     if (!rows[0]) throw new DomainError('not_found', 'Issue not found', { issueId: id });
-    return rowToState(rows[0]);
+    return rowToStored(rows[0]);
   }
 
   /** The issue and its company's settings in one round trip (every issue route needs both). */
-  async issueWithCompany(id: string): Promise<{ issue: IssueState; company: Company }> {
+  async issueWithCompany(id: string): Promise<StoredIssue & { issue: IssueState; company: Company }> {
     if (!isUuid(id)) throw new DomainError('not_found', 'Issue not found', { issueId: id });
     const { rows } = await this.pool.query<IssueRow & { company_name: string; company_settings: CompanySettings }>(
       `SELECT i.*, c.name AS company_name, c.settings AS company_settings FROM issues i JOIN companies c ON c.id = i.company_id WHERE i.id = $1`,
@@ -50,7 +50,7 @@ export class ReadModel {
     );
     const row = rows[0];
     if (!row) throw new DomainError('not_found', 'Issue not found', { issueId: id });
-    return { issue: rowToState(row), company: { id: row.company_id, name: row.company_name, settings: row.company_settings } };
+    return { ...rowToStored(row), issue: rowToState(row), company: { id: row.company_id, name: row.company_name, settings: row.company_settings } };
   }
 
   async agentInCompany(agentId: string, companyId: string): Promise<boolean> {
@@ -63,7 +63,7 @@ export class ReadModel {
     return rowCount === 1;
   }
 
-  async listIssues(companyId: string, filter: { assigneeAgentId?: string; statuses?: Status[]; parentId?: string; priorities?: Priority[]; limit: number }): Promise<IssueState[]> {
+  async listIssues(companyId: string, filter: { assigneeAgentId?: string; statuses?: Status[]; parentId?: string; priorities?: Priority[]; limit: number }): Promise<StoredIssue[]> {
     const where = ['company_id = $1'];
     const params: unknown[] = [companyId];
     const add = (sql: string, value: unknown) => {
@@ -79,7 +79,12 @@ export class ReadModel {
       `SELECT * FROM issues WHERE ${where.join(' AND ')} ORDER BY priority_rank, created_at, id LIMIT $${params.length}`,
       params,
     );
-    return rows.map(rowToState);
+    return rows.map(rowToStored);
+  }
+
+  /** Marks the task's workflow closed (found so by an update, or by the reconciler). */
+  async markWorkflowClosed(issueId: string, status: string): Promise<void> {
+    await this.pool.query("UPDATE issues SET workflow_status = $2 WHERE id = $1 AND workflow_status = 'running'", [issueId, status]);
   }
 
   async comments(issueId: string) {

@@ -49,6 +49,7 @@ export const commentBody = z.strictObject({ body: comment.refine((s) => s.trim()
 export const release = z.strictObject({ comment: comment.optional() });
 export const close = z.strictObject({ comment: comment });
 export const heartbeat = z.strictObject({}).optional();
+export const restore = z.strictObject({});
 
 export const listIssues = z.strictObject({
   assigneeAgentId: z.union([z.literal('me'), id]).optional(),

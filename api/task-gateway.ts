@@ -1,62 +1,32 @@
 /**
- * The facade's only door to the task workflows: starts them and sends updates, each call under a
- * deadline, with Temporal's answers mapped to our error codes.
- *
- * Temporal admits 10 in-flight updates per workflow; beyond that it answers RESOURCE_EXHAUSTED. A
- * per-issue queue keeps this process under that limit, so a 50-agent race ends in one 200 and 49
- * clean 409s instead of 429s and retries.
+ * The facade's only door to the task workflows: starts them, sends updates, restores closed ones.
+ * Every call ends by the request's deadline (time spent queueing included), and Temporal's answers
+ * come back in our error vocabulary.
  */
-import { WorkflowIdConflictPolicy, type Client } from '@temporalio/client';
+import {
+  WithStartWorkflowOperation,
+  WorkflowIdConflictPolicy,
+  WorkflowNotFoundError,
+  type Client,
+} from '@temporalio/client';
 import type { UpdateDefinition } from '@temporalio/common';
+import { DomainError } from '../domain/errors.js';
+import type { WorkflowStatus } from '../domain/projection.js';
 import { searchAttributeValues } from '../domain/search-attributes.js';
 import type { IssueState } from '../domain/task.js';
 import type { Config } from '../runtime/config.js';
 import { TASK_WORKFLOW_TYPE, workflowIdFor } from '../runtime/temporal.js';
-import type { TaskResult, TaskWorkflowInput } from '../workflows/messages.js';
-import { fromTemporal } from './errors.js';
+import type { RestoreCmd, TaskProjection, TaskResult, TaskWorkflowInput } from '../workflows/messages.js';
+import { projectionQuery, restoreUpdate, stateQuery } from '../workflows/messages.js';
+import { fromTemporal, temporalUnavailable } from './errors.js';
+import { KeyedLimiter } from './limiter.js';
 
-export const MAX_IN_FLIGHT_PER_ISSUE = 2;
-
-/**
- * At most `max` concurrent runs per key. A caller may pass a `precheck` that can refuse from cheaper
- * state: it runs before each attempt at a slot, and every finished run wakes all waiters to re-check,
- * so once a race is decided its losers are answered together instead of one slot at a time.
- */
-export class KeyedLimiter {
-  constructor(private readonly max = MAX_IN_FLIGHT_PER_ISSUE) {}
-
-  private readonly slots = new Map<string, { active: number; waiting: Set<() => void> }>();
-
-  async run<T>(key: string, fn: () => Promise<T>, precheck?: () => Promise<void>): Promise<T> {
-    let slot = this.slots.get(key);
-    if (!slot) this.slots.set(key, (slot = { active: 0, waiting: new Set() }));
-    try {
-      for (;;) {
-        if (precheck) await precheck();
-        if (slot.active < this.max) break;
-        await new Promise<void>((resolve) => slot!.waiting.add(resolve));
-      }
-    } catch (err) {
-      this.release(key, slot, false);
-      throw err;
-    }
-    slot.active++;
-    try {
-      return await fn();
-    } finally {
-      this.release(key, slot, true);
-    }
-  }
-
-  private release(key: string, slot: { active: number; waiting: Set<() => void> }, held: boolean): void {
-    if (held) {
-      slot.active--;
-      const waiters = [...slot.waiting];
-      slot.waiting.clear();
-      for (const wake of waiters) wake();
-    }
-    if (slot.active === 0 && slot.waiting.size === 0) this.slots.delete(key);
-  }
+export interface UpdateOptions {
+  updateId?: string;
+  /** Epoch ms by which the caller must have its answer. */
+  deadline: number;
+  /** Runs before each attempt at the issue's slot: may refuse from the read model and spare the round trip. */
+  precheck?: () => Promise<void>;
 }
 
 export class TaskGateway {
@@ -67,52 +37,150 @@ export class TaskGateway {
     private readonly config: Config,
   ) {}
 
-  private deadline<T>(fn: () => Promise<T>): Promise<T> {
-    return this.client.withDeadline(Date.now() + this.config.temporalCallTimeoutMs, fn);
+  /**
+   * One Temporal call under a hard deadline: the SDK's own deadline covers the RPC, the abort covers
+   * a connection that never comes up, and the race guarantees the caller hears back in time.
+   */
+  private async call<T>(deadline: number, fn: () => Promise<T>): Promise<T> {
+    const remaining = deadline - Date.now();
+    if (remaining <= 0) throw temporalUnavailable();
+    const abort = new AbortController();
+    let timer: NodeJS.Timeout | undefined;
+    const expired = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        abort.abort();
+        reject(temporalUnavailable());
+      }, remaining);
+    });
+    const work = this.client.withAbortSignal(abort.signal, () => this.client.withDeadline(deadline, fn));
+    work.catch(() => {}); // settled after the race is lost: nothing waits for it
+    try {
+      return await Promise.race([work, expired]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
-  async start(state: IssueState): Promise<void> {
+  async start(state: IssueState, deadline: number): Promise<void> {
     const input: TaskWorkflowInput = { state, continueAsNewAfterEvents: this.config.continueAsNewAfterEvents };
     try {
-      await this.deadline(() =>
-        this.client.workflow.start(TASK_WORKFLOW_TYPE, {
-          workflowId: workflowIdFor(state.id),
-          taskQueue: this.config.taskQueue,
-          args: [input],
-          workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
-          typedSearchAttributes: searchAttributeValues(state).flatMap(({ key, value }) => (value === null ? [] : [{ key, value }])),
-          staticSummary: state.title,
-          staticDetails: `Switchyard task ${state.id} (company ${state.companyId})`,
-        }),
+      await this.call(deadline, () => this.client.workflow.start(TASK_WORKFLOW_TYPE, { ...this.startOptions(state), args: [input], workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING }));
+    } catch (err) {
+      throw fromTemporal(err, state.id);
+    }
+  }
+
+  private startOptions(state: IssueState) {
+    return {
+      workflowId: workflowIdFor(state.id),
+      taskQueue: this.config.taskQueue,
+      typedSearchAttributes: searchAttributeValues(state).flatMap(({ key, value }) => (value === null ? [] : [{ key, value }])),
+      staticSummary: state.title,
+      staticDetails: `Switchyard task ${state.id} (company ${state.companyId})`,
+    };
+  }
+
+  async update<A>(issueId: string, def: UpdateDefinition<TaskResult, [A]>, cmd: A, opts: UpdateOptions): Promise<TaskResult> {
+    return this.limiter.run(
+      issueId,
+      async () => {
+        try {
+          const handle = this.client.workflow.getHandle(workflowIdFor(issueId));
+          return await this.call(opts.deadline, () => handle.executeUpdate(def, { args: [cmd], ...(opts.updateId ? { updateId: opts.updateId } : {}) }));
+        } catch (err) {
+          if (err instanceof WorkflowNotFoundError) throw await this.unavailable(issueId, opts.deadline);
+          throw fromTemporal(err, issueId);
+        }
+      },
+      { precheck: opts.precheck, deadline: opts.deadline, onTimeout: temporalUnavailable },
+    );
+  }
+
+  /** How the task's workflow ended, as the read model spells it (null: it is running). */
+  async closedStatus(issueId: string, deadline: number): Promise<{ status: WorkflowStatus | null; runId?: string } | undefined> {
+    try {
+      const d = await this.call(deadline, () => this.client.workflow.getHandle(workflowIdFor(issueId)).describe());
+      const name = d.status.name.toLowerCase();
+      return { status: name === 'running' ? null : (name as WorkflowStatus), runId: d.runId };
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) return undefined;
+      throw fromTemporal(err, issueId);
+    }
+  }
+
+  /** An update found no running workflow: say how it ended (an operator can restore it). */
+  private async unavailable(issueId: string, deadline: number): Promise<DomainError> {
+    const closed = await this.closedStatus(issueId, deadline);
+    // Running after all (a continue-as-new at that very moment): the caller may simply retry.
+    if (closed && closed.status === null) return temporalUnavailable();
+    return taskUnavailable(issueId, closed?.status ?? 'terminated');
+  }
+
+  /** The last state a closed run held, straight from its history (the worker replays it to answer). */
+  async lastProjection(issueId: string, runId: string, deadline: number): Promise<TaskProjection | undefined> {
+    const handle = this.client.workflow.getHandle(workflowIdFor(issueId), runId);
+    try {
+      return await this.call(deadline, () => handle.query(projectionQuery));
+    } catch {
+      // A v1 run has no projection query: its state is enough.
+      try {
+        const state = await this.call(deadline, () => handle.query(stateQuery));
+        return { state: { ...state, descriptionVersion: state.descriptionVersion ?? state.version }, fingerprint: '', keep: [], pending: { comments: [], activity: [] } };
+      } catch {
+        return undefined;
+      }
+    }
+  }
+
+  /** Starts the task again from `from` and records who did it, in one Update-with-Start. */
+  async restore(from: TaskProjection, closed: { runId: string; status: string }, cmd: RestoreCmd, deadline: number): Promise<TaskResult> {
+    const state = from.state;
+    const input: TaskWorkflowInput = {
+      state,
+      keep: from.keep,
+      pending: { ...from.pending, rowDirty: true, descriptionDirty: true },
+      restoring: { fromRunId: closed.runId, workflowStatus: closed.status },
+      continueAsNewAfterEvents: this.config.continueAsNewAfterEvents,
+    };
+    const start = new WithStartWorkflowOperation(TASK_WORKFLOW_TYPE, {
+      ...this.startOptions(state),
+      args: [input],
+      workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
+    });
+    try {
+      // Named after the run it restores: two operators restoring at once get the same answer.
+      return await this.call(deadline, () =>
+        this.client.workflow.executeUpdateWithStart(restoreUpdate, { args: [cmd], updateId: `restore:${closed.runId}`, startWorkflowOperation: start }),
       );
     } catch (err) {
       throw fromTemporal(err, state.id);
     }
   }
 
-  /**
-   * `precheck` runs before each attempt at the issue's slot: it may refuse from the read model (e.g. a
-   * checkout the workflow would certainly refuse) and spare the round trip.
-   */
-  async update<A>(issueId: string, def: UpdateDefinition<TaskResult, [A]>, cmd: A, updateId?: string, precheck?: () => Promise<void>): Promise<TaskResult> {
-    return this.limiter.run(
-      issueId,
-      async () => {
-        try {
-          const handle = this.client.workflow.getHandle(workflowIdFor(issueId));
-          return await this.deadline(() => handle.executeUpdate(def, { args: [cmd], ...(updateId ? { updateId } : {}) }));
-        } catch (err) {
-          throw fromTemporal(err, issueId);
-        }
-      },
-      precheck,
-    );
-  }
-
   /** Cheap reachability probe for /readyz. */
   async ping(): Promise<void> {
-    await this.client.withDeadline(Date.now() + 2_000, () =>
-      this.client.workflowService.getSystemInfo({}),
-    );
+    await this.call(Date.now() + 2_000, () => this.client.workflowService.getSystemInfo({}));
   }
+
+  /** Whether some worker polled the task queue lately (workflow and activity tasks both). */
+  async workerPolling(maxAgeMs = 75_000): Promise<boolean> {
+    const { namespace } = this.client.options;
+    const since = Date.now() - maxAgeMs;
+    for (const taskQueueType of [1, 2]) {
+      const { pollers } = await this.call(Date.now() + 2_000, () =>
+        this.client.workflowService.describeTaskQueue({ namespace, taskQueue: { name: this.config.taskQueue }, taskQueueType }),
+      );
+      const recent = (pollers ?? []).some((p) => p.lastAccessTime && Number(p.lastAccessTime.seconds ?? 0) * 1000 >= since);
+      if (!recent) return false;
+    }
+    return true;
+  }
+}
+
+export function taskUnavailable(issueId: string, workflowStatus: WorkflowStatus): DomainError {
+  return new DomainError(
+    'task_unavailable',
+    `This task's workflow is ${workflowStatus}: it takes no changes until an operator restores it (npm run cli -- admin restore ${issueId})`,
+    { issueId, workflowStatus },
+  );
 }

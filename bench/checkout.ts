@@ -5,7 +5,7 @@
  * against the raw SQL for the same rows. Prints a table and, last, one JSON line.
  */
 import { randomUUID } from 'node:crypto';
-import { KeyedLimiter, MAX_IN_FLIGHT_PER_ISSUE } from '../api/task-gateway.js';
+import { KeyedLimiter, MAX_IN_FLIGHT_PER_ISSUE } from '../api/limiter.js';
 import { HttpClient } from '../test/support/http.js';
 import { claimUpdate } from '../workflows/bench-floor.js';
 import { deploy } from './processes.js';

@@ -1,31 +1,13 @@
-/** The issue row as the workflow's snapshot; the only place that maps IssueState to and from SQL. */
+/** The issue row as the workflow's snapshot: the only place that maps IssueState from SQL. */
+import type { WorkflowStatus } from '../domain/projection.js';
 import type { IssueState } from '../domain/task.js';
-
-const COLUMNS = [
-  'id', 'company_id', 'title', 'description', 'status', 'priority', 'priority_rank', 'assignee_agent_id', 'parent_id',
-  'goal_id', 'checkout', 'version', 'expiry_streak', 'created_at', 'updated_at', 'started_at', 'completed_at',
-];
-
-/** Insert, or move the row forward; an older snapshot arriving late never overwrites a newer one. */
-export const upsertIssueSql = `
-  INSERT INTO issues (${COLUMNS.join(', ')})
-  VALUES (${COLUMNS.map((_, i) => `$${i + 1}`).join(', ')})
-  ON CONFLICT (id) DO UPDATE SET ${COLUMNS.slice(2).map((c) => `${c} = EXCLUDED.${c}`).join(', ')}
-  WHERE issues.version < EXCLUDED.version`;
-
-export function issueParams(s: IssueState, priorityRank: number): unknown[] {
-  return [
-    s.id, s.companyId, s.title, s.description, s.status, s.priority, priorityRank, s.assigneeAgentId, s.parentId,
-    s.goalId, s.checkout ? JSON.stringify(s.checkout) : null, s.version, s.expiryStreak, s.createdAt, s.updatedAt,
-    s.startedAt, s.completedAt,
-  ];
-}
 
 export interface IssueRow {
   id: string;
   company_id: string;
   title: string;
   description: string | null;
+  description_version: number;
   status: IssueState['status'];
   priority: IssueState['priority'];
   assignee_agent_id: string | null;
@@ -38,6 +20,8 @@ export interface IssueRow {
   updated_at: string;
   started_at: string | null;
   completed_at: string | null;
+  fingerprint: string | null;
+  workflow_status: WorkflowStatus;
 }
 
 export function rowToState(r: IssueRow): IssueState {
@@ -46,6 +30,7 @@ export function rowToState(r: IssueRow): IssueState {
     companyId: r.company_id,
     title: r.title,
     description: r.description,
+    descriptionVersion: r.description_version,
     status: r.status,
     priority: r.priority,
     assigneeAgentId: r.assignee_agent_id,
@@ -59,4 +44,15 @@ export function rowToState(r: IssueRow): IssueState {
     startedAt: r.started_at,
     completedAt: r.completed_at,
   };
+}
+
+/** The issue as the read model holds it, with what only the read model knows. */
+export interface StoredIssue {
+  state: IssueState;
+  fingerprint: string | null;
+  workflowStatus: WorkflowStatus;
+}
+
+export function rowToStored(r: IssueRow): StoredIssue {
+  return { state: rowToState(r), fingerprint: r.fingerprint, workflowStatus: r.workflow_status };
 }

@@ -7,7 +7,7 @@ import { reviewClosingComment, ACCEPTED_DELIVERABLES, type CloseoutReport } from
 import { DomainError } from './errors.js';
 import { leaseExpiresAt, MAX_EXPIRIES_BEFORE_PAUSE } from './leases.js';
 import { canTransition, TERMINAL_STATUSES, type Priority, type Status } from './statuses.js';
-import { actorLabel, isOwner, type Actor, type IssueState, type IssueWrite, type NewComment } from './task.js';
+import { actorLabel, isOwner, type ActivityEntry, type Actor, type IssueState, type IssueWrite, type NewComment } from './task.js';
 
 export interface Ctx {
   now: number;
@@ -57,7 +57,15 @@ function assertMayChange(s: IssueState, actor: Actor): void {
 }
 
 function nextState(s: IssueState, ctx: Ctx, changes: Partial<IssueState>): IssueState {
-  return { ...s, ...changes, version: s.version + 1, updatedAt: new Date(ctx.now).toISOString() };
+  const version = s.version + 1;
+  const descriptionChanged = changes.description !== undefined && changes.description !== s.description;
+  return {
+    ...s,
+    ...changes,
+    version,
+    descriptionVersion: descriptionChanged ? version : s.descriptionVersion,
+    updatedAt: new Date(ctx.now).toISOString(),
+  };
 }
 
 /** A sign of life from the owner: the lease starts over and the expiry streak is forgotten. */
@@ -69,13 +77,15 @@ function renewed(s: IssueState, actor: Actor, ctx: Ctx): Partial<IssueState> {
   };
 }
 
-function makeComment(actor: Actor, body: string, ctx: Ctx): NewComment {
+/** A comment made at `issue`'s version. */
+function makeComment(actor: Actor, body: string, issue: IssueState, ctx: Ctx): NewComment {
   const { actorAgentId, actorUser } = actorLabel(actor);
-  return { id: ctx.newId(), body, authorAgentId: actorAgentId, authorUser: actorUser, runId: actor.runId ?? null, createdAt: new Date(ctx.now).toISOString() };
+  return { id: ctx.newId(), body, authorAgentId: actorAgentId, authorUser: actorUser, runId: actor.runId ?? null, createdAt: new Date(ctx.now).toISOString(), version: issue.version };
 }
 
-function entry(actor: Actor, action: string, details: Record<string, unknown>, ctx: Ctx) {
-  return { id: ctx.newId(), action, ...actorLabel(actor), runId: actor.runId ?? null, details, createdAt: new Date(ctx.now).toISOString() };
+/** An activity entry made at `issue`'s version. */
+function entry(actor: Actor, action: string, details: Record<string, unknown>, issue: IssueState, ctx: Ctx): ActivityEntry {
+  return { id: ctx.newId(), action, ...actorLabel(actor), runId: actor.runId ?? null, details, createdAt: new Date(ctx.now).toISOString(), version: issue.version };
 }
 
 // ---------------------------------------------------------------- checkout
@@ -114,7 +124,7 @@ export function applyCheckout(s: IssueState, cmd: CheckoutCmd, ctx: Ctx): Applie
   });
   const action = kind === 'take' ? 'issue.checked_out' : s.checkout?.runId === runId ? 'issue.checkout_renewed' : 'issue.checkout_adopted';
   const details = { from: s.status, leaseSeconds: cmd.leaseSeconds, leaseExpiresAt: checkout.leaseExpiresAt, previousRunId: s.checkout?.runId ?? null };
-  return { write: { issue, comments: [], activity: [entry(cmd.actor, action, details, ctx)] } };
+  return { write: { issue, comments: [], activity: [entry(cmd.actor, action, details, issue, ctx)] } };
 }
 
 // ---------------------------------------------------------------- close-out
@@ -147,19 +157,29 @@ export function checkClose(s: IssueState, cmd: CloseCmd): CloseoutReport {
   return closingReport(cmd.comment, cmd.requireDeliverable);
 }
 
-export function applyClose(s: IssueState, cmd: CloseCmd, ctx: Ctx): Applied {
+/** The activity log keeps the first few deliverables; the closing comment has them all. */
+const LOGGED_DELIVERABLES = 20;
+
+export function applyClose(s: IssueState, cmd: CloseCmd, ctx: Ctx, changes: Partial<IssueState> = {}): Applied {
   const closeout = checkClose(s, cmd);
-  const comment = makeComment(cmd.actor, cmd.comment, ctx);
-  const issue = nextState(s, ctx, { status: 'done', checkout: null, expiryStreak: 0, completedAt: new Date(ctx.now).toISOString() });
-  const details = { from: s.status, commentId: comment.id, deliverables: closeout.signals, warnings: closeout.warnings };
-  return { write: { issue, comments: [comment], activity: [entry(cmd.actor, 'issue.closed', details, ctx)] }, closeout };
+  const issue = nextState(s, ctx, { ...changes, status: 'done', checkout: null, expiryStreak: 0, completedAt: new Date(ctx.now).toISOString() });
+  const comment = makeComment(cmd.actor, cmd.comment, issue, ctx);
+  const details = {
+    from: s.status,
+    commentId: comment.id,
+    deliverables: closeout.signals.slice(0, LOGGED_DELIVERABLES),
+    deliverableCount: closeout.signals.length,
+    warnings: closeout.warnings,
+  };
+  return { write: { issue, comments: [comment], activity: [entry(cmd.actor, 'issue.closed', details, issue, ctx)] }, closeout };
 }
 
 // ---------------------------------------------------------------- update
 
 export function checkUpdate(s: IssueState, cmd: UpdateCmd): CloseoutReport | undefined {
   const { patch, actor } = cmd;
-  if (patch.status === 'done' && s.status !== 'done') {
+  // Asking for done is always a close-out, even on an issue that is done already (409, like POST /close).
+  if (patch.status === 'done') {
     assertMayClose(s, actor);
     return closingReport(patch.comment ?? '', cmd.requireDeliverable);
   }
@@ -178,9 +198,7 @@ export function applyUpdate(s: IssueState, cmd: UpdateCmd, ctx: Ctx): Applied {
   const closeout = checkUpdate(s, cmd);
   const { patch, actor } = cmd;
   if (closeout) {
-    const closed = applyClose(s, { actor, comment: patch.comment ?? '', requireDeliverable: cmd.requireDeliverable }, ctx);
-    const rest = pickFields(patch);
-    return { ...closed, write: { ...closed.write, issue: { ...closed.write.issue, ...rest } } };
+    return applyClose(s, { actor, comment: patch.comment ?? '', requireDeliverable: cmd.requireDeliverable }, ctx, pickFields(patch));
   }
   const changes: Partial<IssueState> = { ...renewed(s, actor, ctx), ...pickFields(patch) };
   const reassigned = patch.assigneeAgentId !== undefined && patch.assigneeAgentId !== s.assigneeAgentId;
@@ -191,11 +209,11 @@ export function applyUpdate(s: IssueState, cmd: UpdateCmd, ctx: Ctx): Applied {
     if (status === 'in_progress') changes.status = 'todo';
   }
   const issue = nextState(s, ctx, changes);
-  const comments = patch.comment !== undefined && patch.comment.trim() !== '' ? [makeComment(actor, patch.comment, ctx)] : [];
+  const comments = patch.comment !== undefined && patch.comment.trim() !== '' ? [makeComment(actor, patch.comment, issue, ctx)] : [];
   const changed = diff(s, issue);
-  const activity = [];
-  if (Object.keys(changed).length > 0) activity.push(entry(actor, 'issue.updated', { changes: changed }, ctx));
-  if (comments.length > 0) activity.push(entry(actor, 'issue.commented', { commentId: comments[0]!.id }, ctx));
+  const activity: ActivityEntry[] = [];
+  if (Object.keys(changed).length > 0) activity.push(entry(actor, 'issue.updated', { changes: changed }, issue, ctx));
+  if (comments.length > 0) activity.push(entry(actor, 'issue.commented', { commentId: comments[0]!.id }, issue, ctx));
   return { write: { issue, comments, activity } };
 }
 
@@ -209,21 +227,30 @@ function pickFields(patch: UpdatePatch): Partial<IssueState> {
   return out;
 }
 
-const TRACKED: Array<keyof IssueState> = ['status', 'priority', 'title', 'description', 'assigneeAgentId'];
+const TRACKED: Array<keyof IssueState> = ['status', 'priority', 'title', 'assigneeAgentId'];
 
+/**
+ * What an update changed, for the activity log. The description (up to 64 KiB) is logged by its
+ * length only: the log stays small and the issue itself has the text.
+ */
 function diff(before: IssueState, after: IssueState): Record<string, { from: unknown; to: unknown }> {
   const out: Record<string, { from: unknown; to: unknown }> = {};
   for (const key of TRACKED) if (before[key] !== after[key]) out[key] = { from: before[key], to: after[key] };
+  if (before.description !== after.description) {
+    out.description = { from: lengthOf(before.description), to: lengthOf(after.description) };
+  }
   if (before.checkout && !after.checkout) out.checkout = { from: before.checkout.agentId, to: null };
   return out;
 }
 
+const lengthOf = (text: string | null) => (text === null ? null : { length: text.length });
+
 // ---------------------------------------------------------------- comment, release, heartbeat
 
 export function applyComment(s: IssueState, cmd: CommentCmd, ctx: Ctx): Applied {
-  const comment = makeComment(cmd.actor, cmd.body, ctx);
   const issue = nextState(s, ctx, renewed(s, cmd.actor, ctx));
-  return { write: { issue, comments: [comment], activity: [entry(cmd.actor, 'issue.commented', { commentId: comment.id }, ctx)] } };
+  const comment = makeComment(cmd.actor, cmd.body, issue, ctx);
+  return { write: { issue, comments: [comment], activity: [entry(cmd.actor, 'issue.commented', { commentId: comment.id }, issue, ctx)] } };
 }
 
 export function checkRelease(s: IssueState, cmd: ReleaseCmd): void {
@@ -235,9 +262,9 @@ export function applyRelease(s: IssueState, cmd: ReleaseCmd, ctx: Ctx): Applied 
   checkRelease(s, cmd);
   // Release means "give it up": the checkout and the assignment both go, so anyone may take it.
   const issue = nextState(s, ctx, { status: 'todo', checkout: null, assigneeAgentId: null, expiryStreak: 0 });
-  const comments = cmd.comment?.trim() ? [makeComment(cmd.actor, cmd.comment, ctx)] : [];
+  const comments = cmd.comment?.trim() ? [makeComment(cmd.actor, cmd.comment, issue, ctx)] : [];
   const details = { previousAgentId: s.checkout?.agentId ?? null, commentId: comments[0]?.id ?? null };
-  return { write: { issue, comments, activity: [entry(cmd.actor, 'issue.released', details, ctx)] } };
+  return { write: { issue, comments, activity: [entry(cmd.actor, 'issue.released', details, issue, ctx)] } };
 }
 
 export function checkHeartbeat(s: IssueState, cmd: HeartbeatCmd): void {
@@ -261,7 +288,26 @@ export function applyLeaseExpiry(s: IssueState, ctx: Ctx): Applied {
   const status: Status = streak >= MAX_EXPIRIES_BEFORE_PAUSE ? 'paused' : 'todo';
   const issue = nextState(s, ctx, { status, checkout: null, expiryStreak: streak });
   const system: Actor = { kind: 'operator', user: 'system', runId: checkout.runId };
-  const activity = [entry(system, 'issue.lease_expired', { agentId: checkout.agentId, runId: checkout.runId, expiredAt: checkout.leaseExpiresAt, streak }, ctx)];
-  if (status === 'paused') activity.push(entry(system, 'issue.paused', { reason: 'lease_expired_repeatedly', streak }, ctx));
+  const activity = [entry(system, 'issue.lease_expired', { agentId: checkout.agentId, runId: checkout.runId, expiredAt: checkout.leaseExpiresAt, streak }, issue, ctx)];
+  if (status === 'paused') activity.push(entry(system, 'issue.paused', { reason: 'lease_expired_repeatedly', streak }, issue, ctx));
   return { write: { issue, comments: [], activity } };
+}
+
+// ---------------------------------------------------------------- operator actions taken in Temporal itself
+
+/**
+ * "Request Cancellation" (Web UI, `temporal workflow cancel`): cancel the task. A task already done or
+ * cancelled keeps its status; either way the log says who ended the workflow, and how.
+ */
+export function applyWorkflowCancel(s: IssueState, requestedBy: Actor, how: Record<string, unknown>, ctx: Ctx): Applied {
+  const terminal = TERMINAL_STATUSES.includes(s.status);
+  const issue = nextState(s, ctx, terminal ? {} : { status: 'cancelled', checkout: null, expiryStreak: 0 });
+  const action = terminal ? 'issue.workflow_closed' : 'issue.cancelled';
+  return { write: { issue, comments: [], activity: [entry(requestedBy, action, { from: s.status, ...how }, issue, ctx)] } };
+}
+
+/** An operator brought a closed task workflow back (`admin restore`): it carries on from its last state. */
+export function applyRestore(s: IssueState, actor: Actor, from: Record<string, unknown>, ctx: Ctx): Applied {
+  const issue = nextState(s, ctx, {});
+  return { write: { issue, comments: [], activity: [entry(actor, 'issue.restored', { status: s.status, ...from }, issue, ctx)] } };
 }

@@ -23,6 +23,12 @@ export interface IssueState {
   companyId: string;
   title: string;
   description: string | null;
+  /**
+   * The version at which the description last changed. The description is the one large field of the
+   * state (up to 64 KiB): update results and read-model writes carry it only when it changed, so a
+   * heartbeat costs a few hundred bytes of history whatever the description's size.
+   */
+  descriptionVersion: number;
   status: Status;
   priority: Priority;
   assigneeAgentId: string | null;
@@ -46,6 +52,8 @@ export interface NewComment {
   authorUser: string | null;
   runId: string | null;
   createdAt: string;
+  /** The issue version that added it: the read model drops entries of a version the workflow did not keep. */
+  version: number;
 }
 
 export interface ActivityEntry {
@@ -56,6 +64,7 @@ export interface ActivityEntry {
   runId: string | null;
   details: Record<string, unknown>;
   createdAt: string;
+  version: number;
 }
 
 /** One change to persist: the issue snapshot plus what it adds, written in one transaction. */

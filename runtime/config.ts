@@ -7,6 +7,8 @@ export interface Config {
   taskQueue: string;
   databaseUrl: string | undefined;
   port: number;
+  /** Interface the API listens on: loopback unless told otherwise (docker-compose sets 0.0.0.0). */
+  host: string;
   adminKey: string | undefined;
   /** Deadline for every call the facade makes to Temporal. */
   temporalCallTimeoutMs: number;
@@ -14,8 +16,6 @@ export interface Config {
   minLeaseSeconds: number;
   /** Continue-as-new after this many history events (tests use a small value). */
   continueAsNewAfterEvents: number | undefined;
-  /** Test-only: pause before each read-model commit. */
-  faultPersistDelayMs: number | undefined;
   logLevel: string;
 }
 
@@ -34,11 +34,11 @@ export function loadConfig(env = process.env): Config {
     taskQueue: env.SWITCHYARD_TASK_QUEUE || 'switchyard-tasks',
     databaseUrl: env.DATABASE_URL || undefined,
     port: int('PORT', 3000)!,
+    host: env.HOST || '127.0.0.1',
     adminKey: env.SWITCHYARD_ADMIN_KEY || undefined,
     temporalCallTimeoutMs: int('SWITCHYARD_TEMPORAL_TIMEOUT_MS', 10_000)!,
     minLeaseSeconds: int('SWITCHYARD_MIN_LEASE_SECONDS', MIN_LEASE_SECONDS)!,
     continueAsNewAfterEvents: int('SWITCHYARD_CONTINUE_AS_NEW_EVENTS', undefined),
-    faultPersistDelayMs: int('SWITCHYARD_FAULT_PERSIST_DELAY_MS', undefined),
     logLevel: env.LOG_LEVEL || 'info',
   };
 }

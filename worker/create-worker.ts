@@ -1,14 +1,15 @@
-/** Builds a worker for the task queue: the workflow bundle plus the activities bound to a Postgres pool. */
+/** Builds a worker for the task queue: the workflow bundle plus the activities bound to Postgres and Temporal. */
 import { fileURLToPath } from 'node:url';
-import { NativeConnection, Worker, bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import { createDbActivities } from '../activities/db.js';
+import type { Client } from '@temporalio/client';
+import { NativeConnection, Worker, bundleWorkflowCode, type WorkerOptions, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { createProjectionActivities } from '../activities/projection.js';
 import type { Pool } from '../db/pool.js';
 import type { Config } from '../runtime/config.js';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 
-export async function bundleWorkflows(): Promise<WorkflowBundleWithSourceMap> {
-  return bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietBundlerLogger });
+export async function bundleWorkflows(workflowInterceptorModules?: string[]): Promise<WorkflowBundleWithSourceMap> {
+  return bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, workflowInterceptorModules, logger: quietBundlerLogger });
 }
 
 const noop = () => {};
@@ -18,20 +19,25 @@ export interface WorkerDeps {
   config: Config;
   pool: Pool;
   connection: NativeConnection;
+  /** For activities that read workflow histories and query workflows. */
+  client: Client;
   /** A prebuilt bundle (tests share one); otherwise the worker bundles the workflow code itself. */
   workflowBundle?: WorkflowBundleWithSourceMap | { codePath: string };
+  /** Extra worker options (tests add sinks). */
+  options?: Partial<WorkerOptions>;
 }
 
-export async function createWorker({ config, pool, connection, workflowBundle }: WorkerDeps): Promise<Worker> {
+export async function createWorker({ config, pool, connection, client, workflowBundle, options }: WorkerDeps): Promise<Worker> {
   return Worker.create({
     connection,
     namespace: config.temporalNamespace,
     taskQueue: config.taskQueue,
     workflowBundle: workflowBundle ?? (await bundleWorkflows()),
-    activities: createDbActivities(pool, { persistDelayMs: config.faultPersistDelayMs }),
+    activities: createProjectionActivities(pool, client),
     shutdownGraceTime: '30 seconds',
     // If Temporal itself is gone, draining cannot finish: give up rather than hang.
     shutdownForceTime: '45 seconds',
     maxConcurrentActivityTaskExecutions: 50,
+    ...options,
   });
 }

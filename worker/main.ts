@@ -1,6 +1,7 @@
 /** `npm run worker`: serves the task queue until SIGINT/SIGTERM, then drains and exits. */
 import { DefaultLogger, NativeConnection, Runtime, type LogLevel } from '@temporalio/worker';
 import { createPool } from '../db/pool.js';
+import { createTemporalClient } from '../runtime/temporal.js';
 import { loadConfig, requireDatabaseUrl } from '../runtime/config.js';
 import { logger } from '../runtime/logger.js';
 import { ensureSearchAttributes } from '../runtime/search-attributes.js';
@@ -13,12 +14,14 @@ const added = await ensureSearchAttributes(config.temporalAddress, config.tempor
 if (added.length) logger.info({ added }, 'search attributes registered');
 const pool = createPool(requireDatabaseUrl(config));
 const connection = await NativeConnection.connect({ address: config.temporalAddress });
-const worker = await createWorker({ config, pool, connection, workflowBundle: process.env.SWITCHYARD_WORKFLOW_BUNDLE ? { codePath: process.env.SWITCHYARD_WORKFLOW_BUNDLE } : undefined });
+const { client, connection: clientConnection } = createTemporalClient(config);
+const worker = await createWorker({ config, pool, connection, client, workflowBundle: process.env.SWITCHYARD_WORKFLOW_BUNDLE ? { codePath: process.env.SWITCHYARD_WORKFLOW_BUNDLE } : undefined });
 
 // The SDK's runtime also shuts workers down on these signals; a second request must not throw.
 for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => worker.getState() === 'RUNNING' && worker.shutdown());
 logger.info({ taskQueue: config.taskQueue, temporal: config.temporalAddress, namespace: config.temporalNamespace }, 'worker running');
 await worker.run();
 await connection.close();
+await clientConnection.close();
 await pool.end();
 logger.info('worker stopped');

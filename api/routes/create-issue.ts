@@ -3,29 +3,21 @@
  * The row is inserted in a transaction that commits only after the workflow has started, so a failed
  * start leaves nothing behind; a retry (same Idempotency-Key, same ids) finishes the job.
  */
+import { createdEntry } from '../../domain/creation.js';
+import { fingerprintOf } from '../../domain/projection.js';
 import type { Actor, IssueState } from '../../domain/task.js';
-import { actorLabel } from '../../domain/task.js';
-import { applyIssueWrite } from '../../db/issue-writes.js';
+import { applyProjection } from '../../db/projection.js';
 import { rowToState, type IssueRow } from '../../db/issues-sql.js';
 import type { ApiDeps } from '../deps.js';
 import { uuidFromSeed } from '../ids.js';
 
-export async function createIssueRecord({ pool, tasks }: ApiDeps, state: IssueState, actor: Actor): Promise<IssueState> {
+export async function createIssueRecord({ pool, tasks }: ApiDeps, state: IssueState, actor: Actor, deadline: number): Promise<IssueState> {
   const client = await pool.connect();
   try {
     await client.query('BEGIN');
-    const { actorAgentId, actorUser } = actorLabel(actor);
-    const created = {
-      id: uuidFromSeed(`${state.id}:created`),
-      action: 'issue.created',
-      actorAgentId,
-      actorUser,
-      runId: actor.runId ?? null,
-      details: { status: state.status, priority: state.priority, assigneeAgentId: state.assigneeAgentId, parentId: state.parentId },
-      createdAt: state.createdAt,
-    };
-    await applyIssueWrite(client, { issue: state, comments: [], activity: [created] });
-    await tasks.start(state);
+    const created = createdEntry(state, actor, uuidFromSeed(`${state.id}:created`));
+    await applyProjection(client, { issue: state, fingerprint: fingerprintOf(state), comments: [], activity: [created], keep: [created.id], workflowStatus: 'running' });
+    await tasks.start(state, deadline);
     await client.query('COMMIT');
     const { rows } = await client.query<IssueRow>('SELECT * FROM issues WHERE id = $1', [state.id]);
     return rowToState(rows[0]!);

@@ -1,4 +1,7 @@
-/** /healthz: the process answers. /readyz: Temporal and Postgres both answer (503 says which does not). */
+/**
+ * /healthz: the process answers. /readyz: Temporal and Postgres answer, and a worker is polling the
+ * task queue (without one, every change would wait until its deadline); 503 says which is missing.
+ */
 import { Router } from 'express';
 import type { ApiDeps } from '../deps.js';
 
@@ -10,16 +13,17 @@ export function healthRouter({ pool, tasks }: ApiDeps): Router {
   router.get('/readyz', async (_req, res) => {
     const probe = async (fn: () => Promise<unknown>) => {
       try {
-        await fn();
-        return { ok: true };
+        const ok = await fn();
+        return ok === false ? { ok: false, error: 'no worker has polled the task queue lately' } : { ok: true };
       } catch (err) {
         return { ok: false, error: (err as Error).message };
       }
     };
     const [temporal, postgres] = await Promise.all([probe(() => tasks.ping()), probe(() => pool.query('SELECT 1'))]);
-    const ready = temporal.ok && postgres.ok;
+    const worker = temporal.ok ? await probe(() => tasks.workerPolling()) : { ok: false, error: 'Temporal is not reachable' };
+    const ready = temporal.ok && postgres.ok && worker.ok;
     if (!ready) res.setHeader('Retry-After', '2');
-    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not_ready', checks: { temporal, postgres } });
+    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not_ready', checks: { temporal, postgres, worker } });
   });
   return router;
 }

@@ -1,32 +1,23 @@
-/** The task's lifecycle verbs: checkout, release, close, heartbeat. Each is one workflow Update. */
-import { Router, type Request, type Response } from 'express';
-import { DomainError } from '../../domain/errors.js';
+/** The task's lifecycle verbs: checkout, release, close, heartbeat (each one workflow Update), and restore. */
+import { Router } from 'express';
+import { reviewClosingComment } from '../../domain/closeout.js';
 import { checkCheckout, type CheckoutCmd } from '../../domain/commands.js';
-import type { IssueState } from '../../domain/task.js';
-import type { TaskResult } from '../../workflows/messages.js';
+import { DomainError } from '../../domain/errors.js';
+import type { StoredIssue } from '../../db/issues-sql.js';
 import { checkoutUpdate, closeUpdate, heartbeatUpdate, releaseUpdate } from '../../workflows/messages.js';
-import { actorOf } from '../auth.js';
+import { actorOf, requireOperator } from '../auth.js';
+import { deadlineOf } from '../deadline.js';
 import type { ApiDeps } from '../deps.js';
 import { runIdempotent } from '../idempotency.js';
-import { presentIssue } from '../present.js';
+import { presentComment, presentIssue } from '../present.js';
+import { writeResult } from '../read-model-writer.js';
 import * as schema from '../schemas.js';
-import { companyRules, scopedIssue } from './scope.js';
+import { runIssueUpdate } from './issue-update.js';
+import { assertAssignable, assertTaskRunning, companyRules, scopedIssue } from './scope.js';
 
 export function issueActionsRouter(deps: ApiDeps): Router {
-  const { pool, tasks, config } = deps;
+  const { config } = deps;
   const router = Router();
-
-  type Ctx = { issue: IssueState; issueId: string; rules: ReturnType<typeof companyRules>; updateId?: string };
-
-  /** Load and scope the issue, then run the update under the request's Idempotency-Key. */
-  const action = async (req: Request, res: Response, operation: string, handle: (ctx: Ctx) => Promise<TaskResult>, present?: (r: TaskResult) => unknown) => {
-    const { issue, company } = await scopedIssue(deps, req, res);
-    const rules = companyRules(company);
-    await runIdempotent(pool, req, res, { companyId: company.id, operation }, async ({ updateId }) => {
-      const result = await handle({ issue, issueId: issue.id, rules, updateId });
-      return { status: 200, body: present ? present(result) : presentIssue(result.issue, actorOf(req, res)) };
-    });
-  };
 
   router.post('/api/issues/:issueId/checkout', async (req, res) => {
     const body = schema.parse(schema.checkout, req.body);
@@ -35,46 +26,92 @@ export function issueActionsRouter(deps: ApiDeps): Router {
     if (actor.kind === 'agent' && actor.agentId !== body.agentId) {
       throw new DomainError('forbidden', 'An agent can only check out as itself', { agentId: body.agentId });
     }
-    await action(req, res, 'issue.checkout', async ({ issue, issueId, rules, updateId }) => {
-      const cmd = { actor, agentId: body.agentId, expectedStatuses: body.expectedStatuses, leaseSeconds: body.leaseSeconds ?? rules.defaultLeaseSeconds };
-      // Losers of a race are refused from the read model when it already shows the winner: the same
-      // rule and the same 409 body the workflow would give, without queueing on the workflow.
-      // The first check uses the issue this request already read; later ones (after waiting) read again.
-      let known: IssueState | undefined = issue;
-      const precheck = async () => {
-        refuseKnownConflict(known ?? (await deps.reads.issue(issueId)), cmd);
-        known = undefined;
-      };
-      return tasks.update(issueId, checkoutUpdate, cmd, updateId, precheck);
+    let cmd: CheckoutCmd | undefined;
+    await runIssueUpdate(deps, req, res, {
+      operation: 'issue.checkout',
+      def: checkoutUpdate,
+      command: (found) => {
+        cmd = { actor, agentId: body.agentId, expectedStatuses: body.expectedStatuses, leaseSeconds: body.leaseSeconds ?? companyRules(found.company).defaultLeaseSeconds };
+        return cmd;
+      },
+      // Losers of a race are refused from the read model once it shows the winner: the same rule and
+      // 409 body the workflow would give, without queueing on the workflow. The first check uses the
+      // issue this request already read; later ones (after waiting for a slot) read again.
+      precheck: (found) => {
+        let known: StoredIssue | undefined = { state: found.issue, fingerprint: found.fingerprint, workflowStatus: found.workflowStatus };
+        return async () => {
+          const stored = known ?? (await deps.reads.issue(found.issue.id));
+          known = undefined;
+          assertTaskRunning({ issue: stored.state, workflowStatus: stored.workflowStatus });
+          refuseKnownConflict(stored.state, cmd!);
+        };
+      },
+      // An operator may check out on behalf of an agent: only an agent of this company (422, like create and PATCH).
+      prepare: actor.kind === 'operator' ? (found) => assertAssignable(deps, body.agentId, found.company.id) : undefined,
+      respond: ({ issue }, found) => ({ status: 200, body: presentIssue(issue, actor, found.workflowStatus) }),
     });
   });
 
   router.post('/api/issues/:issueId/release', async (req, res) => {
     const body = schema.parse(schema.release, req.body ?? {});
     schema.assertCommentSize(body.comment);
-    await action(req, res, 'issue.release', ({ issueId, updateId }) => tasks.update(issueId, releaseUpdate, { actor: actorOf(req, res), comment: body.comment }, updateId));
+    const actor = actorOf(req, res);
+    await runIssueUpdate(deps, req, res, {
+      operation: 'issue.release',
+      def: releaseUpdate,
+      command: () => ({ actor, comment: body.comment }),
+      commentBody: body.comment,
+      respond: ({ issue }) => ({ status: 200, body: presentIssue(issue, actor) }),
+    });
   });
 
   router.post('/api/issues/:issueId/close', async (req, res) => {
     const body = schema.parse(schema.close, req.body);
     schema.assertCommentSize(body.comment);
-    await action(
-      req,
-      res,
-      'issue.close',
-      ({ issueId, rules, updateId }) => tasks.update(issueId, closeUpdate, { actor: actorOf(req, res), comment: body.comment, requireDeliverable: rules.requireDeliverable }, updateId),
-      (result) => ({
-        issue: presentIssue(result.issue, actorOf(req, res)),
-        comment: result.comment,
-        deliverables: result.closeout?.signals ?? [],
-        warnings: result.closeout?.warnings ?? [],
-      }),
-    );
+    const actor = actorOf(req, res);
+    await runIssueUpdate(deps, req, res, {
+      operation: 'issue.close',
+      def: closeUpdate,
+      command: (found) => ({ actor, comment: body.comment, requireDeliverable: companyRules(found.company).requireDeliverable }),
+      commentBody: body.comment,
+      respond: ({ issue, comment }) => {
+        // The same pure review the workflow ran: the answer need not carry it through history.
+        const report = reviewClosingComment(body.comment);
+        return { status: 200, body: { issue: presentIssue(issue, actor), comment: comment && presentComment(comment), deliverables: report.signals, warnings: report.warnings } };
+      },
+    });
   });
 
   router.post('/api/issues/:issueId/heartbeat', async (req, res) => {
     schema.parse(schema.heartbeat, req.body);
-    await action(req, res, 'issue.heartbeat', ({ issueId, updateId }) => tasks.update(issueId, heartbeatUpdate, { actor: actorOf(req, res) }, updateId));
+    const actor = actorOf(req, res);
+    await runIssueUpdate(deps, req, res, {
+      operation: 'issue.heartbeat',
+      def: heartbeatUpdate,
+      command: () => ({ actor }),
+      respond: ({ issue }) => ({ status: 200, body: presentIssue(issue, actor) }),
+    });
+  });
+
+  /**
+   * Operator: start a task whose workflow was terminated or cancelled in Temporal again, from the last
+   * state its workflow held (its history), or else the read model's.
+   */
+  router.post('/api/issues/:issueId/restore', async (req, res) => {
+    requireOperator(res);
+    schema.parse(schema.restore, req.body ?? {});
+    const found = await scopedIssue(deps, req, res);
+    const deadline = deadlineOf(res);
+    const actor = actorOf(req, res);
+    await runIdempotent(deps.pool, req, res, { companyId: found.company.id, operation: 'issue.restore' }, async () => {
+      const closed = await deps.tasks.closedStatus(found.issue.id, deadline);
+      if (closed && closed.status === null) throw new DomainError('status_conflict', 'This task\'s workflow is running: there is nothing to restore', { issueId: found.issue.id });
+      const last = closed?.runId ? await deps.tasks.lastProjection(found.issue.id, closed.runId, deadline) : undefined;
+      const from = last ?? { state: found.issue, fingerprint: '', keep: [], pending: { comments: [], activity: [] } };
+      const result = await deps.tasks.restore(from, { runId: closed?.runId ?? 'unknown', status: closed?.status ?? found.workflowStatus }, { actor }, deadline);
+      const { issue } = await writeResult(deps.pool, result, { known: from.state, deadline });
+      return { status: 200, body: { ...presentIssue(issue, actor), restoredFrom: { runId: closed?.runId ?? null, workflowStatus: closed?.status ?? null, source: last ? 'workflow_history' : 'read_model' } } };
+    });
   });
 
   return router;
@@ -82,10 +119,10 @@ export function issueActionsRouter(deps: ApiDeps): Router {
 
 /**
  * Only a checkout_conflict is decided here; anything else (a win, a renewal, another refusal) goes to
- * the workflow, which is the authority. The read model is never ahead of the workflow, and an update
- * returns only after its write, so a conflict seen here was true while this request was in flight.
+ * the workflow, which is the authority. The read model is never ahead of the workflow, so a conflict
+ * seen here was true while this request was in flight.
  */
-function refuseKnownConflict(state: IssueState, cmd: CheckoutCmd): void {
+function refuseKnownConflict(state: import('../../domain/task.js').IssueState, cmd: CheckoutCmd): void {
   try {
     checkCheckout(state, cmd);
   } catch (err) {

@@ -3,12 +3,13 @@ import { Router } from 'express';
 import { commentUpdate } from '../../workflows/messages.js';
 import { actorOf } from '../auth.js';
 import type { ApiDeps } from '../deps.js';
-import { runIdempotent } from '../idempotency.js';
+import { presentComment } from '../present.js';
 import * as schema from '../schemas.js';
+import { runIssueUpdate } from './issue-update.js';
 import { scopedIssue } from './scope.js';
 
 export function issueThreadRouter(deps: ApiDeps): Router {
-  const { pool, reads, tasks } = deps;
+  const { reads } = deps;
   const router = Router();
 
   router.get('/api/issues/:issueId/comments', async (req, res) => {
@@ -17,13 +18,15 @@ export function issueThreadRouter(deps: ApiDeps): Router {
   });
 
   router.post('/api/issues/:issueId/comments', async (req, res) => {
-    const { issue, company } = await scopedIssue(deps, req, res);
     const body = schema.parse(schema.commentBody, req.body);
     schema.assertCommentSize(body.body, 'body');
     const actor = actorOf(req, res);
-    await runIdempotent(pool, req, res, { companyId: company.id, operation: 'issue.comment' }, async ({ updateId }) => {
-      const result = await tasks.update(issue.id, commentUpdate, { actor, body: body.body }, updateId);
-      return { status: 201, body: result.comment };
+    await runIssueUpdate(deps, req, res, {
+      operation: 'issue.comment',
+      def: commentUpdate,
+      command: () => ({ actor, body: body.body }),
+      commentBody: body.body,
+      respond: ({ comment }) => ({ status: 201, body: comment && presentComment(comment) }),
     });
   });
 

@@ -1,21 +1,24 @@
 /** Issues: create (starts the task's workflow), list and read (Postgres), update (a workflow Update). */
 import { randomUUID } from 'node:crypto';
 import { Router } from 'express';
+import { reviewClosingComment } from '../../domain/closeout.js';
+import { initialIssue } from '../../domain/creation.js';
 import { DomainError } from '../../domain/errors.js';
 import { PRIORITIES, STATUSES } from '../../domain/statuses.js';
-import type { IssueState } from '../../domain/task.js';
 import { patchUpdate } from '../../workflows/messages.js';
 import { actorOf, assertCompanyAccess, callerOf } from '../auth.js';
+import { deadlineOf } from '../deadline.js';
 import type { ApiDeps } from '../deps.js';
 import { runIdempotent } from '../idempotency.js';
 import { uuidFromSeed } from '../ids.js';
-import { presentIssue } from '../present.js';
+import { presentComment, presentIssue } from '../present.js';
 import * as schema from '../schemas.js';
 import { createIssueRecord } from './create-issue.js';
+import { runIssueUpdate } from './issue-update.js';
 import { assertAssignable, companyRules, scopedIssue } from './scope.js';
 
 export function issuesRouter(deps: ApiDeps): Router {
-  const { pool, reads, tasks } = deps;
+  const { pool, reads } = deps;
   const router = Router();
 
   router.post('/api/companies/:companyId/issues', async (req, res) => {
@@ -28,26 +31,8 @@ export function issuesRouter(deps: ApiDeps): Router {
     }
     const actor = actorOf(req, res);
     await runIdempotent(pool, req, res, { companyId: company.id, operation: 'issue.create' }, async ({ seed }) => {
-      const now = new Date().toISOString();
-      const state: IssueState = {
-        id: seed ? uuidFromSeed(seed) : randomUUID(),
-        companyId: company.id,
-        title: body.title,
-        description: body.description ?? null,
-        status: body.status ?? (body.assigneeAgentId ? 'todo' : 'backlog'),
-        priority: body.priority ?? 'medium',
-        assigneeAgentId: body.assigneeAgentId ?? null,
-        parentId: body.parentId ?? null,
-        goalId: body.goalId ?? null,
-        checkout: null,
-        version: 1,
-        expiryStreak: 0,
-        createdAt: now,
-        updatedAt: now,
-        startedAt: null,
-        completedAt: null,
-      };
-      const created = await createIssueRecord(deps, state, actor);
+      const state = initialIssue({ ...body, id: seed ? uuidFromSeed(seed) : randomUUID(), companyId: company.id }, Date.now());
+      const created = await createIssueRecord(deps, state, actor, deadlineOf(res));
       return { status: 201, body: presentIssue(created, actor) };
     });
   });
@@ -70,32 +55,37 @@ export function issuesRouter(deps: ApiDeps): Router {
       limit: query.limit ?? 200,
     });
     const actor = actorOf(req, res);
-    res.json(issues.map((i) => presentIssue(i, actor)));
+    res.json(issues.map((i) => presentIssue(i.state, actor, i.workflowStatus)));
   });
 
   router.get('/api/issues/:issueId', async (req, res) => {
-    const { issue } = await scopedIssue(deps, req, res);
-    res.json(presentIssue(issue, actorOf(req, res)));
+    const { issue, workflowStatus } = await scopedIssue(deps, req, res);
+    res.json(presentIssue(issue, actorOf(req, res), workflowStatus));
   });
 
   router.patch('/api/issues/:issueId', async (req, res) => {
-    const { issue, company } = await scopedIssue(deps, req, res);
     const patch = schema.parse(schema.patchIssue, req.body);
     if (Object.keys(patch).length === 0) throw new DomainError('validation_error', 'Nothing to update: send at least one field');
     schema.assertCommentSize(patch.comment);
-    await assertAssignable(deps, patch.assigneeAgentId, company.id);
     const actor = actorOf(req, res);
-    const { requireDeliverable } = companyRules(company);
-    await runIdempotent(pool, req, res, { companyId: company.id, operation: 'issue.update' }, async ({ updateId }) => {
-      const result = await tasks.update(issue.id, patchUpdate, { actor, patch, requireDeliverable }, updateId);
-      return {
-        status: 200,
-        body: {
-          ...presentIssue(result.issue, actor),
-          ...(result.comment ? { comment: result.comment } : {}),
-          ...(result.closeout ? { deliverables: result.closeout.signals, warnings: result.closeout.warnings } : {}),
-        },
-      };
+    await runIssueUpdate(deps, req, res, {
+      operation: 'issue.update',
+      def: patchUpdate,
+      prepare: (found) => assertAssignable(deps, patch.assigneeAgentId, found.company.id),
+      command: (found) => ({ actor, patch, requireDeliverable: companyRules(found.company).requireDeliverable }),
+      commentBody: patch.comment,
+      respond: ({ issue, comment }) => {
+        // A close-out through PATCH answers with the same review POST /close gives.
+        const report = patch.status === 'done' ? reviewClosingComment(patch.comment ?? '') : undefined;
+        return {
+          status: 200,
+          body: {
+            ...presentIssue(issue, actor),
+            ...(comment ? { comment: presentComment(comment) } : {}),
+            ...(report ? { deliverables: report.signals, warnings: report.warnings } : {}),
+          },
+        };
+      },
     });
   });
 

@@ -5,11 +5,17 @@ import { DEFAULT_LEASE_SECONDS } from '../../domain/leases.js';
 import { assertCompanyAccess } from '../auth.js';
 import type { ApiDeps } from '../deps.js';
 import type { Company } from '../read-model.js';
+import { taskUnavailable } from '../task-gateway.js';
 
 export async function scopedIssue({ reads }: ApiDeps, req: Request, res: Response) {
   const found = await reads.issueWithCompany(String(req.params.issueId));
   assertCompanyAccess(res, found.issue.companyId, 'Issue');
   return found;
+}
+
+/** A task whose workflow an operator closed in Temporal takes no changes: say so without asking Temporal. */
+export function assertTaskRunning(found: { issue: { id: string }; workflowStatus: string }): void {
+  if (found.workflowStatus !== 'running') throw taskUnavailable(found.issue.id, found.workflowStatus as never);
 }
 
 export function companyRules(company: Company) {

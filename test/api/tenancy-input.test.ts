@@ -122,11 +122,11 @@ describe('tenancy, auth, run ids and bad input', () => {
     assert.equal(seconds, 120);
   });
 
-  it('health: /healthz answers, /readyz sees Temporal and Postgres', async () => {
+  it('health: /healthz answers, /readyz sees Temporal, Postgres and a worker polling the task queue', async () => {
     const health = await stack.as(undefined as unknown as string).get('/healthz');
     assert.equal(health.status, 200);
     const ready = await stack.as(undefined as unknown as string).get('/readyz');
-    assert.equal(ready.status, 200);
-    assert.deepEqual(ready.body.checks, { temporal: { ok: true }, postgres: { ok: true } });
+    assert.equal(ready.status, 200, JSON.stringify(ready.body));
+    assert.deepEqual(ready.body.checks, { temporal: { ok: true }, postgres: { ok: true }, worker: { ok: true } });
   });
 });

@@ -38,6 +38,11 @@ export interface StackOptions {
   config?: Partial<Config>;
   /** Run no in-process worker (a test that runs the worker as a child process). */
   withoutWorker?: boolean;
+  /** Another Temporal server than the run's shared one (a test that kills its server). */
+  temporalAddress?: string;
+  /** Another workflow bundle (e.g. with a test-only interceptor) and extra worker options (sinks). */
+  workflowBundle?: import('@temporalio/worker').WorkflowBundleWithSourceMap | { codePath: string };
+  workerOptions?: Partial<import('@temporalio/worker').WorkerOptions>;
 }
 
 export function testEnv() {
@@ -56,24 +61,32 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   await migrate(pool);
 
   const adminKey = `test_admin_${suffix}`;
+  const temporalAddress = opts.temporalAddress ?? env.temporal;
   const config: Config = {
     ...loadConfig({}),
-    temporalAddress: env.temporal,
+    temporalAddress,
     taskQueue: `tq-${suffix}`,
     databaseUrl,
     adminKey,
     minLeaseSeconds: 1,
     ...opts.config,
   };
-  const connection = await Connection.connect({ address: env.temporal });
+  const connection = await Connection.connect({ address: temporalAddress });
   const client = new Client({ connection, namespace: config.temporalNamespace });
-  const nativeConnection = await NativeConnection.connect({ address: env.temporal });
+  const nativeConnection = await NativeConnection.connect({ address: temporalAddress });
 
   let worker: Worker | undefined;
   let running: Promise<void> | undefined;
   const startWorker = async () => {
     const { createWorker } = await import('../../worker/create-worker.js');
-    worker = await createWorker({ config, pool, connection: nativeConnection, workflowBundle: env.bundle ? { codePath: env.bundle } : undefined });
+    worker = await createWorker({
+      config,
+      pool,
+      connection: nativeConnection,
+      client,
+      workflowBundle: opts.workflowBundle ?? (env.bundle ? { codePath: env.bundle } : undefined),
+      options: opts.workerOptions,
+    });
     running = worker.run();
   };
   const stopWorker = async () => {

@@ -15,7 +15,7 @@ const OP: Actor = { kind: 'operator', user: 'board' };
 function issue(over: Partial<IssueState> = {}): IssueState {
   return {
     id: 'i', companyId: 'c', title: 't', description: null, status: 'todo', priority: 'medium', assigneeAgentId: null,
-    parentId: null, goalId: null, checkout: null, version: 1, expiryStreak: 0, createdAt: '', updatedAt: '', startedAt: null,
+    parentId: null, goalId: null, checkout: null, version: 1, descriptionVersion: 1, expiryStreak: 0, createdAt: '', updatedAt: '', startedAt: null,
     completedAt: null, ...over,
   };
 }

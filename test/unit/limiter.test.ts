@@ -1,7 +1,7 @@
 /** The per-issue limiter in front of Temporal: never more than `max` in flight; prechecks answer waiters together. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { KeyedLimiter } from '../../api/task-gateway.js';
+import { KeyedLimiter } from '../../api/limiter.js';
 
 const tick = (ms = 5) => new Promise((r) => setTimeout(r, ms));
 
@@ -46,11 +46,24 @@ describe('KeyedLimiter', () => {
       await tick(10);
       decided = true;
       return 'won';
-    }, precheck);
-    const losers = Array.from({ length: 10 }, () => limiter.run('k', async () => (calls++, 'won too'), precheck).catch((e: Error) => e.message));
+    }, { precheck });
+    const losers = Array.from({ length: 10 }, () => limiter.run('k', async () => (calls++, 'won too'), { precheck }).catch((e: Error) => e.message));
     assert.equal(await first, 'won');
     assert.deepEqual(await Promise.all(losers), Array(10).fill('conflict'));
     assert.equal(calls, 1, 'no loser reached the guarded call');
     assert.equal(await limiter.run('k', async () => 'free again'), 'free again');
+  });
+
+  it('a waiter whose deadline passes is refused, and the queue goes on', async () => {
+    const limiter = new KeyedLimiter(1);
+    let release!: () => void;
+    const holder = limiter.run('k', () => new Promise<void>((r) => (release = r)));
+    const started = Date.now();
+    const late = await limiter.run('k', async () => 'ran', { deadline: Date.now() + 50, onTimeout: () => new Error('deadline') }).catch((e: Error) => e.message);
+    assert.equal(late, 'deadline');
+    assert.ok(Date.now() - started < 1_000, 'refused at its deadline, not when the slot freed');
+    release();
+    await holder;
+    assert.equal(await limiter.run('k', async () => 'next'), 'next');
   });
 });

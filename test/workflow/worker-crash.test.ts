@@ -1,4 +1,8 @@
-/** Kill -9 the worker process in the middle of a close: after a restart the close completes exactly once. */
+/**
+ * kill -9 of the worker at the worst moment: the close Update's handler has run, the server has not
+ * recorded it. The read model must show nothing of it then, and after a new worker takes over the
+ * close happens exactly once.
+ */
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
@@ -7,77 +11,81 @@ import { startStack, testEnv, type Stack } from '../support/stack.js';
 import { ALL_TAKEABLE, createIssue, seedCompany } from '../support/seed.js';
 import { waitFor } from '../support/wait.js';
 
-const WORKER_MAIN = fileURLToPath(new URL('../../worker/main.ts', import.meta.url));
+const HOOKED_WORKER = fileURLToPath(new URL('../support/hooked-worker.ts', import.meta.url));
 
 describe('worker crash during close', () => {
   let stack: Stack;
   const children: ChildProcess[] = [];
-  const pausesOf = new Map<ChildProcess, { n: number }>();
 
   before(async () => {
-    stack = await startStack({ withoutWorker: true, config: { temporalCallTimeoutMs: 30_000 } });
+    stack = await startStack({ withoutWorker: true, config: { temporalCallTimeoutMs: 40_000 } });
   });
   after(async () => {
     for (const c of children) c.kill('SIGKILL');
     await stack.stop();
   });
 
-  function spawnWorker(persistDelayMs?: number): ChildProcess {
+  /** A worker process; with `hookUpdate` it freezes right after handling that update and says so. */
+  async function spawnWorker(hookUpdate = ''): Promise<{ child: ChildProcess; hooked: Promise<void> }> {
     const env = testEnv();
-    const child = spawn(process.execPath, ['--import', 'tsx', WORKER_MAIN], {
+    const child = spawn(process.execPath, ['--import', 'tsx', HOOKED_WORKER], {
       env: {
         ...process.env,
         TEMPORAL_ADDRESS: env.temporal,
         DATABASE_URL: stack.databaseUrl,
         SWITCHYARD_TASK_QUEUE: stack.config.taskQueue,
-        SWITCHYARD_WORKFLOW_BUNDLE: env.bundle,
-        SWITCHYARD_FAULT_PERSIST_DELAY_MS: persistDelayMs ? String(persistDelayMs) : '',
+        HOOK_UPDATE: hookUpdate,
         LOG_LEVEL: 'warn',
       },
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: ['ignore', 'pipe', 'inherit'],
     });
     children.push(child);
-    // The fault-injecting worker logs each pause; the test counts them to know where the worker is.
-    const pauses = { n: 0 };
-    for (const stream of [child.stdout!, child.stderr!]) {
-      stream.setEncoding('utf8');
-      stream.on('data', (chunk: string) => (pauses.n += chunk.split('fault injection: pausing').length - 1));
-    }
-    pausesOf.set(child, pauses);
-    return child;
+    let out = '';
+    child.stdout!.setEncoding('utf8');
+    const seen = (marker: string) =>
+      new Promise<void>((resolve, reject) => {
+        const check = () => out.includes(marker) && resolve();
+        child.stdout!.on('data', (chunk: string) => ((out += chunk), check()));
+        child.once('exit', (code) => reject(new Error(`worker exited (${code}) before "${marker}"`)));
+        check();
+      });
+    const ready = seen('WORKER READY');
+    const hooked = seen(`HOOK ${hookUpdate}`);
+    hooked.catch(() => {});
+    await ready;
+    return { child, hooked };
   }
 
-  it('one comment, one done, one closed entry; a retry with the same key gets the same answer', async () => {
+  it('one comment, one done, one closed entry; the read model never showed the close before Temporal had it', async () => {
     const { companyId, agents } = await seedCompany(stack, 1);
     const me = agents[0]!;
     const issue = await createIssue(stack, companyId, { status: 'todo' });
 
-    // This worker pauses 2 s inside every read-model write, before committing.
-    const first = spawnWorker(2_000);
+    const first = await spawnWorker('close');
     const taken = await me.http.post(`/api/issues/${issue.id}/checkout`, { agentId: me.id, expectedStatuses: ALL_TAKEABLE });
     assert.equal(taken.status, 200, JSON.stringify(taken.body));
 
     const body = { comment: 'Result: migrated. Verified: row counts match. Commit 9f8e7d6c5b4a' };
     const key = { 'Idempotency-Key': 'close-crash' };
     const closing = me.http.post(`/api/issues/${issue.id}/close`, body, key);
-    // Wait until the close's write is sleeping inside the worker (the checkout's write was the first pause), then kill.
-    const pauses = pausesOf.get(first)!;
-    const before0 = pauses.n;
-    await waitFor('the close write to pause', async () => pauses.n, (n) => n > before0);
-    const { rows: before } = await stack.pool.query('SELECT count(*)::int AS n FROM comments WHERE issue_id = $1', [issue.id]);
-    assert.equal(before[0].n, 0, 'killed before the write committed');
-    first.kill('SIGKILL');
-    await new Promise((r) => first.once('exit', r));
+    await first.hooked;
+    // The close handler has run inside the worker; the server has not recorded it.
+    const row = await stack.pool.query('SELECT status, version FROM issues WHERE id = $1', [issue.id]);
+    assert.deepEqual(row.rows[0], { status: 'in_progress', version: 2 }, 'the read model is not ahead of Temporal');
+    const written = await stack.pool.query("SELECT (SELECT count(*)::int FROM comments WHERE issue_id = $1) AS comments, (SELECT count(*)::int FROM activity_log WHERE issue_id = $1 AND action = 'issue.closed') AS closes", [issue.id]);
+    assert.deepEqual(written.rows[0], { comments: 0, closes: 0 });
+    first.child.kill('SIGKILL');
+    await new Promise((r) => first.child.once('exit', r));
 
-    spawnWorker();
+    await spawnWorker();
     const res = await closing;
     const retry = await me.http.post(`/api/issues/${issue.id}/close`, body, key);
     assert.equal(retry.status, 200, JSON.stringify(retry.body));
     if (res.status === 200) assert.deepEqual(res.body, retry.body);
     else assert.equal(res.status, 503, 'the first caller may only be told to retry');
 
-    const read = await me.http.get(`/api/issues/${issue.id}`);
-    assert.equal(read.body.status, 'done');
+    const read = await waitFor('done in the read model', () => me.http.get(`/api/issues/${issue.id}`), (r) => r.body.status === 'done');
+    assert.equal(read.body.version, 3);
     const comments = (await me.http.get(`/api/issues/${issue.id}/comments`)).body;
     assert.equal(comments.length, 1);
     assert.equal(comments[0].body, body.comment);

@@ -1,0 +1,47 @@
+/**
+ * The one path every change to a task takes: scope the issue, run under the request's
+ * Idempotency-Key, send the workflow its Update, write the read model from the durable answer, reply.
+ */
+import type { Request, Response } from 'express';
+import type { UpdateDefinition } from '@temporalio/common';
+import { DomainError } from '../../domain/errors.js';
+import type { Known, TaskResult } from '../../workflows/messages.js';
+import { deadlineOf } from '../deadline.js';
+import type { ApiDeps } from '../deps.js';
+import { runIdempotent } from '../idempotency.js';
+import { writeResult, type Written } from '../read-model-writer.js';
+import { assertTaskRunning, scopedIssue } from './scope.js';
+
+export type Found = Awaited<ReturnType<typeof scopedIssue>>;
+
+export interface IssueUpdate<C> {
+  operation: string;
+  def: UpdateDefinition<TaskResult, [C & Known]>;
+  command: (found: Found) => C;
+  /** The body of the comment this update adds, if any (the answer leaves it out: the caller has it). */
+  commentBody?: string;
+  /** Checks that need the issue (and may read the database) before anything is sent. */
+  prepare?: (found: Found) => Promise<void>;
+  /** Runs before each attempt at the issue's slot; may refuse from the read model. */
+  precheck?: (found: Found) => () => Promise<void>;
+  respond: (written: Written, found: Found) => { status: number; body: unknown };
+}
+
+export async function runIssueUpdate<C>(deps: ApiDeps, req: Request, res: Response, u: IssueUpdate<C>): Promise<void> {
+  const found = await scopedIssue(deps, req, res);
+  await u.prepare?.(found);
+  const deadline = deadlineOf(res);
+  await runIdempotent(deps.pool, req, res, { companyId: found.company.id, operation: u.operation }, async ({ updateId }) => {
+    assertTaskRunning(found);
+    const cmd = { ...u.command(found), knownDescriptionVersion: found.issue.descriptionVersion };
+    let result: TaskResult;
+    try {
+      result = await deps.tasks.update(found.issue.id, u.def, cmd, { updateId, deadline, precheck: u.precheck?.(found) });
+    } catch (err) {
+      if (err instanceof DomainError && err.code === 'task_unavailable') await deps.reads.markWorkflowClosed(found.issue.id, String(err.details?.workflowStatus));
+      throw err;
+    }
+    const written = await writeResult(deps.pool, result, { known: found.issue, commentBody: u.commentBody, deadline });
+    return u.respond(written, found);
+  });
+}

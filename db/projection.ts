@@ -1,0 +1,34 @@
+/**
+ * Applying a ProjectionWrite: one call of `sy_project_issue` (migration 002), so the API and the
+ * workflow's projection activity apply exactly the same version and fingerprint rules, atomically,
+ * in one round trip.
+ */
+import type pg from 'pg';
+import type { ProjectionOutcome, ProjectionWrite } from '../domain/projection.js';
+import { PRIORITY_RANK } from '../domain/statuses.js';
+import { storable } from '../domain/text.js';
+
+type Queryable = Pick<pg.Pool, 'query'> | Pick<pg.PoolClient, 'query'>;
+
+export async function applyProjection(db: Queryable, write: ProjectionWrite): Promise<ProjectionOutcome> {
+  // Text the edge lets through is storable already; this is the last line, so that a write can never
+  // be refused for its text (a NUL or a lone surrogate becomes U+FFFD here).
+  const payload = storable({ ...write, priorityRank: PRIORITY_RANK[write.issue.priority] });
+  const { rows } = await db.query<{ r: ProjectionOutcome }>('SELECT sy_project_issue($1::jsonb) AS r', [JSON.stringify(payload)]);
+  return rows[0]!.r;
+}
+
+/**
+ * Postgres errors that say "not now" rather than "never": lost connections, shutdowns, lock and
+ * serialization conflicts, resources, and schema objects missing while a migration runs. Anything
+ * in the data classes (22, 23, 54…) is a refusal that would repeat forever.
+ */
+export function isTransientDbError(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  // No SQLSTATE at all (ECONNREFUSED, a pool timeout, a dropped socket): the database is not answering.
+  if (typeof code !== 'string' || !/^[0-9A-Z]{5}$/.test(code)) return true;
+  return /^(08|40|53|57|58)/.test(code) || TRANSIENT_STATES.has(code);
+}
+
+// lock_not_available, object_in_use, undefined_table, undefined_function (a migration under way).
+const TRANSIENT_STATES = new Set(['55P03', '55006', '42P01', '42883']);

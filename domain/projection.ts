@@ -1,0 +1,70 @@
+/**
+ * What the read model is written from. Every write is one durable decision of the workflow (or the
+ * latest state plus everything added since the last write), so two writes of the same version are
+ * the same decision — unless history was rewritten (a Reset in the Web UI, a server that lost its
+ * last commits), which the fingerprint shows.
+ */
+import type { ActivityEntry, IssueState, NewComment } from './task.js';
+
+/** The issue as written: `description` is left out when the writer knows the reader already has it. */
+export type IssueSnapshot = Omit<IssueState, 'description'> & { description?: string | null };
+
+/** The workflow's lifecycle as the read model shows it; a closed workflow takes no more changes. */
+export type WorkflowStatus = 'running' | 'canceled' | 'terminated' | 'completed' | 'failed' | 'timed_out';
+
+export interface ProjectionWrite {
+  issue: IssueSnapshot;
+  /** Of the whole state, description included. */
+  fingerprint: string;
+  comments: NewComment[];
+  activity: ActivityEntry[];
+  /** Ids of the entries the workflow made at `issue.version`: a row of that version being replaced keeps only these. */
+  keep: string[];
+  workflowStatus: WorkflowStatus;
+  /** Replace the row even when it claims a later version (it came from history the workflow no longer has). */
+  force?: boolean;
+}
+
+/** What applying a write did, and what the row holds afterwards (null: there is no row). */
+export interface ProjectionOutcome {
+  /**
+   * applied: the row now holds this write's state · current: it held exactly this state already ·
+   * stale: it holds a later version (the write's entries are added anyway) · needs_snapshot: the
+   * write lacks the description and the row's is not the one it assumes.
+   */
+  outcome: 'applied' | 'current' | 'stale' | 'needs_snapshot';
+  version: number | null;
+  fingerprint: string | null;
+}
+
+export function snapshotOf(state: IssueState, withDescription: boolean): IssueSnapshot {
+  if (withDescription) return { ...state };
+  const { description: _omitted, ...rest } = state;
+  return rest;
+}
+
+/** cyrb53: a fast 53-bit string hash (pure, deterministic: usable in workflow code). */
+function cyrb53(text: string, seed = 0): string {
+  let h1 = 0xdeadbeef ^ seed;
+  let h2 = 0x41c6ce57 ^ seed;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text.charCodeAt(i);
+    h1 = Math.imul(h1 ^ ch, 2654435761);
+    h2 = Math.imul(h2 ^ ch, 1597334677);
+  }
+  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
+  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
+  return (4294967296 * (2097151 & h2) + (h1 >>> 0)).toString(16).padStart(14, '0');
+}
+
+const FIELDS: Array<keyof IssueState> = [
+  'id', 'companyId', 'title', 'description', 'descriptionVersion', 'status', 'priority', 'assigneeAgentId', 'parentId',
+  'goalId', 'checkout', 'version', 'expiryStreak', 'createdAt', 'updatedAt', 'startedAt', 'completedAt',
+];
+
+/** Two states with the same fingerprint are the same state. */
+export function fingerprintOf(state: IssueState): string {
+  const c = state.checkout;
+  const checkout = c ? [c.agentId, c.runId, c.leaseSeconds, c.leaseExpiresAt, c.checkedOutAt] : null;
+  return cyrb53(JSON.stringify(FIELDS.map((f) => (f === 'checkout' ? checkout : (state[f] ?? null)))));
+}

@@ -1,0 +1,88 @@
+/**
+ * The task's Updates and Queries. Each Update's validator runs the domain's check (a refusal writes
+ * no history); its handler applies the same rule and commits synchronously, so racing updates see
+ * each other's effect, and answers at once: nothing in an update waits on Postgres. The caller gets
+ * the answer only after the workflow task holding it is durable, and writes the read model from it.
+ */
+import type { UpdateDefinition } from '@temporalio/common';
+import { ApplicationFailure, currentUpdateInfo, setHandler, uuid4 } from '@temporalio/workflow';
+import * as rules from '../../domain/commands.js';
+import { DomainError } from '../../domain/errors.js';
+import { findUnstorableText } from '../../domain/text.js';
+import * as msg from '../messages.js';
+import type { TaskRun } from './run.js';
+
+type Command = msg.Known & { actor: import('../../domain/task.js').Actor };
+
+const ctx = (): rules.Ctx => ({ now: Date.now(), newId: uuid4 });
+
+export function registerHandlers(run: TaskRun): void {
+  const update = <C extends Command>(
+    def: UpdateDefinition<msg.TaskResult, [C]>,
+    check: (cmd: C) => unknown,
+    apply: (cmd: C, c: rules.Ctx) => rules.Applied,
+  ) => {
+    setHandler(def, (cmd) => handle(run, cmd, (c) => apply(cmd, c)), { validator: (cmd) => validate(run, cmd, () => check(cmd)) });
+  };
+
+  update(msg.checkoutUpdate, (cmd) => rules.checkCheckout(run.state, cmd), (cmd, c) => rules.applyCheckout(run.state, cmd, c));
+  update(msg.patchUpdate, (cmd) => rules.checkUpdate(run.state, cmd), (cmd, c) => rules.applyUpdate(run.state, cmd, c));
+  update(msg.commentUpdate, () => undefined, (cmd, c) => rules.applyComment(run.state, cmd, c));
+  update(msg.releaseUpdate, (cmd) => rules.checkRelease(run.state, cmd), (cmd, c) => rules.applyRelease(run.state, cmd, c));
+  update(msg.closeUpdate, (cmd) => rules.checkClose(run.state, cmd), (cmd, c) => rules.applyClose(run.state, cmd, c));
+  update(msg.heartbeatUpdate, (cmd) => rules.checkHeartbeat(run.state, cmd), (cmd, c) => rules.applyHeartbeat(run.state, cmd, c));
+  update(
+    msg.restoreUpdate,
+    () => {
+      if (!run.restoring || run.restored) throw new DomainError('status_conflict', 'This task workflow is running: there is nothing to restore');
+    },
+    (cmd, c) => {
+      run.restored = true;
+      return rules.applyRestore(run.state, cmd.actor, { fromRunId: run.restoring!.fromRunId, workflowStatus: run.restoring!.workflowStatus }, c);
+    },
+  );
+
+  setHandler(msg.stateQuery, () => run.state);
+  setHandler(msg.projectionQuery, () => run.projection());
+}
+
+/** Validators: synchronous, no state change; a refusal becomes a typed failure and writes no history. */
+function validate(run: TaskRun, cmd: Command, check: () => unknown): void {
+  if (run.memo.get(currentUpdateInfo()?.id)) return;
+  try {
+    if (run.closing) {
+      throw new DomainError('task_unavailable', 'This task is being cancelled and takes no more changes', { issueId: run.state.id, workflowStatus: 'canceled' });
+    }
+    const bad = findUnstorableText(cmd);
+    if (bad) throw new DomainError('validation_error', `${bad.path} ${bad.problem}`, { field: bad.path });
+    if (run.outbox.full) {
+      throw new DomainError('database_unavailable', 'The read model has not taken this task\'s last changes yet; try again shortly', { issueId: run.state.id });
+    }
+    check();
+  } catch (err) {
+    throw toFailure(err);
+  }
+}
+
+function handle(run: TaskRun, cmd: Command, apply: (c: rules.Ctx) => rules.Applied): msg.TaskResult {
+  const updateId = currentUpdateInfo()?.id;
+  const prior = run.memo.get(updateId);
+  if (prior) return run.replayOf(prior, cmd);
+  let applied: rules.Applied;
+  try {
+    applied = apply(ctx());
+  } catch (err) {
+    throw toFailure(err);
+  }
+  run.commit(applied.write);
+  const result = run.resultOf(applied.write, cmd);
+  run.memo.remember(updateId, result);
+  return result;
+}
+
+export function toFailure(err: unknown): unknown {
+  if (err instanceof DomainError) {
+    return ApplicationFailure.create({ type: err.code, message: err.message, details: [err.details ?? {}], nonRetryable: true });
+  }
+  return err;
+}

@@ -1,0 +1,111 @@
+/**
+ * What the read model has not confirmed yet. Updates do not wait for it (the API writes the read
+ * model from their durable results); the projection activity drains it afterwards, so the read
+ * model converges even when the API died before writing. One write carries the latest state and
+ * every entry added since the last confirmed write: a burst of heartbeats costs one row write.
+ */
+import { fingerprintOf, snapshotOf, type ProjectionOutcome, type ProjectionWrite, type WorkflowStatus } from '../../domain/projection.js';
+import type { ActivityEntry, IssueState, IssueWrite, NewComment } from '../../domain/task.js';
+import type { PendingProjection } from '../messages.js';
+
+/**
+ * Past this much unconfirmed work (Postgres down for a long time) the task refuses new changes with
+ * 503 database_unavailable instead of growing without bound: what continue-as-new carries must stay
+ * well under Temporal's 2 MiB payload limit.
+ */
+export const MAX_PENDING_BYTES = 1_000_000;
+export const MAX_PENDING_ENTRIES = 1_000;
+
+export interface Taken {
+  write: ProjectionWrite;
+  comments: number;
+  activity: number;
+  bytes: number;
+}
+
+const sizeOf = (entry: NewComment | ActivityEntry) => JSON.stringify(entry).length;
+
+export class ProjectionOutbox {
+  private comments: NewComment[];
+  private activity: ActivityEntry[];
+  private rowDirty: boolean;
+  private descriptionDirty: boolean;
+  /** The row was seen to hold a state this workflow does not have: replace it, whatever its version. */
+  private repair = false;
+  private pendingBytes: number;
+
+  constructor(pending?: PendingProjection) {
+    this.comments = [...(pending?.comments ?? [])];
+    this.activity = [...(pending?.activity ?? [])];
+    this.rowDirty = pending?.rowDirty ?? false;
+    this.descriptionDirty = pending?.descriptionDirty ?? false;
+    this.pendingBytes = [...this.comments, ...this.activity].reduce((n, e) => n + sizeOf(e), 0);
+  }
+
+  get dirty(): boolean {
+    return this.rowDirty || this.repair || this.comments.length > 0 || this.activity.length > 0;
+  }
+
+  /** Whether the task should refuse new changes until the read model catches up. */
+  get full(): boolean {
+    return this.pendingBytes > MAX_PENDING_BYTES || this.comments.length + this.activity.length > MAX_PENDING_ENTRIES;
+  }
+
+  add(write: IssueWrite, descriptionChanged: boolean): void {
+    this.comments.push(...write.comments);
+    this.activity.push(...write.activity);
+    for (const e of [...write.comments, ...write.activity]) this.pendingBytes += sizeOf(e);
+    this.rowDirty = true;
+    if (descriptionChanged) this.descriptionDirty = true;
+  }
+
+  take(state: IssueState, keep: string[], workflowStatus: WorkflowStatus): Taken {
+    const comments = [...this.comments];
+    const activity = [...this.activity];
+    const withDescription = this.descriptionDirty || this.repair;
+    const write: ProjectionWrite = {
+      issue: snapshotOf(state, withDescription),
+      fingerprint: fingerprintOf(state),
+      comments,
+      activity,
+      keep: [...keep],
+      workflowStatus,
+      ...(this.repair ? { force: true } : {}),
+    };
+    return { write, comments: comments.length, activity: activity.length, bytes: this.pendingBytes };
+  }
+
+  /** The write landed (or Postgres refused it for good and it was recorded): forget what it carried. */
+  settle(taken: Taken, state: IssueState): void {
+    this.comments.splice(0, taken.comments);
+    this.activity.splice(0, taken.activity);
+    this.pendingBytes = [...this.comments, ...this.activity].reduce((n, e) => n + sizeOf(e), 0);
+    const { issue } = taken.write;
+    if (issue.version === state.version) this.rowDirty = false;
+    if ('description' in issue && issue.descriptionVersion === state.descriptionVersion) this.descriptionDirty = false;
+    if (taken.write.force) this.repair = false;
+  }
+
+  /**
+   * What the row holds after the write, against the workflow's state now: a row that claims a later
+   * version, or this version with another fingerprint, came from history this workflow does not have.
+   */
+  check(outcome: ProjectionOutcome, state: IssueState): void {
+    if (outcome.outcome === 'needs_snapshot') {
+      this.rowDirty = true;
+      this.descriptionDirty = true;
+      return;
+    }
+    const ahead = outcome.version !== null && outcome.version > state.version;
+    const forked = outcome.version === state.version && outcome.fingerprint !== fingerprintOf(state);
+    if (ahead || forked) this.repair = true;
+  }
+
+  carry(): PendingProjection {
+    return { comments: [...this.comments], activity: [...this.activity], rowDirty: this.rowDirty || this.repair, descriptionDirty: this.descriptionDirty || this.repair };
+  }
+
+  pending(): { comments: NewComment[]; activity: ActivityEntry[] } {
+    return { comments: [...this.comments], activity: [...this.activity] };
+  }
+}

@@ -1,0 +1,116 @@
+/** One run of a task workflow: its state, and the one place every change to it is committed. */
+import { fingerprintOf, snapshotOf, type WorkflowStatus } from '../../domain/projection.js';
+import type { IssueState, IssueWrite } from '../../domain/task.js';
+import type { Known, TaskProjection, TaskResult, TaskWorkflowInput } from '../messages.js';
+import { UpdateMemo } from './memo.js';
+import { ProjectionOutbox } from './outbox.js';
+import { Publisher } from './publish.js';
+
+export class TaskRun {
+  state: IssueState;
+  /** Ids of the entries made at `state.version` (the read model keeps exactly these at that version). */
+  keep: string[];
+  readonly memo: UpdateMemo;
+  readonly outbox: ProjectionOutbox;
+  /** How the read model should describe this workflow; `canceled` once a cancellation is carried out. */
+  workflowStatus: WorkflowStatus = 'running';
+  /** Cancellation under way: no more changes are accepted. */
+  closing = false;
+  /** Set by a change; the main loop wakes on it to re-arm the lease timer. */
+  changed = false;
+  readonly restoring: TaskWorkflowInput['restoring'];
+  restored = false;
+  private readonly publisher = new Publisher();
+
+  readonly input: TaskWorkflowInput;
+
+  constructor(given: TaskWorkflowInput) {
+    const input = fromEarlierShape(given);
+    this.input = input;
+    this.state = input.state;
+    this.keep = input.keep ?? [];
+    this.memo = new UpdateMemo(input.memo);
+    this.outbox = new ProjectionOutbox(input.pending);
+    this.restoring = input.restoring;
+    this.publish();
+  }
+
+  publish(): void {
+    this.publisher.publish(this.state);
+  }
+
+  /** Commits a change before anything awaits: the next message's validator already sees it. */
+  commit(write: IssueWrite): void {
+    const descriptionChanged = write.issue.descriptionVersion !== this.state.descriptionVersion;
+    this.state = write.issue;
+    this.keep = [...write.comments, ...write.activity].map((e) => e.id);
+    this.outbox.add(write, descriptionChanged);
+    this.changed = true;
+    this.publish();
+  }
+
+  /** The answer to the update that made `write`. */
+  resultOf(write: IssueWrite, known: Known): TaskResult {
+    const comment = write.comments[0];
+    return {
+      issue: snapshotOf(write.issue, write.issue.descriptionVersion !== known.knownDescriptionVersion),
+      fingerprint: fingerprintOf(write.issue),
+      ...(comment ? { comment: withoutBody(comment) } : {}),
+      activity: write.activity,
+      keep: this.keep,
+    };
+  }
+
+  /** The answer to an update id this task handled in an earlier run: today's state, and the comment it made. */
+  replayOf(memo: { comment?: TaskResult['comment'] }, known: Known): TaskResult {
+    return {
+      issue: snapshotOf(this.state, this.state.descriptionVersion !== known.knownDescriptionVersion),
+      fingerprint: fingerprintOf(this.state),
+      ...(memo.comment ? { comment: memo.comment } : {}),
+      activity: [],
+      keep: this.keep,
+      replayed: true,
+    };
+  }
+
+  projection(): TaskProjection {
+    return { state: this.state, fingerprint: fingerprintOf(this.state), keep: this.keep, pending: this.outbox.pending() };
+  }
+
+  /** What the next run starts from: small whatever the task's history (no update results, no bodies but unwritten ones). */
+  carryOver(): TaskWorkflowInput {
+    return {
+      state: this.state,
+      keep: this.keep,
+      memo: this.memo.toJSON(),
+      pending: this.outbox.carry(),
+      continueAsNewAfterEvents: this.input.continueAsNewAfterEvents,
+    };
+  }
+}
+
+/**
+ * An input written by the v1 workflow (a run continued as new by an older worker): its update
+ * results become memo entries, its unwritten writes pending entries, and its description is written again.
+ */
+function fromEarlierShape(input: TaskWorkflowInput): TaskWorkflowInput {
+  const v1 = input as TaskWorkflowInput & { processed?: Array<[string, { issue: { version: number }; comment?: { body: string } }]>; outbox?: IssueWrite[] };
+  if (input.state.descriptionVersion !== undefined && !v1.processed && !v1.outbox) return input;
+  const { processed, outbox, ...rest } = v1;
+  return {
+    ...rest,
+    state: { ...input.state, descriptionVersion: input.state.descriptionVersion ?? input.state.version },
+    memo: input.memo ?? (processed ?? []).map(([id, r]) => [id, { version: r.issue.version, ...(r.comment ? { comment: withoutBody(r.comment) as never } : {}) }]),
+    pending: {
+      comments: [...(input.pending?.comments ?? []), ...(outbox ?? []).flatMap((w) => w.comments.map((c) => ({ ...c, version: c.version ?? w.issue.version })))],
+      activity: [...(input.pending?.activity ?? []), ...(outbox ?? []).flatMap((w) => w.activity.map((a) => ({ ...a, version: a.version ?? w.issue.version })))],
+      rowDirty: true,
+      descriptionDirty: true,
+    },
+  };
+}
+
+function withoutBody<T extends { body: string }>(comment: T): Omit<T, 'body'> {
+  const { body: _body, ...meta } = comment;
+  return meta;
+}
