@@ -1,0 +1,100 @@
+/**
+ * kill -9 of the Temporal server at exactly the worst point (issue 6 §1.3): the close Update's handler
+ * has run in the worker, the server has not recorded it. The read model must not show the close then,
+ * and after the restart, where a release wins instead, it must converge to exactly the workflow's state.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { freePort } from '../../scripts/stack/ports.js';
+import { startDevServer, type DevServer } from '../../scripts/stack/temporal-server.js';
+import { hookSinks, hookedBundle } from '../support/hooked-bundle.js';
+import { ALL_TAKEABLE, createIssue, seedCompany } from '../support/seed.js';
+import { startStack, testEnv, type Stack } from '../support/stack.js';
+import { waitFor } from '../support/wait.js';
+
+describe('Temporal server killed between an Update and its workflow task', { timeout: 180_000 }, () => {
+  let stack: Stack;
+  let server: DevServer;
+  let port: number;
+  let dir: string;
+  let onClose: (() => Promise<void>) | undefined;
+
+  const startServer = () =>
+    startDevServer({ cli: testEnv().cli!, port, headless: true, dbFilename: path.join(dir, 'temporal.db'), extraArgs: ['--sqlite-pragma', 'journal_mode=WAL', '--sqlite-pragma', 'synchronous=NORMAL'] });
+
+  before(async () => {
+    dir = mkdtempSync(path.join(tmpdir(), 'sy-crash-'));
+    port = await freePort();
+    server = await startServer();
+    stack = await startStack({
+      temporalAddress: server.address,
+      workflowBundle: await hookedBundle(),
+      workerOptions: {
+        sinks: hookSinks(async (name) => {
+          if (name !== 'close' || !onClose) return;
+          const hit = onClose;
+          onClose = undefined;
+          await hit();
+        }),
+      },
+      config: { temporalCallTimeoutMs: 4_000 },
+    });
+  });
+  after(async () => {
+    await stack.stop();
+    await server.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('the read model never shows the close the server lost, and converges to the release that won', async () => {
+    const { companyId, agents } = await seedCompany(stack, 1);
+    const me = agents[0]!;
+    const issue = await createIssue(stack, companyId, { status: 'todo' });
+    const taken = await me.http.post(`/api/issues/${issue.id}/checkout`, { agentId: me.id, expectedStatuses: ALL_TAKEABLE });
+    assert.equal(taken.status, 200, JSON.stringify(taken.body));
+
+    // At the hook: the handler has run; kill the server before the worker can report it, and look.
+    let seenAtCrash: unknown;
+    onClose = async () => {
+      server.process.kill('SIGKILL');
+      const { rows } = await stack.pool.query(
+        `SELECT status, version,
+                (SELECT count(*)::int FROM comments WHERE issue_id = $1) AS comments,
+                (SELECT count(*)::int FROM activity_log WHERE issue_id = $1 AND action = 'issue.closed') AS closes
+         FROM issues WHERE id = $1`,
+        [issue.id],
+      );
+      seenAtCrash = rows[0];
+    };
+    const close = await me.http.post(`/api/issues/${issue.id}/close`, { comment: 'Inline result: shipped. Verified: suite green.' });
+    assert.equal(close.status, 503, JSON.stringify(close.body));
+    assert.deepEqual(seenAtCrash, { status: 'in_progress', version: 2, comments: 0, closes: 0 }, 'nothing of the close reached the read model');
+
+    await server.stop(); // already dead: this only waits for its exit
+    server = await startServer();
+    // After the restart the release wins: the close was never recorded, so the agent still owns the task.
+    const released = await waitFor(
+      'the release to go through after the restart',
+      () => me.http.post(`/api/issues/${issue.id}/release`, { comment: 'giving it back' }, { 'Idempotency-Key': 'release-after-crash' }),
+      (r) => r.status !== 503,
+      90_000,
+    );
+    assert.equal(released.status, 200, JSON.stringify(released.body));
+
+    const workflow = await stack.client.workflow.getHandle(`issue/${issue.id}`).query<any>('state');
+    assert.equal(workflow.status, 'todo');
+    assert.equal(workflow.version, 3);
+    const read = await me.http.get(`/api/issues/${issue.id}`);
+    assert.equal(read.body.status, 'todo');
+    assert.equal(read.body.version, 3);
+    assert.equal(read.body.assigneeAgentId, null);
+    assert.ok(read.body.availableActions.includes('checkout'), 'the task is open to agents again');
+    const comments = (await me.http.get(`/api/issues/${issue.id}/comments`)).body;
+    assert.deepEqual(comments.map((c: any) => c.body), ['giving it back']);
+    const actions = (await me.http.get(`/api/issues/${issue.id}/activity`)).body.map((e: any) => e.action);
+    assert.ok(actions.includes('issue.released') && !actions.includes('issue.closed'), actions.join(','));
+  });
+});
