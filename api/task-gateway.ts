@@ -4,7 +4,9 @@
  * come back in our error vocabulary.
  */
 import {
+  ServiceError,
   WithStartWorkflowOperation,
+  isGrpcServiceError,
   WorkflowIdConflictPolicy,
   WorkflowNotFoundError,
   type Client,
@@ -81,15 +83,24 @@ export class TaskGateway {
   }
 
   async update<A>(issueId: string, def: UpdateDefinition<TaskResult, [A]>, cmd: A, opts: UpdateOptions): Promise<TaskResult> {
+    const handle = this.client.workflow.getHandle(workflowIdFor(issueId));
+    const send = () => this.call(opts.deadline, () => handle.executeUpdate(def, { args: [cmd], ...(opts.updateId ? { updateId: opts.updateId } : {}) }));
     return this.limiter.run(
       issueId,
       async () => {
-        try {
-          const handle = this.client.workflow.getHandle(workflowIdFor(issueId));
-          return await this.call(opts.deadline, () => handle.executeUpdate(def, { args: [cmd], ...(opts.updateId ? { updateId: opts.updateId } : {}) }));
-        } catch (err) {
-          if (err instanceof WorkflowNotFoundError) throw await this.unavailable(issueId, opts.deadline);
-          throw fromTemporal(err, issueId);
+        for (let attempt = 0; ; attempt++) {
+          try {
+            return await send();
+          } catch (err) {
+            if (err instanceof WorkflowNotFoundError) throw await this.unavailable(issueId, opts.deadline);
+            // The workflow task that carried the update failed before accepting it (e.g. the server
+            // refused a continue-as-new because new events had arrived): it never happened, send it again.
+            if (notAccepted(err) && Date.now() + RETRY_NOT_ACCEPTED_MS * (attempt + 1) < opts.deadline) {
+              await new Promise((r) => setTimeout(r, RETRY_NOT_ACCEPTED_MS * (attempt + 1)));
+              continue;
+            }
+            throw fromTemporal(err, issueId);
+          }
         }
       },
       { precheck: opts.precheck, deadline: opts.deadline, onTimeout: temporalUnavailable },
@@ -175,6 +186,14 @@ export class TaskGateway {
     }
     return true;
   }
+}
+
+const RETRY_NOT_ACCEPTED_MS = 50;
+
+/** FAILED_PRECONDITION from UpdateWorkflowExecution: the workflow task carrying the update failed first. */
+function notAccepted(err: unknown): boolean {
+  const cause = err instanceof ServiceError ? err.cause : err;
+  return isGrpcServiceError(cause) && cause.code === 9;
 }
 
 export function taskUnavailable(issueId: string, workflowStatus: WorkflowStatus): DomainError {

@@ -58,13 +58,27 @@ function cyrb53(text: string, seed = 0): string {
 }
 
 const FIELDS: Array<keyof IssueState> = [
-  'id', 'companyId', 'title', 'description', 'descriptionVersion', 'status', 'priority', 'assigneeAgentId', 'parentId',
+  'id', 'companyId', 'title', 'descriptionVersion', 'status', 'priority', 'assigneeAgentId', 'parentId',
   'goalId', 'checkout', 'version', 'expiryStreak', 'createdAt', 'updatedAt', 'startedAt', 'completedAt',
 ];
+
+// The description (up to 64 KiB) rarely changes while every update fingerprints the state: hash it
+// once per text. A pure memo, so it is as deterministic in workflow code as the hash itself.
+let lastDescription: string | null = null;
+let lastDescriptionHash = cyrb53('', 1);
+
+function descriptionHash(description: string | null): string {
+  if (description !== lastDescription) {
+    lastDescription = description;
+    lastDescriptionHash = cyrb53(description ?? '\u0000null', 1);
+  }
+  return lastDescriptionHash;
+}
 
 /** Two states with the same fingerprint are the same state. */
 export function fingerprintOf(state: IssueState): string {
   const c = state.checkout;
   const checkout = c ? [c.agentId, c.runId, c.leaseSeconds, c.leaseExpiresAt, c.checkedOutAt] : null;
-  return cyrb53(JSON.stringify(FIELDS.map((f) => (f === 'checkout' ? checkout : (state[f] ?? null)))));
+  const core = cyrb53(JSON.stringify(FIELDS.map((f) => (f === 'checkout' ? checkout : (state[f] ?? null)))));
+  return `${core}${descriptionHash(state.description)}`;
 }
