@@ -7,7 +7,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { Client } from '@temporalio/client';
 import { fingerprintOf } from '../domain/projection.js';
 import type { IssueWrite } from '../domain/task.js';
-import { applyProjection, isTransientDbError } from '../db/projection.js';
+import { applyProjection, isTransientDbError, recordRefusedWrite } from '../db/projection.js';
 import type { Pool } from '../db/pool.js';
 import { logger } from '../runtime/logger.js';
 import { PROJECTION_REJECTED, type CancelRequest, type LegacyDbActivities, type TaskActivities } from '../workflows/activity-types.js';
@@ -26,9 +26,7 @@ export function createProjectionActivities(pool: Pool, client: Client): TaskActi
         const code = (err as { code?: string }).code ?? null;
         const message = (err as Error).message ?? String(err);
         logger.error({ err, issueId: id, version, code }, 'Postgres refused a read-model write for good; recorded, not retried');
-        await pool
-          .query('INSERT INTO projection_failures (issue_id, version, code, message) VALUES ($1,$2,$3,$4)', [id, version, code, message])
-          .catch((recordErr) => logger.error({ err: recordErr, issueId: id }, 'could not record the projection failure'));
+        await recordRefusedWrite(pool, write, err).catch((recordErr) => logger.error({ err: recordErr, issueId: id }, 'could not record the refused write'));
         throw ApplicationFailure.create({ type: PROJECTION_REJECTED, message: `${code ?? 'error'}: ${message}`, nonRetryable: true });
       }
     },

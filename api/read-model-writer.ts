@@ -7,7 +7,7 @@
 import { DomainError } from '../domain/errors.js';
 import type { ProjectionWrite } from '../domain/projection.js';
 import type { IssueState, NewComment } from '../domain/task.js';
-import { applyProjection, isTransientDbError } from '../db/projection.js';
+import { applyProjection, isTransientDbError, recordRefusedWrite } from '../db/projection.js';
 import { rowToState, type IssueRow } from '../db/issues-sql.js';
 import type { Pool } from '../db/pool.js';
 import { logger } from '../runtime/logger.js';
@@ -64,9 +64,7 @@ async function applyUntil(pool: Pool, write: ProjectionWrite, deadline: number):
       if (!isTransientDbError(err)) {
         // Not the client's fault and not worth a retry: the change is made; the reconciler reports this.
         logger.error({ err, issueId: id, version }, 'Postgres refused a read-model write for good');
-        await pool
-          .query('INSERT INTO projection_failures (issue_id, version, code, message) VALUES ($1,$2,$3,$4)', [id, version, (err as { code?: string }).code ?? null, String((err as Error).message)])
-          .catch(() => {});
+        await recordRefusedWrite(pool, write, err).catch(() => {});
         return;
       }
       if (Date.now() + RETRY_MS >= deadline) throw committedButNotVisible(id, version);

@@ -13,7 +13,7 @@ import {
 } from '@temporalio/client';
 import type { UpdateDefinition } from '@temporalio/common';
 import { DomainError } from '../domain/errors.js';
-import type { WorkflowStatus } from '../domain/projection.js';
+import { fingerprintOf, type WorkflowStatus } from '../domain/projection.js';
 import { searchAttributeValues } from '../domain/search-attributes.js';
 import type { IssueState } from '../domain/task.js';
 import type { Config } from '../runtime/config.js';
@@ -135,8 +135,9 @@ export class TaskGateway {
     } catch {
       // A v1 run has no projection query: its state is enough.
       try {
-        const state = await this.call(deadline, () => handle.query(stateQuery));
-        return { state: { ...state, descriptionVersion: state.descriptionVersion ?? state.version }, fingerprint: '', keep: [], pending: { comments: [], activity: [] } };
+        const found = await this.call(deadline, () => handle.query(stateQuery));
+        const state = { ...found, descriptionVersion: found.descriptionVersion ?? found.version };
+        return { state, fingerprint: fingerprintOf(state), keep: [], pending: { comments: [], activity: [] } };
       } catch {
         return undefined;
       }

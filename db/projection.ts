@@ -32,3 +32,12 @@ export function isTransientDbError(err: unknown): boolean {
 
 // lock_not_available, object_in_use, undefined_table, undefined_function (a migration under way).
 const TRANSIENT_STATES = new Set(['55P03', '55006', '42P01', '42883']);
+
+/** Records a write Postgres refused for good, with the write itself so the reconciler can try it again. */
+export async function recordRefusedWrite(db: Queryable, write: ProjectionWrite, err: unknown): Promise<void> {
+  const { id, version } = write.issue;
+  const code = (err as { code?: string } | null)?.code ?? null;
+  const message = String((err as Error)?.message ?? err);
+  const sql = 'INSERT INTO projection_failures (issue_id, version, code, message, write) VALUES ($1,$2,$3,$4,$5)';
+  await db.query(sql, [id, version, code, message, JSON.stringify(storable(write))]).catch(() => db.query(sql, [id, version, code, message, null]));
+}

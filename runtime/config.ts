@@ -16,6 +16,8 @@ export interface Config {
   minLeaseSeconds: number;
   /** Continue-as-new after this many history events (tests use a small value). */
   continueAsNewAfterEvents: number | undefined;
+  /** How often the reconciler Schedule runs (0: no schedule). */
+  reconcileEveryMinutes: number;
   logLevel: string;
 }
 
@@ -39,6 +41,7 @@ export function loadConfig(env = process.env): Config {
     temporalCallTimeoutMs: int('SWITCHYARD_TEMPORAL_TIMEOUT_MS', 10_000)!,
     minLeaseSeconds: int('SWITCHYARD_MIN_LEASE_SECONDS', MIN_LEASE_SECONDS)!,
     continueAsNewAfterEvents: int('SWITCHYARD_CONTINUE_AS_NEW_EVENTS', undefined),
+    reconcileEveryMinutes: int('SWITCHYARD_RECONCILE_EVERY_MINUTES', 5)!,
     logLevel: env.LOG_LEVEL || 'info',
   };
 }

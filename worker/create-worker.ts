@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import type { Client } from '@temporalio/client';
 import { NativeConnection, Worker, bundleWorkflowCode, type WorkerOptions, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { createProjectionActivities } from '../activities/projection.js';
+import { createReconcileActivities } from '../activities/reconcile.js';
 import type { Pool } from '../db/pool.js';
 import type { Config } from '../runtime/config.js';
 
@@ -33,7 +34,7 @@ export async function createWorker({ config, pool, connection, client, workflowB
     namespace: config.temporalNamespace,
     taskQueue: config.taskQueue,
     workflowBundle: workflowBundle ?? (await bundleWorkflows()),
-    activities: createProjectionActivities(pool, client),
+    activities: { ...createProjectionActivities(pool, client), ...createReconcileActivities(pool, client) },
     shutdownGraceTime: '30 seconds',
     // If Temporal itself is gone, draining cannot finish: give up rather than hang.
     shutdownForceTime: '45 seconds',

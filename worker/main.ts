@@ -4,6 +4,7 @@ import { createPool } from '../db/pool.js';
 import { createTemporalClient } from '../runtime/temporal.js';
 import { loadConfig, requireDatabaseUrl } from '../runtime/config.js';
 import { logger } from '../runtime/logger.js';
+import { ensureReconcileSchedule } from '../runtime/reconcile-schedule.js';
 import { ensureSearchAttributes } from '../runtime/search-attributes.js';
 import { createWorker } from './create-worker.js';
 
@@ -16,6 +17,9 @@ const pool = createPool(requireDatabaseUrl(config));
 const connection = await NativeConnection.connect({ address: config.temporalAddress });
 const { client, connection: clientConnection } = createTemporalClient(config);
 const worker = await createWorker({ config, pool, connection, client, workflowBundle: process.env.SWITCHYARD_WORKFLOW_BUNDLE ? { codePath: process.env.SWITCHYARD_WORKFLOW_BUNDLE } : undefined });
+
+const schedule = await ensureReconcileSchedule(client, config);
+if (schedule) logger.info({ schedule, everyMinutes: config.reconcileEveryMinutes }, 'reconciler scheduled');
 
 // The SDK's runtime also shuts workers down on these signals; a second request must not throw.
 for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => worker.getState() === 'RUNNING' && worker.shutdown());

@@ -21,3 +21,29 @@ export interface LegacyDbActivities {
 }
 
 export const PROJECTION_REJECTED = 'projection_rejected';
+
+export interface ReconcileOptions {
+  /** Issues changed within this many minutes are compared (plus every one with a known problem). */
+  sinceMinutes: number;
+  /** Compare every issue. */
+  all?: boolean;
+}
+
+export interface Difference {
+  issueId: string;
+  readModel: { version: number; status: string; workflowStatus: string };
+  workflow: { version: number | null; status: string | null; workflowStatus: string };
+  action: 'repaired' | 'marked_closed' | 'failed';
+  error?: string;
+}
+
+export interface ReconcileReport {
+  checked: number;
+  differences: Difference[];
+  /** Writes Postgres refused for good that are still unresolved after this pass. */
+  openFailures: Array<{ issueId: string; version: number; code: string | null; message: string }>;
+}
+
+export interface ReconcileActivities {
+  reconcileIssues(opts: ReconcileOptions): Promise<ReconcileReport>;
+}

@@ -15,13 +15,15 @@ CREATE INDEX issues_updated_idx ON issues (updated_at);
 ALTER TABLE comments ADD COLUMN version integer;
 ALTER TABLE activity_log ADD COLUMN version integer;
 
--- Writes Postgres refused for good (never retried forever in silence): the reconciler reports them.
+-- Writes Postgres refused for good (never retried forever in silence): the reconciler reports them,
+-- tries each again (the cause may be gone), and marks it resolved once it lands.
 CREATE TABLE projection_failures (
   id           bigserial PRIMARY KEY,
   issue_id     uuid NOT NULL,
   version      integer NOT NULL,
   code         text,
   message      text NOT NULL,
+  write        jsonb,
   created_at   timestamptz NOT NULL DEFAULT now(),
   resolved_at  timestamptz
 );

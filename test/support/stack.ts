@@ -69,6 +69,8 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     databaseUrl,
     adminKey,
     minLeaseSeconds: 1,
+    // A test that wants the reconciler runs it itself.
+    reconcileEveryMinutes: 0,
     ...opts.config,
   };
   const connection = await Connection.connect({ address: temporalAddress });

@@ -65,6 +65,27 @@ describe('command rules', () => {
     assert.equal(patch(A, 'doc:x'), 'ok');
   });
 
+  it('close-out table: POST /close and PATCH status=done answer alike on every kind of issue', () => {
+    const done = rules.applyClose(take(issue()), { actor: A, comment: 'doc:x', requireDeliverable: true }, ctx()).write.issue;
+    const othersDone = { ...done, assigneeAgentId: 'b' };
+    const othersTodo = issue({ assigneeAgentId: 'b' });
+    const cases: Array<[string, IssueState, Actor, string]> = [
+      ['the owner, checked out', take(issue()), A, 'ok'],
+      ['another agent, checked out', take(issue()), B, 'not_owner'],
+      ['the owner, already done', done, A, 'status_conflict'],
+      ['another agent, already done (with other fields)', othersDone, A, 'status_conflict'],
+      ['another agent\'s assigned issue, not checked out', othersTodo, A, 'not_owner'],
+      ['an operator, already done', done, OP, 'status_conflict'],
+      ['the owner, cancelled', { ...take(issue()), status: 'cancelled', checkout: null }, A, 'status_conflict'],
+    ];
+    for (const [what, s, actor, expected] of cases) {
+      const viaClose = code(() => rules.checkClose(s, { actor, comment: 'doc:x', requireDeliverable: true }));
+      const viaPatch = code(() => rules.checkUpdate(s, { actor, patch: { status: 'done', comment: 'I am done doc:x', priority: 'low' }, requireDeliverable: true }));
+      assert.equal(viaClose, expected, `POST /close: ${what}`);
+      assert.equal(viaPatch, expected, `PATCH done: ${what}`);
+    }
+  });
+
   it('lease expiry: back to todo with the assignee kept; the third in a row pauses; owner activity resets the streak', () => {
     let s = take(issue());
     assert.equal(rules.leaseExpired(s, T0 + 59_999), false);
