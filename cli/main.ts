@@ -2,8 +2,9 @@
  * `npm run cli -- <command>`: the agent's and operator's command line over the REST API.
  * SWITCHYARD_URL (default http://127.0.0.1:3000), SWITCHYARD_API_KEY, SWITCHYARD_RUN_ID.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { Command } from 'commander';
+import { adminKeyFile } from '../runtime/local-stack.js';
 import { ApiClient } from './api-client.js';
 
 const program = new Command('switchyard').description('Switchyard: agent task control plane');
@@ -16,6 +17,14 @@ const client = () => {
   const o = program.opts<{ url: string; key?: string; run?: string }>();
   if (!o.key) throw new Error('set SWITCHYARD_API_KEY or pass --key');
   return new ApiClient(o.url, o.key, o.run);
+};
+/** Operator commands: the given key, else the admin key a local `npm start` wrote. */
+const operator = () => {
+  const o = program.opts<{ url: string; key?: string; run?: string }>();
+  const file = adminKeyFile();
+  const key = o.key || (existsSync(file) ? readFileSync(file, 'utf8').trim() : undefined);
+  if (!key) throw new Error(`set SWITCHYARD_API_KEY, pass --key, or run npm start (it writes ${file})`);
+  return new ApiClient(o.url, key, o.run);
 };
 const text = (inline?: string, file?: string) => (file ? readFileSync(file === '-' ? 0 : file, 'utf8') : inline);
 
@@ -81,6 +90,12 @@ program
 
 program.command('release <issueId>').option('--comment <text>').action(async (id: string, o: { comment?: string }) => client().print('POST', `/api/issues/${id}/release`, o.comment ? { comment: o.comment } : {}));
 program.command('heartbeat <issueId>').action(async (id: string) => client().print('POST', `/api/issues/${id}/heartbeat`, {}));
+
+const admin = program.command('admin').description('operator commands (operator key: --key, SWITCHYARD_API_KEY, or .switchyard/admin-key)');
+admin
+  .command('restore <issueId>')
+  .description('start a task whose workflow was terminated or cancelled in Temporal again, from its last state')
+  .action(async (id: string) => operator().print('POST', `/api/issues/${id}/restore`, {}));
 
 try {
   await program.parseAsync();

@@ -1,0 +1,148 @@
+/**
+ * The Temporal Web UI's buttons (issue 6 §1.4), pressed through the Temporal client exactly as the UI
+ * does: Request Cancellation cancels the task cleanly; Terminate leaves a clear 409 task_unavailable;
+ * `npm run cli -- admin restore` brings a closed task back from its last state.
+ */
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { WorkflowFailedError } from '@temporalio/client';
+import { startStack, type Stack } from '../support/stack.js';
+import { ALL_TAKEABLE, createIssue, seedCompany, type SeededAgent } from '../support/seed.js';
+import { waitFor } from '../support/wait.js';
+
+const CLI = fileURLToPath(new URL('../../cli/main.ts', import.meta.url));
+
+describe('Cancel and Terminate from the Temporal Web UI; admin restore', { timeout: 120_000 }, () => {
+  let stack: Stack;
+  let companyId: string;
+  let agent: SeededAgent;
+  let stateDir: string;
+
+  before(async () => {
+    stack = await startStack();
+    const seeded = await seedCompany(stack, 1);
+    companyId = seeded.companyId;
+    agent = seeded.agents[0]!;
+    // The CLI finds the operator key where `npm start` writes it.
+    stateDir = mkdtempSync(path.join(tmpdir(), 'sy-state-'));
+    writeFileSync(path.join(stateDir, 'admin-key'), `${stack.adminKey}\n`);
+  });
+  after(() => stack.stop());
+
+  const restoreWithCli = (issueId: string) =>
+    new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+      const env = { ...process.env, SWITCHYARD_URL: stack.url, SWITCHYARD_STATE_DIR: stateDir, SWITCHYARD_API_KEY: '' };
+      execFile(process.execPath, ['--import', 'tsx', CLI, 'admin', 'restore', issueId], { env }, (err, stdout, stderr) =>
+        resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+      );
+    });
+
+  async function checkedOut() {
+    const issue = await createIssue(stack, companyId, { status: 'todo' });
+    const res = await agent.http.post(`/api/issues/${issue.id}/checkout`, { agentId: agent.id, expectedStatuses: ALL_TAKEABLE });
+    assert.equal(res.status, 200);
+    return issue.id;
+  }
+
+  const handleOf = (id: string) => stack.client.workflow.getHandle(`issue/${id}`);
+
+  it('Request Cancellation: the task is cancelled, the log names the operator action, the workflow ends as Canceled', async () => {
+    const id = await checkedOut();
+    await handleOf(id).cancel();
+    await assert.rejects(handleOf(id).result(), (err) => err instanceof WorkflowFailedError && /cancel/i.test(String(err.cause?.message ?? err.message)));
+    assert.equal((await handleOf(id).describe()).status.name, 'CANCELLED');
+
+    const read = await agent.http.get(`/api/issues/${id}`);
+    assert.equal(read.body.status, 'cancelled');
+    assert.equal(read.body.checkout, null);
+    assert.equal(read.body.workflowStatus, 'canceled');
+    assert.deepEqual(read.body.availableActions, []);
+    const entry = (await agent.http.get(`/api/issues/${id}/activity`)).body.find((e: any) => e.action === 'issue.cancelled');
+    assert.ok(entry, 'the cancellation is in the log');
+    assert.equal(entry.details.via, 'temporal_cancel_request');
+    assert.equal(entry.details.from, 'in_progress');
+    assert.ok(entry.actorUser, 'it names who asked');
+
+    // Every change is now a clear 409, never a 5xx or a hang.
+    for (const call of [
+      () => agent.http.post(`/api/issues/${id}/checkout`, { agentId: agent.id, expectedStatuses: ALL_TAKEABLE }),
+      () => agent.http.post(`/api/issues/${id}/comments`, { body: 'anyone there?' }),
+      () => stack.admin.patch(`/api/issues/${id}`, { status: 'todo' }),
+    ]) {
+      const res = await call();
+      assert.equal(res.status, 409, JSON.stringify(res.body));
+      assert.equal(res.body.code, 'task_unavailable');
+      assert.equal(res.body.details.workflowStatus, 'canceled');
+    }
+  });
+
+  it('Request Cancellation on a done task keeps it done and ends the workflow cleanly', async () => {
+    const id = await checkedOut();
+    assert.equal((await agent.http.post(`/api/issues/${id}/close`, { comment: 'Inline result: shipped.' })).status, 200);
+    await handleOf(id).cancel();
+    await assert.rejects(handleOf(id).result());
+    const read = await waitFor('the final write', () => agent.http.get(`/api/issues/${id}`), (r) => r.body.workflowStatus === 'canceled');
+    assert.equal(read.body.status, 'done');
+    const actions = (await agent.http.get(`/api/issues/${id}/activity`)).body.map((e: any) => e.action);
+    assert.ok(actions.includes('issue.workflow_closed'), actions.join(','));
+  });
+
+  it('Terminate: 409 task_unavailable (not 404/500); admin restore starts it again from its last state', async () => {
+    const id = await checkedOut();
+    assert.equal((await agent.http.post(`/api/issues/${id}/comments`, { body: 'before the crash' })).status, 201);
+    const before = (await agent.http.get(`/api/issues/${id}`)).body;
+    await handleOf(id).terminate('operator pressed Terminate');
+
+    const refused = await agent.http.post(`/api/issues/${id}/heartbeat`, {});
+    assert.equal(refused.status, 409, JSON.stringify(refused.body));
+    assert.equal(refused.body.code, 'task_unavailable');
+    assert.equal(refused.body.details.workflowStatus, 'terminated');
+    assert.match(refused.body.error, /admin restore/);
+    const shown = (await agent.http.get(`/api/issues/${id}`)).body;
+    assert.equal(shown.workflowStatus, 'terminated');
+    assert.deepEqual(shown.availableActions, []);
+    // Answered from the read model now, without asking Temporal again.
+    assert.equal((await agent.http.post(`/api/issues/${id}/comments`, { body: 'x' })).body.code, 'task_unavailable');
+
+    const restored = await restoreWithCli(id);
+    assert.equal(restored.code, 0, restored.stderr);
+    const body = JSON.parse(restored.stdout);
+    assert.equal(body.restoredFrom.workflowStatus, 'terminated');
+    assert.equal(body.restoredFrom.source, 'workflow_history');
+    assert.equal(body.status, 'in_progress');
+    assert.equal(body.checkout.agentId, agent.id);
+    assert.equal(body.version, before.version + 1);
+    assert.equal(body.workflowStatus, 'running');
+
+    assert.equal((await handleOf(id).describe()).status.name, 'RUNNING');
+    const actions = (await agent.http.get(`/api/issues/${id}/activity`)).body.map((e: any) => e.action);
+    assert.ok(actions.includes('issue.restored'), actions.join(','));
+    // The agent carries on where it was.
+    assert.equal((await agent.http.post(`/api/issues/${id}/heartbeat`, {})).status, 200);
+    const closed = await agent.http.post(`/api/issues/${id}/close`, { comment: 'Inline result: done after all.' });
+    assert.equal(closed.status, 200, JSON.stringify(closed.body));
+    assert.deepEqual((await agent.http.get(`/api/issues/${id}/comments`)).body.map((c: any) => c.body), ['before the crash', 'Inline result: done after all.']);
+
+    const twice = await restoreWithCli(id);
+    assert.equal(twice.code, 1);
+    assert.match(twice.stderr, /status_conflict/);
+  });
+
+  it('a cancelled task restored can be reopened', async () => {
+    const id = await checkedOut();
+    await handleOf(id).cancel();
+    await assert.rejects(handleOf(id).result());
+    await waitFor('the cancellation in the read model', () => stack.admin.get(`/api/issues/${id}`), (r) => r.body.workflowStatus === 'canceled');
+    const restored = await stack.admin.post(`/api/issues/${id}/restore`, {});
+    assert.equal(restored.status, 200, JSON.stringify(restored.body));
+    assert.equal(restored.body.status, 'cancelled');
+    const reopened = await stack.admin.patch(`/api/issues/${id}`, { status: 'todo' });
+    assert.equal(reopened.status, 200, JSON.stringify(reopened.body));
+    assert.equal(reopened.body.status, 'todo');
+  });
+});
