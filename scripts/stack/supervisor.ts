@@ -1,40 +1,94 @@
-/** Runs child processes, restarts one that dies unexpectedly (with backoff), and stops them all on request. */
-import { spawn, type ChildProcess } from 'node:child_process';
+/**
+ * Runs the stack's processes, restarts one that dies unexpectedly (with backoff), and gives up loudly:
+ * it says which process, how it ended and what it last printed, then lets `npm start` stop the stack.
+ */
+import type { ChildProcess } from 'node:child_process';
+import { OutputTail } from './output-tail.js';
+import type { StackProcesses } from './processes.js';
 import { stopChild } from './temporal-server.js';
 
-export interface ChildSpec {
+import { EXIT_CONFIG } from '../../runtime/exit-codes.js';
+
+export interface SupervisedSpec {
   name: string;
-  args: string[];
-  env: NodeJS.ProcessEnv;
+  /** Starts it; resolves once it is up. */
+  start(): Promise<{ child: ChildProcess; tail: OutputTail }>;
+  /** How the pid is recorded for the guardian. */
+  group?: boolean;
+  signal?: NodeJS.Signals;
+  match: string;
+  /** How long a graceful stop may take before SIGKILL. */
+  stopGraceMs?: number;
 }
 
+interface Running {
+  spec: SupervisedSpec;
+  child: ChildProcess;
+  tail: OutputTail;
+}
+
+const RESTARTS_BEFORE_GIVING_UP = 5;
+
 export class Supervisor {
-  private readonly running = new Map<string, ChildProcess>();
+  private readonly running = new Map<string, Running>();
   private stopping = false;
 
-  constructor(private readonly log: (line: string) => void) {}
+  constructor(
+    private readonly log: (line: string) => void,
+    private readonly processes: StackProcesses,
+    /** Called once a process cannot be kept up; `npm start` stops the stack and exits non-zero. */
+    private readonly onGiveUp: (name: string, why: string) => void,
+  ) {}
 
-  start(spec: ChildSpec, restarts = 0): void {
-    const child = spawn(process.execPath, ['--import', 'tsx', ...spec.args], { env: spec.env, stdio: ['ignore', 'inherit', 'inherit'] });
-    this.running.set(spec.name, child);
+  /** Starts a process and keeps it up; rejects if the first start fails. */
+  async start(spec: SupervisedSpec, restarts = 0): Promise<void> {
+    const { child, tail } = await spec.start();
+    if (this.stopping) {
+      await stopChild(child);
+      return;
+    }
+    this.running.set(spec.name, { spec, child, tail });
+    this.processes.add({ name: spec.name, pid: child.pid!, group: spec.group, signal: spec.signal, match: spec.match });
     const startedAt = Date.now();
     child.once('exit', (code, signal) => {
       this.running.delete(spec.name);
+      this.processes.remove(child.pid);
       if (this.stopping) return;
-      // A child that ran a while earns a fresh restart budget.
+      const how = signal ? `killed by ${signal}` : `exit code ${code}`;
+      if (code === EXIT_CONFIG) return this.giveUp(spec.name, `${how}; restarting it will not help`, tail);
+      // A process that ran a while earns a fresh restart budget.
       const attempt = Date.now() - startedAt > 60_000 ? 0 : restarts + 1;
-      if (attempt > 5) {
-        this.log(`${spec.name} keeps exiting (code ${code ?? signal}); giving up on it`);
-        return;
-      }
+      if (attempt > RESTARTS_BEFORE_GIVING_UP) return this.giveUp(spec.name, `${how}, ${RESTARTS_BEFORE_GIVING_UP} times in a row`, tail);
       const delay = Math.min(30_000, 500 * 2 ** attempt);
-      this.log(`${spec.name} exited (code ${code ?? signal}); restarting in ${delay} ms`);
-      setTimeout(() => !this.stopping && this.start(spec, attempt), delay);
+      this.log(`${spec.name} stopped (${how}); restarting it in ${delay} ms`);
+      setTimeout(() => {
+        if (this.stopping) return;
+        this.start(spec, attempt).then(
+          () => this.log(`${spec.name} is back`),
+          (err) => this.giveUp(spec.name, `it could not be restarted: ${(err as Error).message}`, tail),
+        );
+      }, delay);
     });
   }
 
-  async stopAll(): Promise<void> {
+  private giveUp(name: string, why: string, tail: OutputTail): void {
+    if (this.stopping) return;
+    this.onGiveUp(name, `${name} cannot be kept running (${why}). Its last output:\n${tail.text()}`);
+  }
+
+  /** Stops the processes group by group (a group together, e.g. the app processes draining at once), then any others. */
+  async stop(groups: string[][]): Promise<void> {
     this.stopping = true;
-    await Promise.all([...this.running.values()].map((c) => stopChild(c, 35_000)));
+    const rest = [...this.running.keys()].filter((n) => !groups.flat().includes(n));
+    for (const group of [...groups, rest]) {
+      await Promise.all(
+        group.map(async (name) => {
+          const r = this.running.get(name);
+          if (!r) return;
+          await stopChild(r.child, r.spec.stopGraceMs ?? 10_000);
+          this.processes.remove(r.child.pid);
+        }),
+      );
+    }
   }
 }

@@ -1,0 +1,33 @@
+/** The last lines a child process printed, kept so a failure can say why; optionally passed through. */
+import type { ChildProcess } from 'node:child_process';
+
+export class OutputTail {
+  private lines: string[] = [];
+  private partial = '';
+
+  constructor(
+    private readonly max = 30,
+    /** Where each line also goes as it arrives (e.g. process.stderr), or nowhere. */
+    private readonly passThrough?: NodeJS.WritableStream,
+  ) {}
+
+  follow(child: ChildProcess): void {
+    for (const stream of [child.stdout, child.stderr]) {
+      stream?.setEncoding('utf8');
+      stream?.on('data', (chunk: string) => this.add(chunk));
+    }
+  }
+
+  private add(chunk: string): void {
+    this.passThrough?.write(chunk);
+    const parts = (this.partial + chunk).split('\n');
+    this.partial = parts.pop() ?? '';
+    this.lines.push(...parts.filter((l) => l.trim() !== ''));
+    if (this.lines.length > this.max) this.lines.splice(0, this.lines.length - this.max);
+  }
+
+  text(indent = '    '): string {
+    const all = this.partial ? [...this.lines, this.partial] : this.lines;
+    return all.length ? all.map((l) => indent + l).join('\n') : `${indent}(no output)`;
+  }
+}

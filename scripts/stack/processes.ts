@@ -1,0 +1,109 @@
+/**
+ * Every process `npm start` starts is registered here: with the guardian (which stops them if
+ * `npm start` is killed) and in `<state>/stack.json` (from which the next start stops any the guardian
+ * could not, checking each pid is still what it was before touching it).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+
+export interface StackProcess {
+  name: string;
+  pid: number;
+  group?: boolean;
+  signal?: NodeJS.Signals;
+  /** A substring of its command line, to recognise it later. */
+  match: string;
+}
+
+const GUARDIAN = path.join(path.dirname(new URL(import.meta.url).pathname), 'guardian.ts');
+
+export class StackProcesses {
+  private readonly entries = new Map<number, StackProcess>();
+  private guardian: ChildProcess | undefined;
+
+  constructor(private readonly stateDir: string) {}
+
+  private get file() {
+    return path.join(this.stateDir, 'stack.json');
+  }
+
+  startGuardian(): void {
+    const logFd = openSync(path.join(this.stateDir, 'guardian.log'), 'a', 0o600);
+    this.guardian = spawn(process.execPath, ['--import', 'tsx', GUARDIAN], { detached: true, stdio: ['pipe', logFd, logFd] });
+    this.guardian.unref();
+    this.guardian.stdin!.on('error', () => {});
+  }
+
+  add(p: StackProcess): void {
+    this.entries.set(p.pid, p);
+    this.guardian?.stdin?.write(`${JSON.stringify({ watch: p })}\n`);
+    this.save();
+  }
+
+  remove(pid: number | undefined): void {
+    if (pid === undefined) return;
+    this.entries.delete(pid);
+    this.guardian?.stdin?.write(`${JSON.stringify({ forget: pid })}\n`);
+    this.save();
+  }
+
+  /** Whether this start has taken charge of the stack (and so may record and stop its processes). */
+  get inCharge(): boolean {
+    return this.guardian !== undefined;
+  }
+
+  /** A clean stop: the guardian leaves, and the next start finds nothing to clean up. */
+  release(): void {
+    if (!this.inCharge) return;
+    this.entries.clear();
+    this.save();
+    this.guardian?.stdin?.end(`${JSON.stringify({ release: true })}\n`);
+  }
+
+  private save(): void {
+    writeFileSync(this.file, JSON.stringify({ startPid: process.pid, processes: [...this.entries.values()] }, null, 2), { mode: 0o600 });
+  }
+
+  /**
+   * What an earlier start left running (it was killed, and so was its guardian): stop each process
+   * that is still the one recorded. Returns what it stopped. Throws if that start is still running.
+   */
+  async reapLeftovers(log: (line: string) => void): Promise<string[]> {
+    if (!existsSync(this.file)) return [];
+    let recorded: { startPid?: number; processes?: StackProcess[] };
+    try {
+      recorded = JSON.parse(readFileSync(this.file, 'utf8'));
+    } catch {
+      return [];
+    }
+    if (recorded.startPid && recorded.startPid !== process.pid && commandLine(recorded.startPid).includes('scripts/start.ts')) {
+      throw new Error(`another npm start (pid ${recorded.startPid}) is running this stack; stop it first (Ctrl-C in its terminal, or kill ${recorded.startPid})`);
+    }
+    const stopped: string[] = [];
+    for (const p of recorded.processes ?? []) {
+      if (!commandLine(p.pid).includes(p.match)) continue;
+      log(`stopping ${p.name} (pid ${p.pid}) left running by an earlier npm start`);
+      try {
+        process.kill(p.group ? -p.pid : p.pid, p.signal ?? 'SIGTERM');
+      } catch {
+        continue;
+      }
+      const deadline = Date.now() + 15_000;
+      while (commandLine(p.pid).includes(p.match) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+      if (commandLine(p.pid).includes(p.match)) process.kill(p.group ? -p.pid : p.pid, 'SIGKILL');
+      stopped.push(`${p.name} (pid ${p.pid})`);
+    }
+    this.save();
+    return stopped;
+  }
+}
+
+/** The process's command line, or '' if it is gone (Linux /proc; elsewhere nothing is recognised). */
+function commandLine(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ');
+  } catch {
+    return '';
+  }
+}

@@ -1,0 +1,154 @@
+/**
+ * `npm start` fails loudly and never leaves anything behind (issue 6 §3): a taken port stops it before
+ * anything starts, naming the port and the variable that moves it; a killed dev server is restarted
+ * on the same database; a killed `npm start` takes its whole stack with it.
+ */
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { freePort } from '../../scripts/stack/ports.js';
+import { dropDatabase, ensureDatabase } from '../../scripts/stack/postgres.js';
+import { HttpClient } from '../support/http.js';
+import { testEnv } from '../support/stack.js';
+import { waitFor } from '../support/wait.js';
+
+const START = fileURLToPath(new URL('../../scripts/start.ts', import.meta.url));
+
+interface Started {
+  child: ChildProcess;
+  output: () => string;
+  exited: Promise<number | null>;
+}
+
+function start(env: NodeJS.ProcessEnv): Started {
+  const child = spawn(process.execPath, ['--import', 'tsx', START], { env: { ...process.env, ...env, LOG_LEVEL: 'warn' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  for (const s of [child.stdout!, child.stderr!]) s.on('data', (c) => (out += String(c)));
+  return { child, output: () => out, exited: new Promise((r) => child.once('exit', (code) => r(code))) };
+}
+
+function occupy(port: number): Promise<Server> {
+  return new Promise((resolve) => {
+    const srv = createServer((socket) => socket.destroy());
+    srv.listen(port, '127.0.0.1', () => resolve(srv));
+  });
+}
+
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+async function ports() {
+  return { PORT: String(await freePort()), TEMPORAL_PORT: String(await freePort()), TEMPORAL_UI_PORT: String(await freePort()), SWITCHYARD_PG_PORT: String(await freePort()) };
+}
+
+describe('npm start', { timeout: 240_000 }, () => {
+  const dirs: string[] = [];
+  const children: ChildProcess[] = [];
+  const stateDir = () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'sy-start-'));
+    dirs.push(dir);
+    return dir;
+  };
+  after(() => {
+    for (const c of children) c.kill('SIGKILL');
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  });
+
+  for (const [variable, what] of [
+    ['PORT', 'the Switchyard API'],
+    ['TEMPORAL_PORT', 'the Temporal dev server'],
+    ['TEMPORAL_UI_PORT', 'the Temporal Web UI'],
+    ['SWITCHYARD_PG_PORT', 'the embedded PostgreSQL'],
+  ] as const) {
+    it(`a taken ${variable}: exits non-zero before starting anything, naming the port and ${variable}`, async () => {
+      const env = await ports();
+      const taken = await occupy(Number(env[variable]));
+      try {
+        const dir = stateDir();
+        const run = start({ ...env, SWITCHYARD_STATE_DIR: dir, DATABASE_URL: '', TEMPORAL_ADDRESS: '', TEMPORAL_CLI: testEnv().cli });
+        children.push(run.child);
+        const code = await run.exited;
+        assert.notEqual(code, 0, run.output());
+        assert.match(run.output(), new RegExp(`port ${env[variable]} \\(${what}\\) is already in use by another program: stop it, or set ${variable} to a free port`));
+        assert.doesNotMatch(run.output(), /Switchyard is running/);
+        if (variable === 'TEMPORAL_PORT') assert.match(run.output(), /TEMPORAL_ADDRESS/);
+        // Nothing was started, so nothing is recorded as running.
+        assert.ok(!existsSync(path.join(dir, 'temporal.db')), 'no Temporal server was started');
+      } finally {
+        taken.close();
+      }
+    });
+  }
+
+  it('a process that cannot be kept up (the API\'s port taken after the check): the stack stops and says why, never a banner', async () => {
+    const env = testEnv();
+    const database = `sy_start_gives_up_${process.pid}`;
+    const databaseUrl = await ensureDatabase(env.pg, database);
+    const dir = stateDir();
+    const p = await ports();
+    const run = start({ ...p, SWITCHYARD_STATE_DIR: dir, DATABASE_URL: databaseUrl, TEMPORAL_ADDRESS: '', TEMPORAL_CLI: env.cli, SWITCHYARD_WORKFLOW_BUNDLE: env.bundle, SWITCHYARD_RECONCILE_EVERY_MINUTES: '0' });
+    children.push(run.child);
+    await waitFor('the checks to pass', async () => run.output(), (o) => o.includes('starting the Temporal dev server'), 60_000);
+    const taken = await occupy(Number(p.PORT));
+    try {
+      const code = await run.exited;
+      assert.equal(code, 1, run.output());
+      assert.match(run.output(), /api cannot be kept running \(exit code 78; restarting it will not help\)/);
+      assert.match(run.output(), new RegExp(`port ${p.PORT} is already in use \\(set PORT to another port\\)`));
+      assert.doesNotMatch(run.output(), /Switchyard is running/);
+      const left = (JSON.parse(readFileSync(path.join(dir, 'stack.json'), 'utf8')).processes as unknown[]).length;
+      assert.equal(left, 0, 'everything it started is stopped');
+    } finally {
+      taken.close();
+      await dropDatabase(env.pg, database).catch(() => {});
+    }
+  });
+
+  it('a killed dev server is restarted on the same database; a killed npm start takes every process with it', async () => {
+    const env = testEnv();
+    const database = `sy_start_${process.pid}`;
+    const databaseUrl = await ensureDatabase(env.pg, database);
+    const dir = stateDir();
+    const p = await ports();
+    const run = start({ ...p, SWITCHYARD_STATE_DIR: dir, DATABASE_URL: databaseUrl, TEMPORAL_ADDRESS: '', TEMPORAL_CLI: env.cli, SWITCHYARD_WORKFLOW_BUNDLE: env.bundle, SWITCHYARD_RECONCILE_EVERY_MINUTES: '0' });
+    children.push(run.child);
+    try {
+      await waitFor('the banner', async () => run.output(), (o) => o.includes('Switchyard is running'), 120_000);
+      assert.equal(statSync(dir).mode & 0o777, 0o700, 'the state folder is private');
+      assert.equal(statSync(path.join(dir, 'admin-key')).mode & 0o777, 0o600, 'the admin key is private');
+      const api = new HttpClient(`http://127.0.0.1:${p.PORT}`, readFileSync(path.join(dir, 'admin-key'), 'utf8').trim());
+      const company = await api.post('/api/companies', { name: 'Survivor' });
+      assert.equal(company.status, 201);
+      const issue = await api.post(`/api/companies/${company.body.id}/issues`, { title: 'outlives the server' });
+      assert.equal(issue.status, 201);
+
+      const recorded = () => JSON.parse(readFileSync(path.join(dir, 'stack.json'), 'utf8')).processes as Array<{ name: string; pid: number }>;
+      const temporal = recorded().find((x) => x.name === 'temporal')!;
+      process.kill(temporal.pid, 'SIGKILL');
+      await waitFor('the dev server to be restarted', async () => recorded().find((x) => x.name === 'temporal')?.pid, (pid) => pid !== undefined && pid !== temporal.pid, 60_000);
+      await waitFor('readiness after the restart', () => api.get('/readyz'), (r) => r.status === 200, 60_000);
+      // Same database file: the task is still there, and takes changes.
+      const changed = await waitFor('a change after the restart', () => api.patch(`/api/issues/${issue.body.id}`, { priority: 'high' }), (r) => r.status === 200, 30_000);
+      assert.equal(changed.body.version, 2);
+
+      const pids = recorded().map((x) => x.pid);
+      assert.equal(pids.length, 3, JSON.stringify(recorded()));
+      run.child.kill('SIGKILL');
+      await waitFor('every process of the stack to be gone', async () => pids.filter(alive), (left) => left.length === 0, 30_000);
+    } finally {
+      run.child.kill('SIGKILL');
+      await dropDatabase(env.pg, database).catch(() => {});
+    }
+  });
+});
