@@ -16,6 +16,7 @@ import { startDevServer, type DevServer } from '../../scripts/stack/temporal-ser
 import { HttpClient } from '../support/http.js';
 import { ALL_TAKEABLE, createIssue, seedCompany } from '../support/seed.js';
 import { startStack, testEnv, type Stack } from '../support/stack.js';
+import { waitFor } from '../support/wait.js';
 
 const DEADLINE_MS = 2_000;
 
@@ -58,8 +59,9 @@ describe('deadlines include queueing', { timeout: 120_000 }, () => {
     } finally {
       server.process.kill('SIGCONT');
     }
-    const after = await me.http.post(`/api/issues/${issue.id}/comments`, { body: 'back' });
-    assert.equal(after.status, 201, JSON.stringify(after.body));
+    // Resumed, the server first works through what queued up while it was stopped.
+    const back = await waitFor('a comment after SIGCONT', () => me.http.post(`/api/issues/${issue.id}/comments`, { body: 'back' }, { 'Idempotency-Key': 'back' }), (r) => r.status !== 503, 60_000);
+    assert.equal(back.status, 201, JSON.stringify(back.body));
   });
 
   it('an issue whose workflow makes no progress (no worker): 8 concurrent comments all answer 503 by the deadline + 1 s', async () => {
