@@ -57,7 +57,7 @@ export async function writeResult(pool: Pool, result: TaskResult | LegacyTaskRes
 async function applyUntil(pool: Pool, write: ProjectionWrite, deadline: number): Promise<void> {
   for (;;) {
     try {
-      await applyProjection(pool, write);
+      await applyProjection(pool, write, { relaxedDurability: true });
       return;
     } catch (err) {
       const { id, version } = write.issue;

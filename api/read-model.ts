@@ -44,10 +44,12 @@ export class ReadModel {
   /** The issue and its company's settings in one round trip (every issue route needs both). */
   async issueWithCompany(id: string): Promise<StoredIssue & { issue: IssueState; company: Company }> {
     if (!isUuid(id)) throw new DomainError('not_found', 'Issue not found', { issueId: id });
-    const { rows } = await this.pool.query<IssueRow & { company_name: string; company_settings: CompanySettings }>(
-      `SELECT i.*, c.name AS company_name, c.settings AS company_settings FROM issues i JOIN companies c ON c.id = i.company_id WHERE i.id = $1`,
-      [id],
-    );
+    const { rows } = await this.pool.query<IssueRow & { company_name: string; company_settings: CompanySettings }>({
+      // Named: parsed and planned once per connection (every issue route runs it).
+      name: 'issue-with-company',
+      text: `SELECT i.*, c.name AS company_name, c.settings AS company_settings FROM issues i JOIN companies c ON c.id = i.company_id WHERE i.id = $1`,
+      values: [id],
+    });
     const row = rows[0];
     if (!row) throw new DomainError('not_found', 'Issue not found', { issueId: id });
     return { ...rowToStored(row), issue: rowToState(row), company: { id: row.company_id, name: row.company_name, settings: row.company_settings } };

@@ -9,13 +9,14 @@ import { KeyedLimiter, MAX_IN_FLIGHT_PER_ISSUE } from '../api/limiter.js';
 import { HttpClient } from '../test/support/http.js';
 import { claimUpdate } from '../workflows/bench-floor.js';
 import { deploy } from './processes.js';
+import { measureSolo } from './solo.js';
 import { printTable, round, summarize, timed } from './stats.js';
 
 const ISSUES = Number(process.env.BENCH_ISSUES ?? 200);
 const AGENTS = Number(process.env.BENCH_AGENTS ?? 50);
 const LIST_ROWS = Number(process.env.BENCH_LIST_ROWS ?? 4000);
 const LIST_REQUESTS = Number(process.env.BENCH_LIST_REQUESTS ?? 300);
-const SOLO = Number(process.env.BENCH_SOLO ?? 100);
+const SOLO = Number(process.env.BENCH_SOLO ?? 200);
 const TAKE = ['todo', 'backlog', 'blocked', 'in_review'];
 const log = (line: string) => console.error(`[bench] ${line}`);
 
@@ -90,20 +91,7 @@ export async function benchCheckout(): Promise<Record<string, number>> {
 
     // ---- One at a time (no contention): a winning checkout against one raw update
     log('sequential checkouts and raw updates');
-    const soloIssues = await makeIssues(SOLO + 5);
-    const soloApi: number[] = [];
-    const soloFloor: number[] = [];
-    for (const [i, id] of soloIssues.entries()) {
-      const a = agents[i % AGENTS]!;
-      const api = await timed(() => a.http.post(`/api/issues/${id}/checkout`, { agentId: a.id, expectedStatuses: TAKE }));
-      if (api.value.status !== 200) throw new Error(`solo checkout answered ${api.value.status}`);
-      const handle = await stack.client.workflow.start('benchFloorWorkflow', { workflowId: `bench-solo/${id}`, taskQueue: stack.taskQueue });
-      const raw = await timed(() => handle.executeUpdate(claimUpdate, { args: [a.id] }));
-      if (i >= 5) {
-        soloApi.push(api.ms);
-        soloFloor.push(raw.ms);
-      }
-    }
+    const { api: soloApi, raw: soloFloor } = await measureSolo(stack, company.id, agents, SOLO);
 
     // ---- Paperclip-style SQL checkout on the same Postgres
     log('racing conditional SQL updates');
@@ -190,6 +178,7 @@ export async function benchCheckout(): Promise<Record<string, number>> {
       floorUncappedP99Ms: round(raw.p99),
       soloCheckoutP50Ms: round(summarize(soloApi).p50),
       soloFloorP50Ms: round(summarize(soloFloor).p50),
+      soloOverFloorP50: round(summarize(soloApi).p50 / summarize(soloFloor).p50),
       sqlCheckoutP50Ms: round(sql.p50),
       sqlCheckoutP99Ms: round(sql.p99),
       listP50Ms: round(list.p50),

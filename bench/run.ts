@@ -1,21 +1,36 @@
-/** `npm run bench -- <name>`: starts a throwaway stack and runs one benchmark. Figures, never assertions. */
+/**
+ * `npm run bench -- <name>`: starts a throwaway stack and runs one benchmark. Figures, never assertions.
+ *   checkout  the race, uncontended checkouts and list latency, against the engine's and SQL's floors,
+ *             with Temporal stored as `npm start` stores it (BENCH_TEMPORAL=memory|file|file-default)
+ *   solo      uncontended checkout against a raw Temporal Update, for each way of storing Temporal's data
+ */
 import os from 'node:os';
-import { startEphemeralStack } from '../scripts/stack/ephemeral.js';
+import { startEphemeralStack, type TemporalStorage } from '../scripts/stack/ephemeral.js';
 import { benchCheckout } from './checkout.js';
+import { benchSolo } from './solo-bench.js';
 
-const BENCHES: Record<string, () => Promise<Record<string, number>>> = { checkout: benchCheckout };
+const log = (line: string) => console.error(`[bench] ${line}`);
+
+async function onStack<T>(storage: TemporalStorage, run: () => Promise<T>): Promise<T> {
+  const stack = await startEphemeralStack(log, storage);
+  Object.assign(process.env, stack.env, { LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' });
+  try {
+    return await run();
+  } finally {
+    await stack.stop();
+  }
+}
+
+const BENCHES: Record<string, () => Promise<Record<string, unknown>>> = {
+  checkout: () => onStack((process.env.BENCH_TEMPORAL as TemporalStorage | undefined) ?? 'file', benchCheckout),
+  solo: () => benchSolo(onStack),
+};
 const name = process.argv[2] ?? 'checkout';
 const bench = BENCHES[name];
 if (!bench) {
   console.error(`unknown benchmark "${name}"; one of: ${Object.keys(BENCHES).join(', ')}`);
   process.exit(2);
 }
-const stack = await startEphemeralStack((line) => console.error(`[bench] ${line}`));
-Object.assign(process.env, stack.env, { LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' });
-try {
-  const figures = await bench();
-  console.log(`\nmachine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, node ${process.version}`);
-  console.log(JSON.stringify(figures));
-} finally {
-  await stack.stop();
-}
+const figures = await bench();
+console.log(`\nmachine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, node ${process.version}`);
+console.log(JSON.stringify(figures));

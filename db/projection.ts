@@ -10,11 +10,24 @@ import { storable } from '../domain/text.js';
 
 type Queryable = Pick<pg.Pool, 'query'> | Pick<pg.PoolClient, 'query'>;
 
-export async function applyProjection(db: Queryable, write: ProjectionWrite): Promise<ProjectionOutcome> {
+export interface ApplyOptions {
+  /**
+   * Commit without waiting for the WAL flush. Only for a write that another, durable write of the same
+   * decision follows anyway: the API's read-your-writes copy, which the workflow's projection activity
+   * (synchronous) repeats — its commit also flushes everything before it.
+   */
+  relaxedDurability?: boolean;
+}
+
+export async function applyProjection(db: Queryable, write: ProjectionWrite, opts: ApplyOptions = {}): Promise<ProjectionOutcome> {
   // Text the edge lets through is storable already; this is the last line, so that a write can never
   // be refused for its text (a NUL or a lone surrogate becomes U+FFFD here).
-  const payload = storable({ ...write, priorityRank: PRIORITY_RANK[write.issue.priority] });
-  const { rows } = await db.query<{ r: ProjectionOutcome }>('SELECT sy_project_issue($1::jsonb) AS r', [JSON.stringify(payload)]);
+  const payload = JSON.stringify(storable({ ...write, priorityRank: PRIORITY_RANK[write.issue.priority] }));
+  const { rows } = await db.query<{ r: ProjectionOutcome }>({
+    name: opts.relaxedDurability ? 'sy-project-relaxed' : 'sy-project',
+    text: opts.relaxedDurability ? 'SELECT sy_project_issue($1::jsonb, false) AS r' : 'SELECT sy_project_issue($1::jsonb) AS r',
+    values: [payload],
+  });
   return rows[0]!.r;
 }
 

@@ -37,7 +37,9 @@ CREATE INDEX projection_failures_open_idx ON projection_failures (issue_id) WHER
 -- A row is replaced at the same or an earlier version only when its fingerprint differs, or the
 -- write is forced: then it came from history the workflow did not keep (a Reset, a lost commit), and
 -- the entries that history added (later versions, or this version but not in `keep`) are removed.
-CREATE FUNCTION sy_project_issue(w jsonb) RETURNS jsonb LANGUAGE plpgsql AS $fn$
+-- `durable => false` commits without waiting for the WAL flush (see db/projection.ts: only for a copy
+-- that a durable write of the same decision follows).
+CREATE FUNCTION sy_project_issue(w jsonb, durable boolean DEFAULT true) RETURNS jsonb LANGUAGE plpgsql AS $fn$
 DECLARE
   s        jsonb   := w->'issue';
   target   uuid    := (s->>'id')::uuid;
@@ -49,7 +51,17 @@ DECLARE
   cur      record;
   outcome  text;
 BEGIN
+  IF NOT durable THEN
+    PERFORM set_config('synchronous_commit', 'off', true);
+  END IF;
+  -- The common case for the second writer of a decision (the API and the projection activity both
+  -- write it): the row holds it already. Say so without locking the row, so the two never queue on it.
+  SELECT version, fingerprint INTO cur FROM issues WHERE id = target;
+  IF FOUND AND NOT forced AND (v < cur.version OR (v = cur.version AND fp IS NOT DISTINCT FROM cur.fingerprint)) THEN
+    outcome := CASE WHEN v = cur.version THEN 'current' ELSE 'stale' END;
+  END IF;
   LOOP
+    EXIT WHEN outcome IS NOT NULL;
     SELECT version, fingerprint, description_version INTO cur FROM issues WHERE id = target FOR UPDATE;
     EXIT WHEN FOUND;
     IF NOT carries THEN

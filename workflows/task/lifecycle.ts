@@ -46,6 +46,7 @@ async function leasesAndContinuation(run: TaskRun): Promise<never> {
     if (!woken && rules.leaseExpired(run.state, Date.now())) run.commit(rules.applyLeaseExpiry(run.state, ctx()).write);
     if (shouldContinueAsNew()) {
       await condition(allHandlersFinished);
+      run.publishSearchAttributes();
       // Unconfirmed read-model work travels with the state; an activity still running is abandoned (its write is idempotent).
       await continueAsNew<(input: TaskWorkflowInput) => Promise<void>>(run.carryOver());
     }
@@ -61,4 +62,5 @@ async function cancelTask(run: TaskRun): Promise<void> {
   run.commit(rules.applyWorkflowCancel(run.state, { kind: 'operator', user: request.identity ?? 'temporal' }, how, ctx()).write);
   // The workflow ends only once the read model shows the cancellation.
   await condition(() => !run.outbox.dirty);
+  run.publishSearchAttributes();
 }

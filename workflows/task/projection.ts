@@ -23,11 +23,13 @@ export async function runProjection(run: TaskRun): Promise<never> {
       const outcome = await activities.projectIssue(taken.write);
       run.outbox.settle(taken, run.state);
       run.outbox.check(outcome, run.state);
+      run.publishSearchAttributes();
     } catch (err) {
       if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure && err.cause.type === PROJECTION_REJECTED) {
         // The activity recorded it in projection_failures; the next change writes the row again.
         log.error('the read model refused a write of this task for good; skipped and recorded for the reconciler', { version: taken.write.issue.version, error: err.cause.message });
         run.outbox.settle(taken, run.state);
+        run.publishSearchAttributes();
         continue;
       }
       log.warn('projection activity failed; trying again shortly', { error: String(err) });

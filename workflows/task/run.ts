@@ -32,11 +32,14 @@ export class TaskRun {
     this.memo = new UpdateMemo(input.memo);
     this.outbox = new ProjectionOutbox(input.pending);
     this.restoring = input.restoring;
-    this.publish();
+    this.publisher.publish(this.state);
+    // A new run (a start, a continue-as-new, a restore) states its search attributes at once.
+    this.publisher.flush();
   }
 
-  publish(): void {
-    this.publisher.publish(this.state);
+  /** Search attributes catch up with the state (called once its projection is written, and on the way out). */
+  publishSearchAttributes(): void {
+    this.publisher.flush();
   }
 
   /** Commits a change before anything awaits: the next message's validator already sees it. */
@@ -46,7 +49,7 @@ export class TaskRun {
     this.keep = [...write.comments, ...write.activity].map((e) => e.id);
     this.outbox.add(write, descriptionChanged);
     this.changed = true;
-    this.publish();
+    this.publisher.publish(this.state);
   }
 
   /** The answer to the update that made `write`. */
