@@ -6,13 +6,14 @@ const json = (schema: unknown) => ({ content: { 'application/json': { schema } }
 const error = (description: string) => ({ description, ...json(ref('Error')) });
 
 const ERRORS = {
-  400: error('validation_error, invalid_json, run_id_required or comment_too_large'),
+  400: error('validation_error (also: text with a NUL or a lone surrogate, naming the field), invalid_json, invalid_body, run_id_required or comment_too_large'),
   401: error('unauthorized: missing or unknown key'),
   403: error('forbidden: needs the operator key, or acting as another agent'),
   404: error('not_found: no such resource in the caller\'s company'),
-  409: error('checkout_conflict, not_owner, status_conflict or idempotency_key_reused'),
+  409: error('checkout_conflict, not_owner, status_conflict, idempotency_key_reused, idempotency_in_progress, or task_unavailable (the task\'s workflow was cancelled or terminated in Temporal; an operator can restore it)'),
+  415: error('unsupported_encoding: a Content-Encoding the API cannot read'),
   422: error('invalid_transition, deliverable_missing, comment_required or invalid_assignee'),
-  503: error('temporal_unavailable or database_unavailable; retry after Retry-After with the same Idempotency-Key'),
+  503: error('temporal_unavailable or database_unavailable; retry after Retry-After with the same Idempotency-Key (details.committed: the change was made, the read model is catching up)'),
 };
 
 const headers = [
@@ -44,11 +45,12 @@ export const openApiDocument = {
       Error: obj({ error: str, code: str, details: { type: 'object' } }, ['error', 'code']),
       Checkout: { type: ['object', 'null'], properties: { agentId: str, runId: nullableStr, leaseExpiresAt: { type: 'string', format: 'date-time' } } },
       Issue: obj({
-        id: str, companyId: str, title: str, description: nullableStr,
+        id: str, companyId: str, title: { type: 'string', maxLength: 500 }, description: { type: ['string', 'null'], description: 'at most 64 KiB (UTF-8)' },
         status: { enum: STATUSES }, priority: { enum: PRIORITIES },
         assigneeAgentId: nullableStr, parentId: nullableStr, goalId: nullableStr,
         checkout: ref('Checkout'),
         availableActions: { type: 'array', items: { enum: ['checkout', 'update', 'comment', 'release', 'close', 'heartbeat'] } },
+        workflowStatus: { enum: ['running', 'canceled', 'terminated', 'completed', 'failed', 'timed_out'], description: 'running, or how the task\'s workflow ended in Temporal (then availableActions is empty until an operator restores it)' },
         version: { type: 'integer' }, createdAt: str, updatedAt: str, startedAt: nullableStr, completedAt: nullableStr,
       }),
       Comment: obj({ id: str, body: str, authorAgentId: nullableStr, authorUser: nullableStr, runId: nullableStr, createdAt: str }),
@@ -98,12 +100,17 @@ export const openApiDocument = {
         ok: [200, obj({ issue: ref('Issue'), comment: ref('Comment'), deliverables: { type: 'array', items: ref('Deliverable') }, warnings: { type: 'array', items: str } })],
       }),
     },
+    '/api/issues/{issueId}/restore': {
+      post: op('Start a task whose workflow was cancelled or terminated in Temporal again, from its last state (operator)', {
+        params: [issueId], mutates: true, body: obj({}), ok: [200, ref('Issue')],
+      }),
+    },
     '/api/issues/{issueId}/comments': {
       get: op('Comments, oldest first', { params: [issueId], ok: [200, { type: 'array', items: ref('Comment') }] }),
       post: op('Add a comment', { params: [issueId], mutates: true, body: obj({ body: str }, ['body']), ok: [201, ref('Comment')] }),
     },
     '/api/issues/{issueId}/activity': { get: op('Who did what, with run ids', { params: [issueId], ok: [200, { type: 'array' }] }) },
     '/healthz': { get: { summary: 'Process alive', security: [], responses: { 200: { description: 'OK' } } } },
-    '/readyz': { get: { summary: 'Temporal and Postgres reachable', security: [], responses: { 200: { description: 'ready' }, 503: { description: 'names the dependency that is down' } } } },
+    '/readyz': { get: { summary: 'Temporal and Postgres reachable, and a worker polling the task queue', security: [], responses: { 200: { description: 'ready' }, 503: { description: 'names the check that fails' } } } },
   },
 };

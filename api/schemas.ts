@@ -4,11 +4,14 @@ import { CREATABLE_STATUSES, PRIORITIES, STATUSES } from '../domain/statuses.js'
 import { DomainError } from '../domain/errors.js';
 import { MAX_LEASE_SECONDS } from '../domain/leases.js';
 
+/** Comments and descriptions: at most 64 KiB each, counted in UTF-8 bytes as stored. */
 export const MAX_COMMENT_BYTES = 64 * 1024;
+export const MAX_DESCRIPTION_BYTES = 64 * 1024;
 
 const id = z.string().uuid();
 const text = (max: number) => z.string().max(max);
 const comment = z.string();
+const description = z.string().refine((s) => Buffer.byteLength(s, 'utf8') <= MAX_DESCRIPTION_BYTES, `must be at most ${MAX_DESCRIPTION_BYTES} bytes (UTF-8)`);
 
 export const companySettings = z.strictObject({
   requireDeliverable: z.boolean().optional(),
@@ -22,7 +25,7 @@ export const createAgent = z.strictObject({ name: text(200).min(1), role: text(1
 
 export const createIssue = z.strictObject({
   title: text(500).min(1),
-  description: text(MAX_COMMENT_BYTES).nullable().optional(),
+  description: description.nullable().optional(),
   status: z.enum(CREATABLE_STATUSES).optional(),
   priority: z.enum(PRIORITIES).optional(),
   assigneeAgentId: id.nullable().optional(),
@@ -35,7 +38,7 @@ export const patchIssue = z.strictObject({
   comment: comment.optional(),
   priority: z.enum(PRIORITIES).optional(),
   title: text(500).min(1).optional(),
-  description: text(MAX_COMMENT_BYTES).nullable().optional(),
+  description: description.nullable().optional(),
   assigneeAgentId: id.nullable().optional(),
 });
 

@@ -123,8 +123,8 @@ export async function benchCheckout(): Promise<Record<string, number>> {
     const priorities = ['critical', 'high', 'medium', 'low'];
     // Rows go straight into the read model: the list path reads Postgres only, workflows play no part in it.
     await stack.pool.query(
-      `INSERT INTO issues (id, company_id, title, status, priority, priority_rank, assignee_agent_id, version, created_at, updated_at)
-       SELECT gen_random_uuid(), $1, 'listed ' || g, ($2::text[])[1 + g % 8], ($3::text[])[1 + g % 4], g % 4, ($4::uuid[])[1 + g % $5], 1,
+      `INSERT INTO issues (id, company_id, title, status, priority, priority_rank, assignee_agent_id, version, description_version, created_at, updated_at)
+       SELECT gen_random_uuid(), $1, 'listed ' || g, ($2::text[])[1 + g % 8], ($3::text[])[1 + g % 4], g % 4, ($4::uuid[])[1 + g % $5], 1, 1,
               now() - (g || ' seconds')::interval, now()
        FROM generate_series(1, $6) AS g`,
       [company.id, statuses, priorities, agents.map((a) => a.id), AGENTS, LIST_ROWS],

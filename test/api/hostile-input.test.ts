@@ -9,7 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import { logger } from '../../runtime/logger.js';
 import { commentUpdate } from '../../workflows/messages.js';
 import { startStack, type Stack } from '../support/stack.js';
-import { ALL_TAKEABLE, createIssue, seedCompany, type SeededAgent } from '../support/seed.js';
+import { ALL_TAKEABLE, checkedOutIssue, createIssue, seedCompany, type SeededAgent } from '../support/seed.js';
 
 const NUL = 'hello\u0000world';
 const HIGH = 'x\ud800y';
@@ -29,12 +29,7 @@ describe('hostile input', () => {
   });
   after(() => stack.stop());
 
-  async function checkedOut() {
-    const issue = await createIssue(stack, companyId, { status: 'todo' });
-    const res = await owner.http.post(`/api/issues/${issue.id}/checkout`, { agentId: owner.id, expectedStatuses: ALL_TAKEABLE });
-    assert.equal(res.status, 200);
-    return res.body as { id: string; version: number };
-  }
+  const checkedOut = () => checkedOutIssue(stack, companyId, owner);
 
   async function snapshot(issueId: string) {
     const { rows } = await stack.pool.query(

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startStack, type Stack } from '../support/stack.js';
-import { ALL_TAKEABLE, createIssue, seedCompany, type SeededAgent } from '../support/seed.js';
+import { ALL_TAKEABLE, checkedOutIssue, createIssue, seedCompany, type SeededAgent } from '../support/seed.js';
 
 describe('update, comment, release', () => {
   let stack: Stack;
@@ -18,12 +18,7 @@ describe('update, comment, release', () => {
   });
   after(() => stack.stop());
 
-  async function checkedOut() {
-    const issue = await createIssue(stack, companyId, { status: 'todo' });
-    const res = await owner.http.post(`/api/issues/${issue.id}/checkout`, { agentId: owner.id, expectedStatuses: ALL_TAKEABLE });
-    assert.equal(res.status, 200);
-    return res.body;
-  }
+  const checkedOut = () => checkedOutIssue(stack, companyId, owner) as Promise<any>;
 
   it('only the owner (or an operator) may change a checked-out issue; others get 409 not_owner and nothing changes', async () => {
     const issue = await checkedOut();

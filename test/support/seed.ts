@@ -28,3 +28,11 @@ export async function createIssue(stack: Stack, companyId: string, body: Record<
 }
 
 export const ALL_TAKEABLE = ['todo', 'backlog', 'blocked', 'in_review'];
+
+/** A new `todo` issue the agent has checked out; the checkout's answer. */
+export async function checkedOutIssue(stack: Stack, companyId: string, agent: SeededAgent) {
+  const issue = await createIssue(stack, companyId, { status: 'todo' });
+  const res = await agent.http.post(`/api/issues/${issue.id}/checkout`, { agentId: agent.id, expectedStatuses: ALL_TAKEABLE });
+  assert.equal(res.status, 200, JSON.stringify(res.body));
+  return res.body as { id: string; version: number; checkout: { agentId: string; leaseExpiresAt: string } };
+}

@@ -12,7 +12,7 @@ import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { WorkflowFailedError } from '@temporalio/client';
 import { startStack, type Stack } from '../support/stack.js';
-import { ALL_TAKEABLE, createIssue, seedCompany, type SeededAgent } from '../support/seed.js';
+import { ALL_TAKEABLE, checkedOutIssue, seedCompany, type SeededAgent } from '../support/seed.js';
 import { waitFor } from '../support/wait.js';
 
 const CLI = fileURLToPath(new URL('../../cli/main.ts', import.meta.url));
@@ -42,12 +42,7 @@ describe('Cancel and Terminate from the Temporal Web UI; admin restore', { timeo
       );
     });
 
-  async function checkedOut() {
-    const issue = await createIssue(stack, companyId, { status: 'todo' });
-    const res = await agent.http.post(`/api/issues/${issue.id}/checkout`, { agentId: agent.id, expectedStatuses: ALL_TAKEABLE });
-    assert.equal(res.status, 200);
-    return issue.id;
-  }
+  const checkedOut = async () => (await checkedOutIssue(stack, companyId, agent)).id;
 
   const handleOf = (id: string) => stack.client.workflow.getHandle(`issue/${id}`);
 
@@ -144,5 +139,31 @@ describe('Cancel and Terminate from the Temporal Web UI; admin restore', { timeo
     const reopened = await stack.admin.patch(`/api/issues/${id}`, { status: 'todo' });
     assert.equal(reopened.status, 200, JSON.stringify(reopened.body));
     assert.equal(reopened.body.status, 'todo');
+  });
+
+  it('Reset to an earlier point: at the task\'s next change the read model follows the workflow back, entries included', async () => {
+    const id = await checkedOut();
+    for (const body of ['one', 'two']) assert.equal((await agent.http.post(`/api/issues/${id}/comments`, { body })).status, 201);
+    assert.equal((await agent.http.get(`/api/issues/${id}`)).body.version, 4);
+    // Back to the workflow task that handled the first comment: the new run never saw either comment.
+    const events = (await handleOf(id).fetchHistory()).events!;
+    const firstComment = events.findIndex((e) => e.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input?.name === 'comment');
+    const task = events.slice(0, firstComment).reverse().find((e) => e.workflowTaskCompletedEventAttributes)!;
+    await stack.client.workflowService.resetWorkflowExecution({
+      namespace: stack.config.temporalNamespace,
+      workflowExecution: { workflowId: `issue/${id}` },
+      workflowTaskFinishEventId: task.eventId,
+      reason: 'operator pressed Reset',
+      requestId: `reset-${id}`,
+      resetReapplyExcludeTypes: [1, 2], // as the Web UI's "do not reapply" choice: no signals, no updates
+    });
+    const state = await waitFor('the reset run', () => handleOf(id).query<any>('state'), (s) => s.version === 2);
+    assert.equal(state.status, 'in_progress');
+
+    const hb = await agent.http.post(`/api/issues/${id}/heartbeat`, {});
+    assert.equal(hb.status, 200, JSON.stringify(hb.body));
+    const read = await waitFor('the read model to follow the workflow back', () => agent.http.get(`/api/issues/${id}`), (r) => r.body.version === 3);
+    assert.equal(read.body.status, 'in_progress');
+    await waitFor('the lost comments to be gone', async () => (await agent.http.get(`/api/issues/${id}/comments`)).body.length, (n) => n === 0);
   });
 });

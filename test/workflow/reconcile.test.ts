@@ -10,7 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { reconcileScheduleId, ensureReconcileSchedule } from '../../runtime/reconcile-schedule.js';
 import { startStack, type Stack } from '../support/stack.js';
-import { ALL_TAKEABLE, createIssue, seedCompany, type SeededAgent } from '../support/seed.js';
+import { checkedOutIssue, seedCompany, type SeededAgent } from '../support/seed.js';
 import { waitFor } from '../support/wait.js';
 
 const run = promisify(execFile);
@@ -38,8 +38,7 @@ describe('reconciler', { timeout: 120_000 }, () => {
   };
 
   async function checkedOut() {
-    const issue = await createIssue(stack, companyId, { status: 'todo' });
-    assert.equal((await agent.http.post(`/api/issues/${issue.id}/checkout`, { agentId: agent.id, expectedStatuses: ALL_TAKEABLE })).status, 200);
+    const issue = await checkedOutIssue(stack, companyId, agent);
     // The projection activity has confirmed the write too.
     await waitFor('the projection to settle', async () => (await stack.client.workflow.getHandle(`issue/${issue.id}`).query<any>('projection')).pending.activity.length, (n) => n === 0);
     return issue.id;

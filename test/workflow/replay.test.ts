@@ -68,6 +68,21 @@ describe('replay', () => {
     await a.http.post(`/api/issues/${long.id}/checkout`, { agentId: a.id, expectedStatuses: ALL_TAKEABLE });
     for (let i = 0; i < 12; i++) await a.http.post(`/api/issues/${long.id}/comments`, { body: `c${i}` }, { 'Idempotency-Key': `k${i}` });
     ids['continue-as-new'] = long.id;
+
+    // Request Cancellation from the Web UI: the task is cancelled and the workflow ends.
+    const cancelled = await createIssue(stack, companyId, { status: 'todo' });
+    await a.http.post(`/api/issues/${cancelled.id}/checkout`, { agentId: a.id, expectedStatuses: ALL_TAKEABLE });
+    await stack.client.workflow.getHandle(`issue/${cancelled.id}`).cancel();
+    await stack.client.workflow.getHandle(`issue/${cancelled.id}`).result().catch(() => {});
+    ids['cancel'] = cancelled.id;
+
+    // Terminated, then restored: the restored run (the newest) is the one recorded.
+    const restored = await createIssue(stack, companyId, { status: 'todo' });
+    await a.http.post(`/api/issues/${restored.id}/checkout`, { agentId: a.id, expectedStatuses: ALL_TAKEABLE });
+    await stack.client.workflow.getHandle(`issue/${restored.id}`).terminate('replay scenario');
+    await stack.admin.post(`/api/issues/${restored.id}/restore`, {});
+    await a.http.patch(`/api/issues/${restored.id}`, { status: 'done', comment: 'Inline result: restored and done.' });
+    ids['restore'] = restored.id;
     return ids;
   }
 
@@ -75,18 +90,19 @@ describe('replay', () => {
     const ids = await scenarios();
     const fresh: Array<{ name: string; json: string }> = [];
     for (const [name, id] of Object.entries(ids)) {
-      // The first run of each workflow: for the long scenario it is the one that continued as new.
+      // The first run of each workflow (for the long scenario, the one that continued as new); for the
+      // restored one, the run the restore started (visibility lists the newest first).
       const runs: string[] = [];
       for await (const wf of stack.client.workflow.list({ query: `WorkflowId = "issue/${id}"` })) runs.push(wf.runId);
-      fresh.push({ name, json: exportHistory(`issue/${id}`, runs.at(-1)!) });
+      fresh.push({ name, json: exportHistory(`issue/${id}`, name === 'restore' ? runs[0]! : runs.at(-1)!) });
     }
     if (process.env.RECORD_HISTORIES === '1') {
-      for (const h of fresh) writeFileSync(path.join(DIR, `${h.name}.json`), h.json);
+      for (const h of fresh) writeFileSync(path.join(DIR, `v2-${h.name}.json`), h.json);
     }
     const committed = readdirSync(DIR)
       .filter((f) => f.endsWith('.json'))
       .map((f) => ({ name: `committed:${f}`, json: readFileSync(path.join(DIR, f), 'utf8') }));
-    assert.ok(committed.length >= 4, 'the committed histories are there');
+    assert.ok(committed.length >= 12, 'the committed histories are there (v1 remote, v1 local, v2)');
 
     for (const { name, json } of [...fresh, ...committed]) {
       // runReplayHistory takes the exported JSON as it is (it decodes it with historyFromJSON).

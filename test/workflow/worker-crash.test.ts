@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { startStack, testEnv, type Stack } from '../support/stack.js';
 import { ALL_TAKEABLE, createIssue, seedCompany } from '../support/seed.js';
 import { waitFor } from '../support/wait.js';
+import { commentUpdate } from '../../workflows/messages.js';
 
 const HOOKED_WORKER = fileURLToPath(new URL('../support/hooked-worker.ts', import.meta.url));
 
@@ -91,5 +92,21 @@ describe('worker crash during close', () => {
     assert.equal(comments[0].body, body.comment);
     const closes = (await me.http.get(`/api/issues/${issue.id}/activity`)).body.filter((e: any) => e.action === 'issue.closed');
     assert.equal(closes.length, 1);
+  });
+
+  it('the API dies between an Update\'s answer and its write: the projection activity writes it anyway', async () => {
+    const { companyId, agents } = await seedCompany(stack, 1);
+    const me = agents[0]!;
+    const issue = await createIssue(stack, companyId, { status: 'todo' });
+    await spawnWorker();
+    assert.equal((await me.http.post(`/api/issues/${issue.id}/checkout`, { agentId: me.id, expectedStatuses: ALL_TAKEABLE })).status, 200);
+    // Exactly what the API sends, answered by Temporal, and then nothing: the API is gone.
+    const handle = stack.client.workflow.getHandle(`issue/${issue.id}`);
+    const result = await handle.executeUpdate(commentUpdate, { args: [{ actor: { kind: 'agent', agentId: me.id, runId: 'run-lost' }, body: 'said just before the API died', knownDescriptionVersion: 1 }] });
+    assert.equal(result.issue.version, 3);
+    const read = await waitFor('the projection to land', () => me.http.get(`/api/issues/${issue.id}`), (r) => r.body.version === 3);
+    assert.equal(read.body.status, 'in_progress');
+    const comments = (await me.http.get(`/api/issues/${issue.id}/comments`)).body;
+    assert.deepEqual(comments.map((c: any) => [c.body, c.runId]), [['said just before the API died', 'run-lost']]);
   });
 });

@@ -8,6 +8,7 @@ import {
   ApplicationFailure,
   CancellationScope,
   isCancellation,
+  makeContinueAsNewFunc,
   allHandlersFinished,
   condition,
   continueAsNew,
@@ -163,7 +164,8 @@ export async function legacyTaskWorkflow(input: msg.LegacyTaskWorkflowInput): Pr
   /** Hand over to today's workflow once this run's own writes are done. */
   const upgrade = async (cancelRequested: boolean) => {
     await CancellationScope.nonCancellable(() => condition(() => allHandlersFinished() && outbox.length === 0));
-    await continueAsNew<(input: TaskWorkflowInput) => Promise<void>>(upgradedInput(state, processed, threshold, cancelRequested));
+    // Into today's workflow by name: the run that continues is a `taskWorkflow` whatever started this one.
+    await makeContinueAsNewFunc<(input: TaskWorkflowInput) => Promise<void>>({ workflowType: 'taskWorkflow' })(upgradedInput(state, processed, threshold, cancelRequested));
   };
 
   for (;;) {
