@@ -1,7 +1,8 @@
 /**
  * kill -9 of the Temporal server at exactly the worst point (issue 6 §1.3): the close Update's handler
  * has run in the worker, the server has not recorded it. The read model must not show the close then,
- * and after the restart, where a release wins instead, it must converge to exactly the workflow's state.
+ * and after the restart (where the close may still land, or a racing release win) it must converge to
+ * exactly the workflow's state.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -49,7 +50,7 @@ describe('Temporal server killed between an Update and its workflow task', { tim
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('the read model never shows the close the server lost, and converges to the release that won', async () => {
+  it('the read model never shows the close before the server has it, and converges to what the workflow kept', async () => {
     const { companyId, agents } = await seedCompany(stack, 1);
     const me = agents[0]!;
     const issue = await createIssue(stack, companyId, { status: 'todo' });
@@ -75,26 +76,31 @@ describe('Temporal server killed between an Update and its workflow task', { tim
 
     await server.stop(); // already dead: this only waits for its exit
     server = await startServer();
-    // After the restart the release wins: the close was never recorded, so the agent still owns the task.
+    // After the restart one of two things is true: the worker's completion of that workflow task got
+    // through after all (its retries reach the restarted server) and the task is done; or it was lost,
+    // the agent still owns the task, and a racing release wins. Either way the read model must end up
+    // showing exactly what the workflow kept, and nothing else.
     const released = await waitFor(
-      'the release to go through after the restart',
+      'the release to be answered after the restart',
       () => me.http.post(`/api/issues/${issue.id}/release`, { comment: 'giving it back' }, { 'Idempotency-Key': 'release-after-crash' }),
       (r) => r.status !== 503,
       90_000,
     );
-    assert.equal(released.status, 200, JSON.stringify(released.body));
+    const closeWon = released.status === 409;
+    if (closeWon) assert.equal(released.body.details.status, 'done', JSON.stringify(released.body));
+    else assert.equal(released.status, 200, JSON.stringify(released.body));
 
     const workflow = await stack.client.workflow.getHandle(`issue/${issue.id}`).query<any>('state');
-    assert.equal(workflow.status, 'todo');
     assert.equal(workflow.version, 3);
-    const read = await me.http.get(`/api/issues/${issue.id}`);
-    assert.equal(read.body.status, 'todo');
-    assert.equal(read.body.version, 3);
-    assert.equal(read.body.assigneeAgentId, null);
-    assert.ok(read.body.availableActions.includes('checkout'), 'the task is open to agents again');
-    const comments = (await me.http.get(`/api/issues/${issue.id}/comments`)).body;
-    assert.deepEqual(comments.map((c: any) => c.body), ['giving it back']);
+    assert.equal(workflow.status, closeWon ? 'done' : 'todo');
+    const read = await waitFor('the read model to show what the workflow kept', () => me.http.get(`/api/issues/${issue.id}`), (r) => r.body.version === 3);
+    assert.equal(read.body.status, workflow.status);
+    assert.equal(read.body.assigneeAgentId, workflow.assigneeAgentId);
+    assert.equal(read.body.checkout, null);
+    const comments = await waitFor('the comments of that state', async () => (await me.http.get(`/api/issues/${issue.id}/comments`)).body.map((c: any) => c.body), (c) => c.length === 1);
+    assert.deepEqual(comments, [closeWon ? 'Inline result: shipped. Verified: suite green.' : 'giving it back']);
     const actions = (await me.http.get(`/api/issues/${issue.id}/activity`)).body.map((e: any) => e.action);
-    assert.ok(actions.includes('issue.released') && !actions.includes('issue.closed'), actions.join(','));
+    assert.ok(actions.includes(closeWon ? 'issue.closed' : 'issue.released') && !actions.includes(closeWon ? 'issue.released' : 'issue.closed'), actions.join(','));
+    if (!closeWon) assert.ok(read.body.availableActions.includes('checkout'), 'the task is open to agents again');
   });
 });
