@@ -4,12 +4,12 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { Command } from 'commander';
-import { adminKeyFile } from '../runtime/local-stack.js';
+import { adminKeyFile, localApiUrl } from '../runtime/local-stack.js';
 import { ApiClient } from './api-client.js';
 
 const program = new Command('switchyard').description('Switchyard: agent task control plane');
 program
-  .option('--url <url>', 'API base URL', process.env.SWITCHYARD_URL ?? 'http://127.0.0.1:3000')
+  .option('--url <url>', 'API base URL (default: SWITCHYARD_URL, else the running npm start\'s API)', localApiUrl())
   .option('--key <key>', 'API key (agent or operator)', process.env.SWITCHYARD_API_KEY)
   .option('--run <runId>', 'run id sent as X-Run-Id', process.env.SWITCHYARD_RUN_ID);
 
@@ -100,6 +100,8 @@ admin
 try {
   await program.parseAsync();
 } catch (err) {
-  console.error(`error: ${(err as Error).message}`);
-  process.exitCode = 2;
+  // Not reaching the API is like a 5xx (try again later); anything else is a usage error.
+  const unreachable = (err as Error).message === 'fetch failed';
+  console.error(unreachable ? `error: cannot reach the API at ${program.opts<{ url: string }>().url} (is npm start running? set SWITCHYARD_URL or --url)` : `error: ${(err as Error).message}`);
+  process.exitCode = unreachable ? 3 : 2;
 }

@@ -1,13 +1,13 @@
 /**
  * `npm run reconcile [-- --all] [-- --since-minutes N]`: one pass of the reconciler now (the same code
- * its Schedule runs), against DATABASE_URL and TEMPORAL_ADDRESS, or the local `npm start` stack.
+ * its Schedule runs), against DATABASE_URL and TEMPORAL_ADDRESS, or the running `npm start` stack.
  * Prints each difference it found and what it did, then a JSON summary; exits 1 if a repair failed.
  */
 import { Command } from 'commander';
 import { reconcileIssues } from '../activities/reconcile.js';
 import { createPool } from '../db/pool.js';
 import { loadConfig } from '../runtime/config.js';
-import { localDatabaseUrl } from '../runtime/local-stack.js';
+import { localDatabaseUrl, localTemporalAddress } from '../runtime/local-stack.js';
 import { createTemporalClient } from '../runtime/temporal.js';
 
 const opts = new Command('reconcile')
@@ -16,10 +16,22 @@ const opts = new Command('reconcile')
   .parse()
   .opts<{ all?: boolean; sinceMinutes: number }>();
 
-const config = loadConfig();
-const pool = createPool(localDatabaseUrl(), 4);
+// DATABASE_URL and TEMPORAL_ADDRESS, else the running `npm start`'s (it records them), else the defaults.
+const config = { ...loadConfig(), temporalAddress: localTemporalAddress() };
+const databaseUrl = localDatabaseUrl();
+const pool = createPool(databaseUrl, 4);
 const { client, connection } = createTemporalClient(config);
+const reachable = async (what: string, where: string, probe: () => Promise<unknown>) => {
+  try {
+    await probe();
+  } catch (err) {
+    console.error(`cannot reach ${what} at ${where}: ${(err as Error).message}\nIs npm start running? Otherwise set DATABASE_URL and TEMPORAL_ADDRESS.`);
+    process.exit(2);
+  }
+};
 try {
+  await reachable('Postgres', new URL(databaseUrl).host, () => pool.query('SELECT 1'));
+  await reachable('Temporal', config.temporalAddress, () => client.withDeadline(Date.now() + 5_000, () => client.workflowService.getSystemInfo({})));
   const report = await reconcileIssues(pool, client, { sinceMinutes: opts.sinceMinutes, all: opts.all });
   for (const d of report.differences) {
     const rm = `read model v${d.readModel.version} ${d.readModel.status} (${d.readModel.workflowStatus})`;

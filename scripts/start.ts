@@ -98,6 +98,14 @@ async function shutdown(): Promise<void> {
 process.on('SIGINT', shutdown);
 process.on('SIGTERM', shutdown);
 process.on('SIGHUP', shutdown);
+// Whoever started us (npm, a shell) going away ends the stack too, however it went.
+const launcher = process.ppid;
+setInterval(() => {
+  if (process.ppid !== launcher) {
+    log('the process that started npm start is gone');
+    void shutdown();
+  }
+}, 1_000).unref();
 
 async function waitUntilReady(url: string): Promise<void> {
   const deadline = Date.now() + READY_TIMEOUT_MS;
@@ -128,7 +136,7 @@ function nodeChild(name: string, file: string, childEnv: NodeJS.ProcessEnv) {
     stopGraceMs: 35_000,
     start: async () => {
       const child = spawn(process.execPath, ['--import', 'tsx', file], { env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
-      const tail = new OutputTail(30, process.stderr);
+      const tail = new OutputTail(30, process.stderr, `[${name}] `);
       tail.follow(child);
       return { child, tail };
     },
@@ -173,6 +181,7 @@ try {
     });
   }
 
+  if (!env.DATABASE_URL) log(`starting the embedded PostgreSQL on 127.0.0.1:${pgPort} (data in ${PG_DATA})`);
   postgres = await startPostgres({ dataDir: PG_DATA, port: pgPort });
   if (postgres.pid) processes.add({ name: 'postgres', pid: postgres.pid, signal: 'SIGINT', match: PG_DATA });
   const databaseUrl = env.DATABASE_URL ?? (await ensureDatabase(postgres.serverUrl, LOCAL_DATABASE));
@@ -186,13 +195,14 @@ try {
   await supervisor.start(nodeChild('api', path.join(ROOT, 'api/main.ts'), childEnv));
   const url = `http://127.0.0.1:${port}`;
   await waitUntilReady(url);
+  processes.announce({ api: url, temporal: temporalAddress!, database: databaseUrl });
 
   console.log(`
 Switchyard is running.
   API:             ${url}   (health: /healthz, readiness: /readyz, OpenAPI: /api/openapi.json)
   Temporal Web UI: ${uiUrl ?? `(the Temporal server at ${temporalAddress} is yours: its UI is wherever you run it)`}
   Temporal:        ${temporalAddress}${env.TEMPORAL_ADDRESS ? ' (TEMPORAL_ADDRESS)' : ''}
-  Postgres:        ${postgres.embedded ? `embedded, data in ${path.relative(ROOT, PG_DATA) || PG_DATA}` : 'DATABASE_URL'}
+  Postgres:        ${postgres.embedded ? `embedded on 127.0.0.1:${pgPort}, data in ${path.relative(ROOT, PG_DATA) || PG_DATA}` : 'DATABASE_URL'}
   Admin key:       ${where}
 Ctrl-C stops everything.
 `);

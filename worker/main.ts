@@ -9,8 +9,10 @@ import { ensureSearchAttributes } from '../runtime/search-attributes.js';
 import { createWorker } from './create-worker.js';
 
 const config = loadConfig();
+// The SDK's own INFO lines (worker state changes, multi-line objects) drown ours: it speaks from WARN
+// up unless LOG_LEVEL asks for debug or trace.
 const sdkLevel = config.logLevel.toUpperCase() as LogLevel;
-Runtime.install({ logger: new DefaultLogger(['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR'].includes(sdkLevel) ? sdkLevel : 'INFO') });
+Runtime.install({ logger: new DefaultLogger(['TRACE', 'DEBUG'].includes(sdkLevel) ? sdkLevel : sdkLevel === 'ERROR' ? 'ERROR' : 'WARN') });
 const added = await ensureSearchAttributes(config.temporalAddress, config.temporalNamespace);
 if (added.length) logger.info({ added }, 'search attributes registered');
 const pool = createPool(requireDatabaseUrl(config));

@@ -9,6 +9,8 @@ export class OutputTail {
     private readonly max = 30,
     /** Where each line also goes as it arrives (e.g. process.stderr), or nowhere. */
     private readonly passThrough?: NodeJS.WritableStream,
+    /** Put before each passed-through line, so interleaved processes stay readable. */
+    private readonly prefix = '',
   ) {}
 
   follow(child: ChildProcess): void {
@@ -19,10 +21,11 @@ export class OutputTail {
   }
 
   private add(chunk: string): void {
-    this.passThrough?.write(chunk);
     const parts = (this.partial + chunk).split('\n');
     this.partial = parts.pop() ?? '';
-    this.lines.push(...parts.filter((l) => l.trim() !== ''));
+    const complete = parts.filter((l) => l.trim() !== '');
+    if (complete.length) this.passThrough?.write(complete.map((l) => `${this.prefix}${l}\n`).join(''));
+    this.lines.push(...complete);
     if (this.lines.length > this.max) this.lines.splice(0, this.lines.length - this.max);
   }
 

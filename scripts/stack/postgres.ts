@@ -64,7 +64,11 @@ export async function startPostgres(opts: { dataDir: string; port: number; log?:
     serverUrl: `postgres://postgres:postgres@127.0.0.1:${opts.port}/postgres`,
     embedded: true,
     pid: postmasterPid(databaseDir),
-    stop: () => server.stop(),
+    stop: () => {
+      // A terminal's Ctrl-C reaches Postgres too: if it is gone already, there is nothing to wait for.
+      const child = (server as unknown as { process?: { exitCode: number | null; signalCode: string | null } }).process;
+      return !child || child.exitCode !== null || child.signalCode !== null ? Promise.resolve() : server.stop();
+    },
   };
 }
 

@@ -4,7 +4,7 @@
  * could not, checking each pid is still what it was before touching it).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, openSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
 export interface StackProcess {
@@ -18,9 +18,17 @@ export interface StackProcess {
 
 const GUARDIAN = path.join(path.dirname(new URL(import.meta.url).pathname), 'guardian.ts');
 
+/** Where the running stack answers, for the scripts and the CLI that talk to it. */
+export interface StackEndpoints {
+  api: string;
+  temporal: string;
+  database: string;
+}
+
 export class StackProcesses {
   private readonly entries = new Map<number, StackProcess>();
   private guardian: ChildProcess | undefined;
+  private endpoints: StackEndpoints | undefined;
 
   constructor(private readonly stateDir: string) {}
 
@@ -48,6 +56,12 @@ export class StackProcesses {
     this.save();
   }
 
+  /** Records where the stack answers (`npm run reconcile` and the CLI read it). */
+  announce(endpoints: StackEndpoints): void {
+    this.endpoints = endpoints;
+    this.save();
+  }
+
   /** Whether this start has taken charge of the stack (and so may record and stop its processes). */
   get inCharge(): boolean {
     return this.guardian !== undefined;
@@ -57,12 +71,17 @@ export class StackProcesses {
   release(): void {
     if (!this.inCharge) return;
     this.entries.clear();
+    this.endpoints = undefined;
     this.save();
     this.guardian?.stdin?.end(`${JSON.stringify({ release: true })}\n`);
   }
 
   private save(): void {
-    writeFileSync(this.file, JSON.stringify({ startPid: process.pid, processes: [...this.entries.values()] }, null, 2), { mode: 0o600 });
+    const record = { startPid: process.pid, ...(this.endpoints ? { endpoints: this.endpoints } : {}), processes: [...this.entries.values()] };
+    // Written whole or not at all: the CLI, npm run reconcile and the next start read it at any moment.
+    const partial = `${this.file}.${process.pid}.tmp`;
+    writeFileSync(partial, JSON.stringify(record, null, 2), { mode: 0o600 });
+    renameSync(partial, this.file);
   }
 
   /**
