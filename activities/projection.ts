@@ -46,6 +46,7 @@ export function createProjectionActivities(pool: Pool, client: Client): TaskActi
     // The v1 workflow's writes: full snapshots, applied through today's rules.
     async persistIssueWrites(writes: IssueWrite[]) {
       const db = await pool.connect();
+      let failure: Error | undefined;
       try {
         await db.query('BEGIN');
         for (const w of writes) {
@@ -62,10 +63,11 @@ export function createProjectionActivities(pool: Pool, client: Client): TaskActi
         }
         await db.query('COMMIT');
       } catch (err) {
+        failure = err as Error;
         await db.query('ROLLBACK').catch(() => {});
         throw err;
       } finally {
-        db.release();
+        db.release(failure);
       }
     },
   };

@@ -53,7 +53,7 @@ export function temporalUnavailable(): DomainError {
 
 function isDatabaseDown(err: unknown): boolean {
   const code = (err as { code?: string } | null)?.code;
-  return code === 'ECONNREFUSED' || code === '57P01' || code === '57P03' || /timeout exceeded when trying to connect|Connection terminated/i.test(String((err as Error)?.message));
+  return code === 'ECONNREFUSED' || code === '57P01' || code === '57P03' || /timeout exceeded when trying to connect|Connection terminated|Query read timeout/i.test(String((err as Error)?.message));
 }
 
 /** body-parser's refusals (http-errors with a 4xx status): the client's mistake, never a server error. */
@@ -63,11 +63,15 @@ function bodyError(err: unknown): DomainError | undefined {
   if (e.type === 'entity.parse.failed') return new DomainError('invalid_json', 'The request body is not valid JSON');
   if (e.type === 'entity.too.large') return new DomainError('validation_error', 'The request body is too large', { limitBytes: e.limit });
   if (e.status === 415) return new DomainError('unsupported_encoding', `The request body cannot be read: ${e.message}`);
+  // The router's refusal of a path whose percent-encoding does not decode.
+  if (/decode param/i.test(e.message ?? '')) return new DomainError('validation_error', 'The URL path is not valid percent-encoding');
   // e.g. Content-Encoding: gzip over a body that is not gzip.
   return new DomainError('invalid_body', `The request body cannot be read: ${e.message}`);
 }
 
 export const errorHandler: ErrorRequestHandler = (err, req, res, _next) => {
+  // Answered already (the deadline guard spoke first): the late outcome has nowhere to go.
+  if (res.headersSent) return;
   if (err instanceof DomainError) return sendError(res, err);
   const refused = bodyError(err);
   if (refused) return sendError(res, refused);

@@ -139,5 +139,6 @@ async function capture(exec: () => Promise<Outcome>): Promise<Outcome> {
 }
 
 function send(res: Response, outcome: Outcome): void {
+  if (res.headersSent) return; // the deadline guard answered first
   res.status(outcome.status).json(outcome.body);
 }

@@ -5,6 +5,7 @@ import { logger } from '../runtime/logger.js';
 import { EXIT_CONFIG } from '../runtime/exit-codes.js';
 import { createTemporalClient } from '../runtime/temporal.js';
 import { createApp } from './app.js';
+import { answerClientErrors } from './client-errors.js';
 import { ReadModel } from './read-model.js';
 import { TaskGateway } from './task-gateway.js';
 
@@ -15,6 +16,7 @@ const { client, connection } = createTemporalClient(config);
 const app = createApp({ config, pool, reads: new ReadModel(pool), tasks: new TaskGateway(client, config), adminKey: config.adminKey });
 
 const server = app.listen(config.port, config.host);
+answerClientErrors(server);
 server.once('listening', () => logger.info({ port: config.port }, `api listening on http://${config.host}:${config.port}`));
 // A port another program holds is fatal, and said so: never "listening" while something else answers.
 server.once('error', (err: NodeJS.ErrnoException) => {

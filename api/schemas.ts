@@ -10,6 +10,8 @@ export const MAX_DESCRIPTION_BYTES = 64 * 1024;
 
 const id = z.string().uuid();
 const text = (max: number) => z.string().max(max);
+/** A name or title: something a person can read, not only whitespace. */
+const label = (max: number) => text(max).refine((s) => s.trim() !== '', 'must not be empty or only whitespace');
 const comment = z.string();
 const description = z.string().refine((s) => Buffer.byteLength(s, 'utf8') <= MAX_DESCRIPTION_BYTES, `must be at most ${MAX_DESCRIPTION_BYTES} bytes (UTF-8)`);
 
@@ -19,12 +21,12 @@ export const companySettings = z.strictObject({
 });
 export type CompanySettings = z.infer<typeof companySettings>;
 
-export const createCompany = z.strictObject({ name: text(200).min(1), settings: companySettings.optional() });
-export const patchCompany = z.strictObject({ name: text(200).min(1).optional(), settings: companySettings.optional() });
-export const createAgent = z.strictObject({ name: text(200).min(1), role: text(100).optional() });
+export const createCompany = z.strictObject({ name: label(200), settings: companySettings.optional() });
+export const patchCompany = z.strictObject({ name: label(200).optional(), settings: companySettings.optional() });
+export const createAgent = z.strictObject({ name: label(200), role: text(100).optional() });
 
 export const createIssue = z.strictObject({
-  title: text(500).min(1),
+  title: label(500),
   description: description.nullable().optional(),
   status: z.enum(CREATABLE_STATUSES).optional(),
   priority: z.enum(PRIORITIES).optional(),
@@ -37,7 +39,7 @@ export const patchIssue = z.strictObject({
   status: z.enum(STATUSES).optional(),
   comment: comment.optional(),
   priority: z.enum(PRIORITIES).optional(),
-  title: text(500).min(1).optional(),
+  title: label(500).optional(),
   description: description.nullable().optional(),
   assigneeAgentId: id.nullable().optional(),
 });

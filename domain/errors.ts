@@ -23,8 +23,10 @@ export const ERROR_HTTP_STATUS = {
   comment_required: 422,
   invalid_assignee: 422,
   unsupported_encoding: 415,
+  headers_too_large: 431,
   temporal_unavailable: 503,
   database_unavailable: 503,
+  deadline_exceeded: 503,
   internal_error: 500,
 } as const;
 

@@ -23,29 +23,46 @@ function problemOf(text: string): string | undefined {
   return undefined;
 }
 
-/** The first unstorable string in a JSON value (keys included), or undefined. */
+/**
+ * The first unstorable string in a JSON value (keys included), or undefined. Iterative, so a hostile
+ * body nested a hundred thousand levels deep is walked, not a stack overflow.
+ */
 export function findUnstorableText(value: unknown, path = ''): UnstorableText | undefined {
-  if (typeof value === 'string') {
-    const problem = problemOf(value);
-    return problem ? { path: path || '(value)', problem } : undefined;
-  }
-  if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) {
-      const found = findUnstorableText(value[i], `${path}[${i}]`);
-      if (found) return found;
-    }
-    return undefined;
-  }
-  if (value !== null && typeof value === 'object') {
-    for (const [key, inner] of Object.entries(value)) {
-      const here = path ? `${path}.${key}` : key;
-      const keyProblem = problemOf(key);
-      if (keyProblem) return { path: here, problem: `field name ${keyProblem}` };
-      const found = findUnstorableText(inner, here);
-      if (found) return found;
+  const stack: Array<[unknown, string]> = [[value, path]];
+  while (stack.length > 0) {
+    const [current, here] = stack.pop()!;
+    if (typeof current === 'string') {
+      const problem = problemOf(current);
+      if (problem) return { path: here || '(value)', problem };
+    } else if (Array.isArray(current)) {
+      for (let i = current.length - 1; i >= 0; i--) stack.push([current[i], `${here}[${i}]`]);
+    } else if (current !== null && typeof current === 'object') {
+      const entries = Object.entries(current);
+      for (const [key] of entries) {
+        const keyProblem = problemOf(key);
+        if (keyProblem) return { path: here ? `${here}.${key}` : key, problem: `field name ${keyProblem}` };
+      }
+      for (let i = entries.length - 1; i >= 0; i--) {
+        const [key, inner] = entries[i]!;
+        stack.push([inner, here ? `${here}.${key}` : key]);
+      }
     }
   }
   return undefined;
+}
+
+/** How deeply a JSON value nests (a scalar is 0), counted without recursion and only up to `limit + 1`. */
+export function nestingDepth(value: unknown, limit: number): number {
+  let deepest = 0;
+  const stack: Array<[unknown, number]> = [[value, 0]];
+  while (stack.length > 0) {
+    const [current, depth] = stack.pop()!;
+    if (current === null || typeof current !== 'object') continue;
+    deepest = Math.max(deepest, depth + 1);
+    if (deepest > limit) return deepest;
+    for (const inner of Object.values(current)) stack.push([inner, depth + 1]);
+  }
+  return deepest;
 }
 
 /**

@@ -65,12 +65,7 @@ const supervisor = new Supervisor(log, processes, (_name, why) => void fail(why)
 async function stopEverything(): Promise<void> {
   stopping ??= (async () => {
     // The app processes drain together, then Temporal stops, then Postgres.
-    await supervisor.stop([['api', 'worker'], ['temporal']]);
-    if (postgres) {
-      // A terminal's Ctrl-C reaches the embedded Postgres too; its stop() may then never resolve.
-      await Promise.race([postgres.stop().catch((err) => log(`postgres stop: ${err}`)), new Promise((r) => setTimeout(r, 10_000))]);
-      processes.remove(postgres.pid);
-    }
+    await supervisor.stop([['api', 'worker'], ['temporal'], ['postgres']]);
     processes.release();
   })();
   return stopping;
@@ -181,11 +176,24 @@ try {
     });
   }
 
-  if (!env.DATABASE_URL) log(`starting the embedded PostgreSQL on 127.0.0.1:${pgPort} (data in ${PG_DATA})`);
-  postgres = await startPostgres({ dataDir: PG_DATA, port: pgPort });
-  if (postgres.pid) processes.add({ name: 'postgres', pid: postgres.pid, signal: 'SIGINT', match: PG_DATA });
-  const databaseUrl = env.DATABASE_URL ?? (await ensureDatabase(postgres.serverUrl, LOCAL_DATABASE));
-  const pool = createPool(databaseUrl, 1);
+  if (env.DATABASE_URL) {
+    postgres = await startPostgres({ dataDir: PG_DATA, port: pgPort });
+  } else {
+    log(`starting the embedded PostgreSQL on 127.0.0.1:${pgPort} (data in ${PG_DATA})`);
+    await supervisor.start({
+      name: 'postgres',
+      match: PG_DATA,
+      // SIGINT is Postgres's fast shutdown: it does not wait for clients to leave.
+      signal: 'SIGINT',
+      stopSignal: 'SIGINT',
+      start: async () => {
+        postgres = await startPostgres({ dataDir: PG_DATA, port: pgPort });
+        return { child: postgres.process!, tail: postgres.tail! };
+      },
+    });
+  }
+  const databaseUrl = env.DATABASE_URL ?? (await ensureDatabase(postgres!.serverUrl, LOCAL_DATABASE));
+  const pool = createPool(databaseUrl, 1, 0);
   const applied = await migrate(pool).finally(() => pool.end());
   if (applied.length) log(`migrations applied: ${applied.join(', ')}`);
 
@@ -202,7 +210,7 @@ Switchyard is running.
   API:             ${url}   (health: /healthz, readiness: /readyz, OpenAPI: /api/openapi.json)
   Temporal Web UI: ${uiUrl ?? `(the Temporal server at ${temporalAddress} is yours: its UI is wherever you run it)`}
   Temporal:        ${temporalAddress}${env.TEMPORAL_ADDRESS ? ' (TEMPORAL_ADDRESS)' : ''}
-  Postgres:        ${postgres.embedded ? `embedded on 127.0.0.1:${pgPort}, data in ${path.relative(ROOT, PG_DATA) || PG_DATA}` : 'DATABASE_URL'}
+  Postgres:        ${postgres!.embedded ? `embedded on 127.0.0.1:${pgPort}, data in ${path.relative(ROOT, PG_DATA) || PG_DATA}` : 'DATABASE_URL'}
   Admin key:       ${where}
 Ctrl-C stops everything.
 `);

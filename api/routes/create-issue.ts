@@ -13,6 +13,7 @@ import { uuidFromSeed } from '../ids.js';
 
 export async function createIssueRecord({ pool, tasks }: ApiDeps, state: IssueState, actor: Actor, deadline: number): Promise<IssueState> {
   const client = await pool.connect();
+  let failure: Error | undefined;
   try {
     await client.query('BEGIN');
     const created = createdEntry(state, actor, uuidFromSeed(`${state.id}:created`));
@@ -22,9 +23,11 @@ export async function createIssueRecord({ pool, tasks }: ApiDeps, state: IssueSt
     const { rows } = await client.query<IssueRow>('SELECT * FROM issues WHERE id = $1', [state.id]);
     return rowToState(rows[0]!);
   } catch (err) {
+    failure = err as Error;
     await client.query('ROLLBACK').catch(() => {});
     throw err;
   } finally {
-    client.release();
+    // A connection that failed (a timed-out query leaves it busy) is dropped, not reused.
+    client.release(failure);
   }
 }

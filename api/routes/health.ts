@@ -11,12 +11,16 @@ export function healthRouter({ pool, tasks }: ApiDeps): Router {
     res.json({ status: 'ok' });
   });
   router.get('/readyz', async (_req, res) => {
+    // Each check answers within 3 s: a paused dependency is "not ready", never a hung probe.
     const probe = async (fn: () => Promise<unknown>) => {
+      let timer: NodeJS.Timeout | undefined;
       try {
-        const ok = await fn();
+        const ok = await Promise.race([fn(), new Promise((_, reject) => (timer = setTimeout(() => reject(new Error('no answer within 3 s')), 3_000)))]);
         return ok === false ? { ok: false, error: 'no worker has polled the task queue lately' } : { ok: true };
       } catch (err) {
         return { ok: false, error: (err as Error).message };
+      } finally {
+        clearTimeout(timer);
       }
     };
     const [temporal, postgres] = await Promise.all([probe(() => tasks.ping()), probe(() => pool.query('SELECT 1'))]);

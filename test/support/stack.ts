@@ -7,6 +7,7 @@ import type { Server } from 'node:http';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
 import { createApp } from '../../api/app.js';
+import { answerClientErrors } from '../../api/client-errors.js';
 import { ReadModel } from '../../api/read-model.js';
 import { TaskGateway } from '../../api/task-gateway.js';
 import { migrate } from '../../db/migrate.js';
@@ -102,6 +103,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
   });
+  answerClientErrors(server);
   const url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
 
   return {
