@@ -135,7 +135,7 @@ async function lastProjection(client: Client, issueId: string, runId: string): P
       // A v1 run answers only its state: compare versions then.
       const found = await handle.query(stateQuery);
       const state = { ...found, descriptionVersion: found.descriptionVersion ?? found.version };
-      return { state, fingerprint: fingerprintOf(state), keep: [], pending: { comments: [], activity: [] } };
+      return { state, fingerprint: fingerprintOf(state), keep: [], pending: { comments: [], activity: [] }, projectedVersion: state.version };
     } catch {
       return undefined;
     }
@@ -143,7 +143,16 @@ async function lastProjection(client: Client, issueId: string, runId: string): P
 }
 
 function writeOf(p: TaskProjection, workflowStatus: ProjectionWrite['workflowStatus'], force: boolean): ProjectionWrite {
-  return { issue: p.state, fingerprint: p.fingerprint, comments: p.pending.comments, activity: p.pending.activity, keep: p.keep, workflowStatus, force };
+  return {
+    issue: p.state,
+    fingerprint: p.fingerprint,
+    comments: p.pending.comments,
+    activity: p.pending.activity,
+    keep: p.keep,
+    coversFrom: p.projectedVersion,
+    workflowStatus,
+    force,
+  };
 }
 
 function readModelOf(row: Row) {

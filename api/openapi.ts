@@ -12,8 +12,9 @@ const ERRORS = {
   404: error('not_found: no such resource in the caller\'s company'),
   409: error('checkout_conflict, not_owner, status_conflict, idempotency_key_reused, idempotency_in_progress, or task_unavailable (the task\'s workflow was cancelled or terminated in Temporal; an operator can restore it)'),
   415: error('unsupported_encoding: a Content-Encoding the API cannot read'),
+  431: error('headers_too_large: headers or URL over the server\'s limit'),
   422: error('invalid_transition, deliverable_missing, comment_required or invalid_assignee'),
-  503: error('temporal_unavailable or database_unavailable; retry after Retry-After with the same Idempotency-Key (details.committed: the change was made, the read model is catching up)'),
+  503: error('temporal_unavailable, database_unavailable or deadline_exceeded; retry after Retry-After with the same Idempotency-Key (details.committed: the change was made, the read model is catching up)'),
 };
 
 const headers = [

@@ -137,7 +137,7 @@ export class TaskGateway {
       try {
         const found = await this.call(deadline, () => handle.query(stateQuery));
         const state = { ...found, descriptionVersion: found.descriptionVersion ?? found.version };
-        return { state, fingerprint: fingerprintOf(state), keep: [], pending: { comments: [], activity: [] } };
+        return { state, fingerprint: fingerprintOf(state), keep: [], pending: { comments: [], activity: [] }, projectedVersion: state.version };
       } catch {
         return undefined;
       }
@@ -150,7 +150,7 @@ export class TaskGateway {
     const input: TaskWorkflowInput = {
       state,
       keep: from.keep,
-      pending: { ...from.pending, rowDirty: true, descriptionDirty: true },
+      pending: { ...from.pending, rowDirty: true, descriptionDirty: true, projectedVersion: from.projectedVersion },
       restoring: { fromRunId: closed.runId, workflowStatus: closed.status },
       continueAsNewAfterEvents: this.config.continueAsNewAfterEvents,
     };

@@ -52,5 +52,7 @@ export async function recordRefusedWrite(db: Queryable, write: ProjectionWrite, 
   const code = (err as { code?: string } | null)?.code ?? null;
   const message = String((err as Error)?.message ?? err);
   const sql = 'INSERT INTO projection_failures (issue_id, version, code, message, write) VALUES ($1,$2,$3,$4,$5)';
-  await db.query(sql, [id, version, code, message, JSON.stringify(storable(write))]).catch(() => db.query(sql, [id, version, code, message, null]));
+  // Tried again later it only adds what it carries: by then its claim over a range of versions is stale.
+  const { coversFrom: _stale, ...retry } = write;
+  await db.query(sql, [id, version, code, message, JSON.stringify(storable(retry))]).catch(() => db.query(sql, [id, version, code, message, null]));
 }

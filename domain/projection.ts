@@ -20,6 +20,12 @@ export interface ProjectionWrite {
   activity: ActivityEntry[];
   /** Ids of the entries the workflow made at `issue.version`: a row of that version being replaced keeps only these. */
   keep: string[];
+  /**
+   * The write carries every entry the workflow made in versions (coversFrom, issue.version]: any other
+   * entry of those versions came from history the workflow no longer has (a Reset that re-ran updates)
+   * and is removed. Only the workflow's own projection knows this; the API's copy leaves it out.
+   */
+  coversFrom?: number;
   workflowStatus: WorkflowStatus;
   /** Replace the row even when it claims a later version (it came from history the workflow no longer has). */
   force?: boolean;

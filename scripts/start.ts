@@ -192,7 +192,7 @@ try {
       },
     });
   }
-  const databaseUrl = env.DATABASE_URL ?? (await ensureDatabase(postgres!.serverUrl, LOCAL_DATABASE));
+  const databaseUrl = env.DATABASE_URL || (await ensureDatabase(postgres!.serverUrl, LOCAL_DATABASE));
   const pool = createPool(databaseUrl, 1, 0);
   const applied = await migrate(pool).finally(() => pool.end());
   if (applied.length) log(`migrations applied: ${applied.join(', ')}`);

@@ -53,8 +53,9 @@ export interface TaskProjection {
   state: IssueState;
   fingerprint: string;
   keep: string[];
-  /** Entries the projection activity has not confirmed yet. */
+  /** Entries the projection activity has not confirmed yet, and the version up to which it has. */
   pending: { comments: NewComment[]; activity: ActivityEntry[] };
+  projectedVersion: number;
 }
 export const projectionQuery = defineQuery<TaskProjection>('projection');
 
@@ -72,6 +73,8 @@ export interface PendingProjection {
   rowDirty: boolean;
   /** The next write must carry the description. */
   descriptionDirty: boolean;
+  /** The snapshot version of the last write the projection confirmed (every later entry is pending). */
+  projectedVersion?: number;
 }
 
 export interface TaskWorkflowInput {

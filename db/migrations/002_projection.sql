@@ -136,7 +136,20 @@ BEGIN
   ORDER BY e.n
   ON CONFLICT (id) DO NOTHING;
 
+  -- The workflow's own projection says which entries it made over a range of versions: anything else
+  -- there came from history it no longer has (a Reset that ran the same updates again made new ones).
+  IF w ? 'coversFrom' AND outcome <> 'needs_snapshot' THEN
+    DELETE FROM comments c WHERE c.issue_id = target AND c.version > (w->>'coversFrom')::integer AND c.version <= v
+      AND NOT (c.id = ANY (keep || ARRAY(SELECT (e->>'id')::uuid FROM jsonb_array_elements(coalesce(w->'comments', '[]'::jsonb)) AS e)));
+    DELETE FROM activity_log a WHERE a.issue_id = target AND a.version > (w->>'coversFrom')::integer AND a.version <= v
+      AND NOT (a.id = ANY (keep || ARRAY(SELECT (e->>'id')::uuid FROM jsonb_array_elements(coalesce(w->'activity', '[]'::jsonb)) AS e)));
+  END IF;
+
   SELECT version, fingerprint INTO cur FROM issues WHERE id = target;
   RETURN jsonb_build_object('outcome', outcome, 'version', cur.version, 'fingerprint', cur.fingerprint);
 END
 $fn$;
+
+-- The range deletes above look entries up by issue and version.
+CREATE INDEX comments_issue_version_idx ON comments (issue_id, version);
+CREATE INDEX activity_issue_version_idx ON activity_log (issue_id, version);

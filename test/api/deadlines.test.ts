@@ -5,10 +5,12 @@
  */
 import assert from 'node:assert/strict';
 import type { Server } from 'node:http';
+import { connect, createServer, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { createApp } from '../../api/app.js';
 import { ReadModel } from '../../api/read-model.js';
 import { TaskGateway } from '../../api/task-gateway.js';
+import { createPool } from '../../db/pool.js';
 import { createTemporalClient } from '../../runtime/temporal.js';
 import type { Config } from '../../runtime/config.js';
 import { freePort } from '../../scripts/stack/ports.js';
@@ -93,4 +95,73 @@ describe('deadlines include queueing', { timeout: 120_000 }, () => {
       await connection.close().catch(() => {});
     }
   });
+
+  it('Postgres paused (its connections frozen mid-conversation): reads and changes all answer 503 by the deadline + 1 s, and recover', async () => {
+    const { companyId, agents } = await seedCompany(stack, 1);
+    const issue = await createIssue(stack, companyId, { status: 'todo' });
+    const proxy = await freezingProxy(new URL(stack.databaseUrl));
+    const url = new URL(stack.databaseUrl);
+    url.host = `127.0.0.1:${proxy.port}`;
+    const pool = createPool(url.toString(), 10, DEADLINE_MS);
+    const config: Config = { ...stack.config };
+    const app = createApp({ config, pool, reads: new ReadModel(pool), tasks: new TaskGateway(stack.client, config), adminKey: stack.adminKey });
+    const server: Server = await new Promise((resolve) => {
+      const s = app.listen(0, '127.0.0.1', () => resolve(s));
+    });
+    try {
+      const agent = new HttpClient(`http://127.0.0.1:${(server.address() as { port: number }).port}`, agents[0]!.key, 'run-paused');
+      // Warm connections: the dangerous ones, open and idle when Postgres stops answering.
+      await Promise.all(Array.from({ length: 10 }, () => agent.get(`/api/issues/${issue.id}`)));
+      proxy.freeze();
+      const reads = await timedAll(20, () => agent.get(`/api/issues/${issue.id}`));
+      const changes = await timedAll(10, () => agent.post(`/api/issues/${issue.id}/comments`, { body: 'paused?' }));
+      for (const r of [...reads, ...changes]) {
+        assert.equal(r.status, 503, JSON.stringify(r.body));
+        assert.ok(['database_unavailable', 'deadline_exceeded'].includes(r.body.code), r.body.code);
+        assert.ok(r.ms <= DEADLINE_MS + 1_000, `answered after ${r.ms} ms`);
+      }
+      proxy.thaw();
+      const back = await waitFor('reads after the pause', () => agent.get(`/api/issues/${issue.id}`), (r) => r.status === 200, 30_000);
+      assert.equal(back.body.id, issue.id);
+    } finally {
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+      await pool.end().catch(() => {});
+      proxy.close();
+    }
+  });
 });
+
+/** A TCP proxy in front of Postgres that can stop passing bytes, as a paused (SIGSTOPped) server does. */
+async function freezingProxy(target: URL) {
+  let frozen = false;
+  const sockets = new Set<Socket>();
+  const server = createServer((client) => {
+    const upstream = connect(Number(target.port || 5432), target.hostname);
+    for (const s of [client, upstream]) {
+      sockets.add(s);
+      s.on('error', () => {});
+      s.on('close', () => sockets.delete(s));
+    }
+    client.pipe(upstream);
+    upstream.pipe(client);
+    // After pipe(), which starts the flow: a new connection to a paused server gets no answer either.
+    if (frozen) for (const s of [client, upstream]) s.pause();
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as { port: number }).port,
+    freeze: () => {
+      frozen = true;
+      for (const s of sockets) s.pause();
+    },
+    thaw: () => {
+      frozen = false;
+      for (const s of sockets) s.resume();
+    },
+    close: () => {
+      for (const s of sockets) s.destroy();
+      server.close();
+    },
+  };
+}

@@ -165,4 +165,30 @@ describe('hostile input', () => {
     }
     assert.deepEqual(errors, []);
   });
+
+  it('strange shapes: 100,000 levels of nesting, a path that does not decode, a 40 KB query, whitespace-only names — each a 4xx with a code, never a 5xx', async () => {
+    const issue = await checkedOut();
+    const before = await snapshot(issue.id);
+    for (const body of ['['.repeat(100_000) + ']'.repeat(100_000), '{"a":'.repeat(50_000) + '1' + '}'.repeat(50_000)]) {
+      const res = await owner.http.request('PATCH', `/api/issues/${issue.id}`, body);
+      assert.equal(res.status, 400, JSON.stringify(res.body).slice(0, 200));
+      assert.equal(res.body.code, 'validation_error');
+    }
+    const badPath = await owner.http.get('/api/issues/%E0%A4%A');
+    assert.equal(badPath.status, 400);
+    assert.equal(badPath.body.code, 'validation_error');
+    const hugeQuery = await owner.http.get(`/api/companies/${companyId}/issues?${Array.from({ length: 5000 }, (_, i) => `p${i}=x`).join('&')}`);
+    assert.equal(hugeQuery.status, 431);
+    assert.equal(hugeQuery.body.code, 'headers_too_large');
+    for (const [what, call] of [
+      ['title', () => owner.http.patch(`/api/issues/${issue.id}`, { title: '   ' })],
+      ['company name', () => stack.admin.post('/api/companies', { name: ' \t ' })],
+      ['agent name', () => stack.admin.post(`/api/companies/${companyId}/agents`, { name: '  ' })],
+    ] as const) {
+      const res = await call();
+      assert.equal(res.status, 400, `${what}: ${JSON.stringify(res.body)}`);
+      assert.equal(res.body.code, 'validation_error');
+    }
+    assert.deepEqual(await snapshot(issue.id), before);
+  });
 });

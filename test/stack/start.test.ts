@@ -32,6 +32,12 @@ function start(env: NodeJS.ProcessEnv): Started {
   return { child, output: () => out, exited: new Promise((r) => child.once('exit', (code) => r(code))) };
 }
 
+/** Waits for the banner; a stack that gave up instead fails the test at once with what it said. */
+async function banner(run: Started, timeoutMs = 180_000): Promise<void> {
+  await waitFor('the banner (or the stack giving up)', async () => ({ out: run.output(), code: run.child.exitCode }), (s) => s.out.includes('Switchyard is running') || s.code !== null, timeoutMs);
+  if (!run.output().includes('Switchyard is running')) throw new Error(`npm start gave up:\n${run.output().slice(-3000)}`);
+}
+
 function occupy(port: number): Promise<Server> {
   return new Promise((resolve) => {
     const srv = createServer((socket) => socket.destroy());
@@ -124,7 +130,7 @@ describe('npm start', { timeout: 240_000 }, () => {
     const run = start({ ...p, SWITCHYARD_STATE_DIR: dir, DATABASE_URL: databaseUrl, TEMPORAL_ADDRESS: '', TEMPORAL_CLI: env.cli, SWITCHYARD_WORKFLOW_BUNDLE: env.bundle, SWITCHYARD_RECONCILE_EVERY_MINUTES: '0' });
     children.push(run.child);
     try {
-      await waitFor('the banner', async () => run.output(), (o) => o.includes('Switchyard is running'), 120_000);
+      await banner(run);
       assert.equal(statSync(dir).mode & 0o777, 0o700, 'the state folder is private');
       assert.equal(statSync(path.join(dir, 'admin-key')).mode & 0o777, 0o600, 'the admin key is private');
       const api = new HttpClient(`http://127.0.0.1:${p.PORT}`, readFileSync(path.join(dir, 'admin-key'), 'utf8').trim());
@@ -149,6 +155,44 @@ describe('npm start', { timeout: 240_000 }, () => {
     } finally {
       run.child.kill('SIGKILL');
       await dropDatabase(env.pg, database).catch(() => {});
+    }
+  });
+
+  it('the embedded Postgres killed with kill -9 is restarted on its data; Ctrl-C then stops everything', async () => {
+    const env = testEnv();
+    const dir = stateDir();
+    // Not inside the private state folder: as root, Postgres runs as its own user and must reach it.
+    const pgParent = stateDir();
+    const p = await ports();
+    const run = start({
+      ...p,
+      SWITCHYARD_STATE_DIR: dir,
+      SWITCHYARD_PG_DATA: path.join(pgParent, 'data'),
+      DATABASE_URL: '',
+      TEMPORAL_ADDRESS: '',
+      TEMPORAL_CLI: env.cli,
+      SWITCHYARD_WORKFLOW_BUNDLE: env.bundle,
+      SWITCHYARD_RECONCILE_EVERY_MINUTES: '0',
+    });
+    children.push(run.child);
+    try {
+      await banner(run);
+      const api = new HttpClient(`http://127.0.0.1:${p.PORT}`, readFileSync(path.join(dir, 'admin-key'), 'utf8').trim());
+      const company = await api.post('/api/companies', { name: 'Kept' });
+      assert.equal(company.status, 201);
+      const recorded = () => JSON.parse(readFileSync(path.join(dir, 'stack.json'), 'utf8')).processes as Array<{ name: string; pid: number }>;
+      const postgres = recorded().find((x) => x.name === 'postgres')!;
+      process.kill(postgres.pid, 'SIGKILL');
+      await waitFor('Postgres to be restarted', async () => recorded().find((x) => x.name === 'postgres')?.pid, (pid) => pid !== undefined && pid !== postgres.pid, 60_000);
+      const read = await waitFor('the company after the restart', () => api.get(`/api/companies/${company.body.id}`), (r) => r.status === 200, 30_000);
+      assert.equal(read.body.name, 'Kept');
+
+      const pids = recorded().map((x) => x.pid);
+      run.child.kill('SIGINT');
+      assert.equal(await run.exited, 0, run.output().slice(-2000));
+      assert.deepEqual(pids.filter(alive), [], 'every process stopped');
+    } finally {
+      run.child.kill('SIGKILL');
     }
   });
 });

@@ -166,4 +166,29 @@ describe('Cancel and Terminate from the Temporal Web UI; admin restore', { timeo
     assert.equal(read.body.status, 'in_progress');
     await waitFor('the lost comments to be gone', async () => (await agent.http.get(`/api/issues/${id}/comments`)).body.length, (n) => n === 0);
   });
+
+  it('Reset with the updates after the point run again (the Web UI\'s default): no entry twice, only what the new run made', async () => {
+    const id = await checkedOut();
+    for (const body of ['one', 'two']) assert.equal((await agent.http.post(`/api/issues/${id}/comments`, { body })).status, 201);
+    const before = (await agent.http.get(`/api/issues/${id}/comments`)).body.map((c: any) => c.id);
+    const events = (await handleOf(id).fetchHistory()).events!;
+    const firstComment = events.findIndex((e) => e.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input?.name === 'comment');
+    const task = events.slice(0, firstComment).reverse().find((e) => e.workflowTaskCompletedEventAttributes)!;
+    await stack.client.workflowService.resetWorkflowExecution({
+      namespace: stack.config.temporalNamespace,
+      workflowExecution: { workflowId: `issue/${id}` },
+      workflowTaskFinishEventId: task.eventId,
+      reason: 'operator pressed Reset',
+      requestId: `reset-reapply-${id}`,
+    });
+    // The new run handles both comments again, as new decisions with new ids.
+    await waitFor('the updates to run again', () => handleOf(id).query<any>('projection'), (p) => p.state.version === 4 && p.pending.comments.length === 0);
+    const comments = await waitFor('the read model to hold only the new run\'s comments', async () => (await agent.http.get(`/api/issues/${id}/comments`)).body, (c: any[]) => c.length === 2 && !c.some((x) => before.includes(x.id)));
+    assert.deepEqual(comments.map((c: any) => c.body), ['one', 'two']);
+    const actions = (await agent.http.get(`/api/issues/${id}/activity`)).body.map((e: any) => e.action);
+    assert.deepEqual(actions.filter((a: string) => a === 'issue.commented').length, 2, actions.join(','));
+    assert.deepEqual(actions.filter((a: string) => a === 'issue.checked_out').length, 1, actions.join(','));
+    const { rows } = await stack.pool.query('SELECT version, fingerprint FROM issues WHERE id = $1', [id]);
+    assert.deepEqual(rows[0], { version: 4, fingerprint: (await handleOf(id).query<any>('projection')).fingerprint });
+  });
 });

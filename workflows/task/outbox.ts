@@ -33,8 +33,12 @@ export class ProjectionOutbox {
   /** The row was seen to hold a state this workflow does not have: replace it, whatever its version. */
   private repair = false;
   private pendingBytes: number;
+  /** Every entry the workflow made after this version is pending; at or before it, confirmed. */
+  private projectedVersion: number;
 
-  constructor(pending?: PendingProjection) {
+  /** `confirmedUpTo`: what to assume when the input does not say (never more than the state's version). */
+  constructor(pending: PendingProjection | undefined, confirmedUpTo: number) {
+    this.projectedVersion = pending?.projectedVersion ?? confirmedUpTo;
     this.comments = [...(pending?.comments ?? [])];
     this.activity = [...(pending?.activity ?? [])];
     this.rowDirty = pending?.rowDirty ?? false;
@@ -68,7 +72,10 @@ export class ProjectionOutbox {
       fingerprint: fingerprintOf(state),
       comments,
       activity,
+      // Only what this run knows for sure: with entries pending from before its own last confirmed write
+      // (carried in from elsewhere), it makes no claim below the oldest of them.
       keep: [...keep],
+      coversFrom: Math.min(this.projectedVersion, ...comments.map((c) => c.version - 1), ...activity.map((a) => a.version - 1)),
       workflowStatus,
       ...(this.repair ? { force: true } : {}),
     };
@@ -81,6 +88,7 @@ export class ProjectionOutbox {
     this.activity.splice(0, taken.activity);
     this.pendingBytes = [...this.comments, ...this.activity].reduce((n, e) => n + sizeOf(e), 0);
     const { issue } = taken.write;
+    this.projectedVersion = Math.max(this.projectedVersion, issue.version);
     if (issue.version === state.version) this.rowDirty = false;
     if ('description' in issue && issue.descriptionVersion === state.descriptionVersion) this.descriptionDirty = false;
     if (taken.write.force) this.repair = false;
@@ -102,10 +110,16 @@ export class ProjectionOutbox {
   }
 
   carry(): PendingProjection {
-    return { comments: [...this.comments], activity: [...this.activity], rowDirty: this.rowDirty || this.repair, descriptionDirty: this.descriptionDirty || this.repair };
+    return {
+      comments: [...this.comments],
+      activity: [...this.activity],
+      rowDirty: this.rowDirty || this.repair,
+      descriptionDirty: this.descriptionDirty || this.repair,
+      projectedVersion: this.projectedVersion,
+    };
   }
 
-  pending(): { comments: NewComment[]; activity: ActivityEntry[] } {
-    return { comments: [...this.comments], activity: [...this.activity] };
+  pending(): { comments: NewComment[]; activity: ActivityEntry[]; projectedVersion: number } {
+    return { comments: [...this.comments], activity: [...this.activity], projectedVersion: this.projectedVersion };
   }
 }

@@ -30,7 +30,7 @@ export class TaskRun {
     this.state = input.state;
     this.keep = input.keep ?? [];
     this.memo = new UpdateMemo(input.memo);
-    this.outbox = new ProjectionOutbox(input.pending);
+    this.outbox = new ProjectionOutbox(input.pending, input.state.version);
     this.restoring = input.restoring;
     this.publisher.publish(this.state);
     // A new run (a start, a continue-as-new, a restore) states its search attributes at once.
@@ -77,7 +77,8 @@ export class TaskRun {
   }
 
   projection(): TaskProjection {
-    return { state: this.state, fingerprint: fingerprintOf(this.state), keep: this.keep, pending: this.outbox.pending() };
+    const { projectedVersion, ...pending } = this.outbox.pending();
+    return { state: this.state, fingerprint: fingerprintOf(this.state), keep: this.keep, pending, projectedVersion };
   }
 
   /** What the next run starts from: small whatever the task's history (no update results, no bodies but unwritten ones). */
