@@ -6,6 +6,7 @@
  * Lines on stdin (JSON): {"watch": {name, pid, group?, signal?}} · {"forget": pid} · {"release": true}
  */
 import { createInterface } from 'node:readline';
+import { isAlive } from './processes.js';
 
 interface Watched {
   name: string;
@@ -22,14 +23,6 @@ const log = (line: string) => process.stderr.write(`${new Date().toISOString()} 
 // Detached from the terminal, but be explicit: only a closed pipe ends the guardian's watch.
 for (const s of ['SIGINT', 'SIGHUP', 'SIGTERM'] as const) process.on(s, () => {});
 
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 const signal = (w: Watched, sig: NodeJS.Signals) => {
   try {
     process.kill(w.group ? -w.pid : w.pid, sig);
@@ -54,8 +47,8 @@ createInterface({ input: process.stdin })
     log(`npm start is gone; stopping ${[...watched.values()].map((w) => `${w.name} (${w.pid})`).join(', ')}`);
     for (const w of watched.values()) signal(w, w.signal ?? 'SIGTERM');
     const deadline = Date.now() + 15_000;
-    while ([...watched.values()].some((w) => alive(w.pid)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
-    for (const w of watched.values()) if (alive(w.pid)) signal(w, 'SIGKILL');
+    while ([...watched.values()].some((w) => isAlive(w.pid)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+    for (const w of watched.values()) if (isAlive(w.pid)) signal(w, 'SIGKILL');
     log('done');
     process.exit(0);
   });

@@ -118,6 +118,16 @@ export class StackProcesses {
   }
 }
 
+/** Whether a process with this pid exists (signal 0 checks without touching it). */
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** The process's command line, or '' if it is gone (Linux /proc; elsewhere nothing is recognised). */
 function commandLine(pid: number): string {
   try {

@@ -12,6 +12,7 @@ import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { freePort } from '../../scripts/stack/ports.js';
+import { isAlive } from '../../scripts/stack/processes.js';
 import { dropDatabase, ensureDatabase } from '../../scripts/stack/postgres.js';
 import { HttpClient } from '../support/http.js';
 import { testEnv } from '../support/stack.js';
@@ -45,14 +46,6 @@ function occupy(port: number): Promise<Server> {
   });
 }
 
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 async function ports() {
   return { PORT: String(await freePort()), TEMPORAL_PORT: String(await freePort()), TEMPORAL_UI_PORT: String(await freePort()), SWITCHYARD_PG_PORT: String(await freePort()) };
@@ -151,7 +144,7 @@ describe('npm start', { timeout: 240_000 }, () => {
       const pids = recorded().map((x) => x.pid);
       assert.equal(pids.length, 3, JSON.stringify(recorded()));
       run.child.kill('SIGKILL');
-      await waitFor('every process of the stack to be gone', async () => pids.filter(alive), (left) => left.length === 0, 30_000);
+      await waitFor('every process of the stack to be gone', async () => pids.filter(isAlive), (left) => left.length === 0, 30_000);
     } finally {
       run.child.kill('SIGKILL');
       await dropDatabase(env.pg, database).catch(() => {});
@@ -190,7 +183,7 @@ describe('npm start', { timeout: 240_000 }, () => {
       const pids = recorded().map((x) => x.pid);
       run.child.kill('SIGINT');
       assert.equal(await run.exited, 0, run.output().slice(-2000));
-      assert.deepEqual(pids.filter(alive), [], 'every process stopped');
+      assert.deepEqual(pids.filter(isAlive), [], 'every process stopped');
     } finally {
       run.child.kill('SIGKILL');
     }

@@ -46,6 +46,22 @@ describe('Cancel and Terminate from the Temporal Web UI; admin restore', { timeo
 
   const handleOf = (id: string) => stack.client.workflow.getHandle(`issue/${id}`);
 
+  /** The Web UI's Reset, to the workflow task that handled the task's first comment. */
+  async function resetBeforeFirstComment(id: string, opts: { reapplyUpdates: boolean }) {
+    const events = (await handleOf(id).fetchHistory()).events!;
+    const firstComment = events.findIndex((e) => e.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input?.name === 'comment');
+    const task = events.slice(0, firstComment).reverse().find((e) => e.workflowTaskCompletedEventAttributes)!;
+    await stack.client.workflowService.resetWorkflowExecution({
+      namespace: stack.config.temporalNamespace,
+      workflowExecution: { workflowId: `issue/${id}` },
+      workflowTaskFinishEventId: task.eventId,
+      reason: 'operator pressed Reset',
+      requestId: `reset-${id}`,
+      // The default reapplies signals and updates; the UI's "do not reapply" choice excludes both.
+      ...(opts.reapplyUpdates ? {} : { resetReapplyExcludeTypes: [1, 2] }),
+    });
+  }
+
   it('Request Cancellation: the task is cancelled, the log names the operator action, the workflow ends as Canceled', async () => {
     const id = await checkedOut();
     await handleOf(id).cancel();
@@ -146,17 +162,7 @@ describe('Cancel and Terminate from the Temporal Web UI; admin restore', { timeo
     for (const body of ['one', 'two']) assert.equal((await agent.http.post(`/api/issues/${id}/comments`, { body })).status, 201);
     assert.equal((await agent.http.get(`/api/issues/${id}`)).body.version, 4);
     // Back to the workflow task that handled the first comment: the new run never saw either comment.
-    const events = (await handleOf(id).fetchHistory()).events!;
-    const firstComment = events.findIndex((e) => e.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input?.name === 'comment');
-    const task = events.slice(0, firstComment).reverse().find((e) => e.workflowTaskCompletedEventAttributes)!;
-    await stack.client.workflowService.resetWorkflowExecution({
-      namespace: stack.config.temporalNamespace,
-      workflowExecution: { workflowId: `issue/${id}` },
-      workflowTaskFinishEventId: task.eventId,
-      reason: 'operator pressed Reset',
-      requestId: `reset-${id}`,
-      resetReapplyExcludeTypes: [1, 2], // as the Web UI's "do not reapply" choice: no signals, no updates
-    });
+    await resetBeforeFirstComment(id, { reapplyUpdates: false });
     const state = await waitFor('the reset run', () => handleOf(id).query<any>('state'), (s) => s.version === 2);
     assert.equal(state.status, 'in_progress');
 
@@ -171,16 +177,7 @@ describe('Cancel and Terminate from the Temporal Web UI; admin restore', { timeo
     const id = await checkedOut();
     for (const body of ['one', 'two']) assert.equal((await agent.http.post(`/api/issues/${id}/comments`, { body })).status, 201);
     const before = (await agent.http.get(`/api/issues/${id}/comments`)).body.map((c: any) => c.id);
-    const events = (await handleOf(id).fetchHistory()).events!;
-    const firstComment = events.findIndex((e) => e.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input?.name === 'comment');
-    const task = events.slice(0, firstComment).reverse().find((e) => e.workflowTaskCompletedEventAttributes)!;
-    await stack.client.workflowService.resetWorkflowExecution({
-      namespace: stack.config.temporalNamespace,
-      workflowExecution: { workflowId: `issue/${id}` },
-      workflowTaskFinishEventId: task.eventId,
-      reason: 'operator pressed Reset',
-      requestId: `reset-reapply-${id}`,
-    });
+    await resetBeforeFirstComment(id, { reapplyUpdates: true });
     // The new run handles both comments again, as new decisions with new ids.
     await waitFor('the updates to run again', () => handleOf(id).query<any>('projection'), (p) => p.state.version === 4 && p.pending.comments.length === 0);
     const comments = await waitFor('the read model to hold only the new run\'s comments', async () => (await agent.http.get(`/api/issues/${id}/comments`)).body, (c: any[]) => c.length === 2 && !c.some((x) => before.includes(x.id)));
