@@ -6,15 +6,15 @@
  * Postgres refused) and says so.
  */
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
-import { fingerprintOf, type ProjectionWrite } from '../domain/projection.js';
+import type { ProjectionWrite } from '../domain/projection.js';
 import { SA } from '../domain/search-attributes.js';
 import { applyProjection } from '../db/projection.js';
 import type { Pool } from '../db/pool.js';
 import { logger } from '../runtime/logger.js';
+import { queryTaskProjection } from '../runtime/task-projection.js';
 import { workflowIdFor } from '../runtime/temporal.js';
 import type { Difference, ReconcileActivities, ReconcileOptions, ReconcileReport } from '../workflows/activity-types.js';
-import { projectionQuery, stateQuery, type TaskProjection } from '../workflows/messages.js';
-
+import type { TaskProjection } from '../workflows/messages.js';
 
 interface Row {
   id: string;
@@ -101,7 +101,7 @@ async function reconcileOne(pool: Pool, client: Client, row: Row): Promise<Diffe
     return closedDiff(pool, row, 'terminated', undefined);
   }
   const workflowStatus = description.status.name.toLowerCase();
-  const projection = await lastProjection(client, row.id, description.runId);
+  const projection = await queryTaskProjection(client, row.id, description.runId);
   if (workflowStatus !== 'running') return closedDiff(pool, row, workflowStatus, projection);
   if (!projection) throw new Error('the workflow did not answer its projection query');
   const { state, fingerprint } = projection;
@@ -123,23 +123,6 @@ async function closedDiff(pool: Pool, row: Row, workflowStatus: string, projecti
     workflow: { version: projection?.state.version ?? null, status: projection?.state.status ?? null, workflowStatus },
     action: 'marked_closed',
   };
-}
-
-/** The state a run holds (for a closed run, the worker replays its history to answer). */
-async function lastProjection(client: Client, issueId: string, runId: string): Promise<TaskProjection | undefined> {
-  const handle = client.workflow.getHandle(workflowIdFor(issueId), runId);
-  try {
-    return await handle.query(projectionQuery);
-  } catch {
-    try {
-      // A v1 run answers only its state: compare versions then.
-      const found = await handle.query(stateQuery);
-      const state = { ...found, descriptionVersion: found.descriptionVersion ?? found.version };
-      return { state, fingerprint: fingerprintOf(state), keep: [], pending: { comments: [], activity: [] }, projectedVersion: state.version };
-    } catch {
-      return undefined;
-    }
-  }
 }
 
 function writeOf(p: TaskProjection, workflowStatus: ProjectionWrite['workflowStatus'], force: boolean): ProjectionWrite {

@@ -13,13 +13,14 @@ import {
 } from '@temporalio/client';
 import type { UpdateDefinition } from '@temporalio/common';
 import { DomainError } from '../domain/errors.js';
-import { fingerprintOf, type WorkflowStatus } from '../domain/projection.js';
+import type { WorkflowStatus } from '../domain/projection.js';
 import { searchAttributeValues } from '../domain/search-attributes.js';
 import type { IssueState } from '../domain/task.js';
 import type { Config } from '../runtime/config.js';
+import { queryTaskProjection } from '../runtime/task-projection.js';
 import { TASK_WORKFLOW_TYPE, workflowIdFor } from '../runtime/temporal.js';
 import type { RestoreCmd, TaskProjection, TaskResult, TaskWorkflowInput } from '../workflows/messages.js';
-import { projectionQuery, restoreUpdate, stateQuery } from '../workflows/messages.js';
+import { restoreUpdate } from '../workflows/messages.js';
 import { fromTemporal, temporalUnavailable } from './errors.js';
 import { KeyedLimiter } from './limiter.js';
 
@@ -128,20 +129,8 @@ export class TaskGateway {
   }
 
   /** The last state a closed run held, straight from its history (the worker replays it to answer). */
-  async lastProjection(issueId: string, runId: string, deadline: number): Promise<TaskProjection | undefined> {
-    const handle = this.client.workflow.getHandle(workflowIdFor(issueId), runId);
-    try {
-      return await this.call(deadline, () => handle.query(projectionQuery));
-    } catch {
-      // A v1 run has no projection query: its state is enough.
-      try {
-        const found = await this.call(deadline, () => handle.query(stateQuery));
-        const state = { ...found, descriptionVersion: found.descriptionVersion ?? found.version };
-        return { state, fingerprint: fingerprintOf(state), keep: [], pending: { comments: [], activity: [] }, projectedVersion: state.version };
-      } catch {
-        return undefined;
-      }
-    }
+  lastProjection(issueId: string, runId: string, deadline: number): Promise<TaskProjection | undefined> {
+    return queryTaskProjection(this.client, issueId, runId, (call) => this.call(deadline, call));
   }
 
   /** Starts the task again from `from` and records who did it, in one Update-with-Start. */

@@ -11,6 +11,7 @@ import type { ApiDeps } from '../deps.js';
 import { runIdempotent } from '../idempotency.js';
 import { presentComment, presentIssue } from '../present.js';
 import { writeResult } from '../read-model-writer.js';
+import { projectionOfState } from '../../runtime/task-projection.js';
 import * as schema from '../schemas.js';
 import { runIssueUpdate } from './issue-update.js';
 import { assertAssignable, assertTaskRunning, companyRules, scopedIssue } from './scope.js';
@@ -107,7 +108,7 @@ export function issueActionsRouter(deps: ApiDeps): Router {
       const closed = await deps.tasks.closedStatus(found.issue.id, deadline);
       if (closed && closed.status === null) throw new DomainError('status_conflict', 'This task\'s workflow is running: there is nothing to restore', { issueId: found.issue.id });
       const last = closed?.runId ? await deps.tasks.lastProjection(found.issue.id, closed.runId, deadline) : undefined;
-      const from = last ?? { state: found.issue, fingerprint: '', keep: [], pending: { comments: [], activity: [] }, projectedVersion: found.issue.version };
+      const from = last ?? projectionOfState(found.issue);
       const result = await deps.tasks.restore(from, { runId: closed?.runId ?? 'unknown', status: closed?.status ?? found.workflowStatus }, { actor }, deadline);
       const { issue } = await writeResult(deps.pool, result, { known: from.state, deadline });
       return { status: 200, body: { ...presentIssue(issue, actor), restoredFrom: { runId: closed?.runId ?? null, workflowStatus: closed?.status ?? null, source: last ? 'workflow_history' : 'read_model' } } };
