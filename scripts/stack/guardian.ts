@@ -6,15 +6,9 @@
  * Lines on stdin (JSON): {"watch": {name, pid, group?, signal?}} · {"forget": pid} · {"release": true}
  */
 import { createInterface } from 'node:readline';
-import { isAlive } from './processes.js';
+import { isAlive, stopProcesses, type StackProcess } from './processes.js';
 
-interface Watched {
-  name: string;
-  pid: number;
-  /** The pid leads a process group: signal the whole group. */
-  group?: boolean;
-  signal?: NodeJS.Signals;
-}
+type Watched = Omit<StackProcess, 'match'>;
 
 const watched = new Map<number, Watched>();
 let released = false;
@@ -22,14 +16,6 @@ const log = (line: string) => process.stderr.write(`${new Date().toISOString()} 
 
 // Detached from the terminal, but be explicit: only a closed pipe ends the guardian's watch.
 for (const s of ['SIGINT', 'SIGHUP', 'SIGTERM'] as const) process.on(s, () => {});
-
-const signal = (w: Watched, sig: NodeJS.Signals) => {
-  try {
-    process.kill(w.group ? -w.pid : w.pid, sig);
-  } catch {
-    // already gone
-  }
-};
 
 createInterface({ input: process.stdin })
   .on('line', (line) => {
@@ -45,10 +31,7 @@ createInterface({ input: process.stdin })
   .on('close', async () => {
     if (released || watched.size === 0) process.exit(0);
     log(`npm start is gone; stopping ${[...watched.values()].map((w) => `${w.name} (${w.pid})`).join(', ')}`);
-    for (const w of watched.values()) signal(w, w.signal ?? 'SIGTERM');
-    const deadline = Date.now() + 15_000;
-    while ([...watched.values()].some((w) => isAlive(w.pid)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
-    for (const w of watched.values()) if (isAlive(w.pid)) signal(w, 'SIGKILL');
+    await stopProcesses([...watched.values()], (w) => isAlive(w.pid));
     log('done');
     process.exit(0);
   });

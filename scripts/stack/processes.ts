@@ -99,23 +99,36 @@ export class StackProcesses {
     if (recorded.startPid && recorded.startPid !== process.pid && commandLine(recorded.startPid).includes('scripts/start.ts')) {
       throw new Error(`another npm start (pid ${recorded.startPid}) is running this stack; stop it first (Ctrl-C in its terminal, or kill ${recorded.startPid})`);
     }
-    const stopped: string[] = [];
-    for (const p of recorded.processes ?? []) {
-      if (!commandLine(p.pid).includes(p.match)) continue;
-      log(`stopping ${p.name} (pid ${p.pid}) left running by an earlier npm start`);
-      try {
-        process.kill(p.group ? -p.pid : p.pid, p.signal ?? 'SIGTERM');
-      } catch {
-        continue;
-      }
-      const deadline = Date.now() + 15_000;
-      while (commandLine(p.pid).includes(p.match) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
-      if (commandLine(p.pid).includes(p.match)) process.kill(p.group ? -p.pid : p.pid, 'SIGKILL');
-      stopped.push(`${p.name} (pid ${p.pid})`);
-    }
+    const left = (recorded.processes ?? []).filter((p) => commandLine(p.pid).includes(p.match));
+    for (const p of left) log(`stopping ${p.name} (pid ${p.pid}) left running by an earlier npm start`);
+    // Checked by command line, not by pid alone: a pid may since belong to another process.
+    await stopProcesses(left, (p) => commandLine(p.pid).includes(p.match));
+    const stopped = left.map((p) => `${p.name} (pid ${p.pid})`);
     this.save();
     return stopped;
   }
+}
+
+/**
+ * Asks each process to stop with its signal (its whole group if it leads one), waits while any is
+ * still there, and kills what is left after `graceMs`.
+ */
+export async function stopProcesses<P extends Pick<StackProcess, 'pid' | 'group' | 'signal'>>(
+  list: P[],
+  stillThere: (p: P) => boolean,
+  graceMs = 15_000,
+): Promise<void> {
+  const signal = (p: P, sig: NodeJS.Signals) => {
+    try {
+      process.kill(p.group ? -p.pid : p.pid, sig);
+    } catch {
+      // already gone
+    }
+  };
+  for (const p of list) signal(p, p.signal ?? 'SIGTERM');
+  const deadline = Date.now() + graceMs;
+  while (list.some(stillThere) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+  for (const p of list.filter(stillThere)) signal(p, 'SIGKILL');
 }
 
 /** Whether a process with this pid exists (signal 0 checks without touching it). */
