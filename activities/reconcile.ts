@@ -12,9 +12,8 @@ import { applyProjection } from '../db/projection.js';
 import type { Pool } from '../db/pool.js';
 import { logger } from '../runtime/logger.js';
 import { queryTaskProjection } from '../runtime/task-projection.js';
-import { workflowIdFor } from '../runtime/temporal.js';
+import { workflowIdFor, type TaskProjection } from '../workflows/messages.js';
 import type { Difference, ReconcileActivities, ReconcileOptions, ReconcileReport } from '../workflows/activity-types.js';
-import type { TaskProjection } from '../workflows/messages.js';
 
 interface Row {
   id: string;

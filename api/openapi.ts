@@ -1,21 +1,41 @@
-/** The OpenAPI 3.1 document served at /api/openapi.json: paths, bodies and every error a call can answer. */
+/**
+ * The OpenAPI 3.1 document served at /api/openapi.json. Request bodies and queries are derived from
+ * the zod schemas that validate them, and the error responses from the one error-code table, so the
+ * document cannot drift from what the API enforces.
+ */
+import { z } from 'zod';
+import { ERROR_HTTP_STATUS } from '../domain/errors.js';
 import { PRIORITIES, STATUSES } from '../domain/statuses.js';
+import * as schema from './schemas.js';
 
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 const json = (schema: unknown) => ({ content: { 'application/json': { schema } } });
 const error = (description: string) => ({ description, ...json(ref('Error')) });
 
-const ERRORS = {
-  400: error('validation_error (also: text with a NUL or a lone surrogate, naming the field), invalid_json, invalid_body, run_id_required or comment_too_large'),
-  401: error('unauthorized: missing or unknown key'),
-  403: error('forbidden: needs the operator key, or acting as another agent'),
-  404: error('not_found: no such resource in the caller\'s company'),
-  409: error('checkout_conflict, not_owner, status_conflict, idempotency_key_reused, idempotency_in_progress, or task_unavailable (the task\'s workflow was cancelled or terminated in Temporal; an operator can restore it)'),
-  415: error('unsupported_encoding: a Content-Encoding the API cannot read'),
-  431: error('headers_too_large: headers or URL over the server\'s limit'),
-  422: error('invalid_transition, deliverable_missing, comment_required or invalid_assignee'),
-  503: error('temporal_unavailable, database_unavailable or deadline_exceeded; retry after Retry-After with the same Idempotency-Key (details.committed: the change was made, the read model is catching up)'),
+/** What each status means here, followed by every code the table maps to it. */
+const STATUS_MEANING: Record<number, string> = {
+  400: 'the request is malformed (text with a NUL or a lone surrogate names the field)',
+  401: 'missing or unknown key',
+  403: 'needs the operator key, or acting as another agent',
+  404: 'no such resource in the caller\'s company',
+  409: 'refused by the task\'s current state (task_unavailable: its workflow was cancelled or terminated in Temporal; an operator can restore it)',
+  415: 'a Content-Encoding the API cannot read',
+  422: 'the rules refuse this change',
+  431: 'headers or URL over the server\'s limit',
+  500: 'a bug: reported with its request id',
+  503: 'retry after Retry-After with the same Idempotency-Key (details.committed: the change was made, the read model is catching up)',
 };
+const codesByStatus = new Map<number, string[]>();
+for (const [code, status] of Object.entries(ERROR_HTTP_STATUS)) codesByStatus.set(status, [...(codesByStatus.get(status) ?? []), code]);
+const ERRORS = Object.fromEntries([...codesByStatus].map(([status, codes]) => [status, error(`${STATUS_MEANING[status] ?? ''}: ${codes.join(', ')}`)]));
+
+/** A validating schema as JSON Schema: what the API accepts on input. */
+export const bodyOf = (s: z.ZodType) => {
+  const { $schema: _dialect, ...rest } = z.toJSONSchema(s, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
+  return rest;
+};
+const queryOf = (s: z.ZodObject) =>
+  Object.entries((bodyOf(s) as { properties: Record<string, unknown> }).properties).map(([name, sch]) => ({ name, in: 'query', schema: sch }));
 
 const headers = [
   { name: 'X-Run-Id', in: 'header', description: 'Required on agents\' state changes (X-AImetier-Run-Id and X-Paperclip-Run-Id are accepted too).', schema: { type: 'string' } },
@@ -60,23 +80,23 @@ export const openApiDocument = {
   },
   security: [{ bearer: [] }],
   paths: {
-    '/api/companies': { post: op('Create a company (operator)', { body: obj({ name: str, settings: { type: 'object' } }, ['name']), ok: [201, { type: 'object' }], mutates: true }) },
+    '/api/companies': { post: op('Create a company (operator)', { body: bodyOf(schema.createCompany), ok: [201, { type: 'object' }], mutates: true }) },
     '/api/companies/{companyId}': {
       get: op('Read a company and its settings', { params: [companyId], ok: [200, { type: 'object' }] }),
-      patch: op('Change settings: requireDeliverable, defaultLeaseSeconds (operator)', { params: [companyId], body: { type: 'object' }, ok: [200, { type: 'object' }] }),
+      patch: op('Change settings: requireDeliverable, defaultLeaseSeconds (operator)', { params: [companyId], body: bodyOf(schema.patchCompany), ok: [200, { type: 'object' }] }),
     },
     '/api/companies/{companyId}/agents': {
-      post: op('Create an agent; its API key is shown once (operator)', { params: [companyId], body: obj({ name: str, role: str }, ['name']), ok: [201, { type: 'object' }], mutates: true }),
+      post: op('Create an agent; its API key is shown once (operator)', { params: [companyId], body: bodyOf(schema.createAgent), ok: [201, { type: 'object' }], mutates: true }),
       get: op('List the company\'s agents', { params: [companyId], ok: [200, { type: 'array' }] }),
     },
     '/api/agents/me': { get: op('The calling agent', { ok: [200, obj({ id: str, name: str, companyId: str, role: nullableStr })] }) },
     '/api/companies/{companyId}/issues': {
       post: op('Create an issue (starts its workflow issue/<id>)', {
         params: [companyId], mutates: true, ok: [201, ref('Issue')],
-        body: obj({ title: str, description: str, status: { enum: ['backlog', 'todo'] }, priority: { enum: PRIORITIES }, assigneeAgentId: str, parentId: str, goalId: str }, ['title']),
+        body: bodyOf(schema.createIssue),
       }),
       get: op('List issues, priority then age', {
-        params: [companyId, ...['assigneeAgentId', 'status', 'parentId', 'priority', 'limit'].map((name) => ({ name, in: 'query', schema: str }))],
+        params: [companyId, ...queryOf(schema.listIssues)],
         ok: [200, { type: 'array', items: ref('Issue') }],
       }),
     },
@@ -84,31 +104,31 @@ export const openApiDocument = {
       get: op('Read an issue with availableActions', { params: [issueId], ok: [200, ref('Issue')] }),
       patch: op('Update: comment and status land together; status done follows the close-out rules', {
         params: [issueId], mutates: true, ok: [200, ref('Issue')],
-        body: obj({ status: { enum: STATUSES }, comment: str, priority: { enum: PRIORITIES }, title: str, description: str, assigneeAgentId: nullableStr }),
+        body: bodyOf(schema.patchIssue),
       }),
     },
     '/api/issues/{issueId}/checkout': {
       post: op('Atomic checkout: one winner, every loser 409 checkout_conflict', {
         params: [issueId], mutates: true, ok: [200, ref('Issue')],
-        body: obj({ agentId: str, expectedStatuses: { type: 'array', items: { enum: STATUSES } }, leaseSeconds: { type: 'integer', minimum: 30, maximum: 86400 } }, ['agentId', 'expectedStatuses']),
+        body: bodyOf(schema.checkout),
       }),
     },
     '/api/issues/{issueId}/heartbeat': { post: op('Renew the lease (owner)', { params: [issueId], mutates: true, ok: [200, ref('Issue')] }) },
-    '/api/issues/{issueId}/release': { post: op('Give the issue up: checkout and assignment cleared, back to todo', { params: [issueId], mutates: true, body: obj({ comment: str }), ok: [200, ref('Issue')] }) },
+    '/api/issues/{issueId}/release': { post: op('Give the issue up: checkout and assignment cleared, back to todo', { params: [issueId], mutates: true, body: bodyOf(schema.release), ok: [200, ref('Issue')] }) },
     '/api/issues/{issueId}/close': {
       post: op('Atomic close-out: closing comment and done in one transaction', {
-        params: [issueId], mutates: true, body: obj({ comment: str }, ['comment']),
+        params: [issueId], mutates: true, body: bodyOf(schema.close),
         ok: [200, obj({ issue: ref('Issue'), comment: ref('Comment'), deliverables: { type: 'array', items: ref('Deliverable') }, warnings: { type: 'array', items: str } })],
       }),
     },
     '/api/issues/{issueId}/restore': {
       post: op('Start a task whose workflow was cancelled or terminated in Temporal again, from its last state (operator)', {
-        params: [issueId], mutates: true, body: obj({}), ok: [200, ref('Issue')],
+        params: [issueId], mutates: true, body: bodyOf(schema.restore), ok: [200, ref('Issue')],
       }),
     },
     '/api/issues/{issueId}/comments': {
       get: op('Comments, oldest first', { params: [issueId], ok: [200, { type: 'array', items: ref('Comment') }] }),
-      post: op('Add a comment', { params: [issueId], mutates: true, body: obj({ body: str }, ['body']), ok: [201, ref('Comment')] }),
+      post: op('Add a comment', { params: [issueId], mutates: true, body: bodyOf(schema.commentBody), ok: [201, ref('Comment')] }),
     },
     '/api/issues/{issueId}/activity': { get: op('Who did what, with run ids', { params: [issueId], ok: [200, { type: 'array' }] }) },
     '/healthz': { get: { summary: 'Process alive', security: [], responses: { 200: { description: 'OK' } } } },

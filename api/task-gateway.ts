@@ -18,9 +18,7 @@ import { searchAttributeValues } from '../domain/search-attributes.js';
 import type { IssueState } from '../domain/task.js';
 import type { Config } from '../runtime/config.js';
 import { queryTaskProjection } from '../runtime/task-projection.js';
-import { TASK_WORKFLOW_TYPE, workflowIdFor } from '../runtime/temporal.js';
-import type { RestoreCmd, TaskProjection, TaskResult, TaskWorkflowInput } from '../workflows/messages.js';
-import { restoreUpdate } from '../workflows/messages.js';
+import { TASK_WORKFLOW_TYPE, workflowIdFor, type RestoreCmd, type TaskProjection, type TaskResult, type TaskWorkflowInput, restoreUpdate } from '../workflows/messages.js';
 import { fromTemporal, temporalUnavailable } from './errors.js';
 import { KeyedLimiter } from './limiter.js';
 

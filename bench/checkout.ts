@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { KeyedLimiter, MAX_IN_FLIGHT_PER_ISSUE } from '../api/limiter.js';
 import { HttpClient } from '../test/support/http.js';
-import { claimUpdate } from '../workflows/bench-floor.js';
+import { claimUpdate } from './floor/workflow.js';
 import { deploy } from './processes.js';
 import { measureSolo } from './solo.js';
 import { printTable, round, summarize, timed } from './stats.js';
@@ -66,7 +66,7 @@ export async function benchCheckout(): Promise<Record<string, number>> {
     // ---- Temporal floor: the same race on a no-op workflow (no HTTP, no Postgres)
     log('racing raw Temporal updates (floor)');
     const floorIds = [...Array(ISSUES + 5).keys()].map((i) => `bench-floor/${randomUUID()}-${i}`);
-    await inBatches(floorIds, 20, (id) => stack.client.workflow.start('benchFloorWorkflow', { workflowId: id, taskQueue: stack.taskQueue }));
+    await inBatches(floorIds, 20, (id) => stack.client.workflow.start('benchFloorWorkflow', { workflowId: id, taskQueue: stack.floorTaskQueue }));
     const floor = async (limiter: KeyedLimiter | null, workflowId: string, record: number[] | null, errors: { n: number }) => {
       const handle = stack.client.workflow.getHandle(workflowId);
       await Promise.all(
@@ -84,7 +84,7 @@ export async function benchCheckout(): Promise<Record<string, number>> {
     for (const id of floorIds.slice(5)) await floor(limiter, id, floorCapped, floorErrors);
     // Uncapped, for reference: 50 updates at once exceed Temporal's 10 in-flight limit per workflow.
     const rawIds = [...Array(20).keys()].map((i) => `bench-floor-raw/${randomUUID()}-${i}`);
-    await inBatches(rawIds, 20, (id) => stack.client.workflow.start('benchFloorWorkflow', { workflowId: id, taskQueue: stack.taskQueue }));
+    await inBatches(rawIds, 20, (id) => stack.client.workflow.start('benchFloorWorkflow', { workflowId: id, taskQueue: stack.floorTaskQueue }));
     const floorRaw: number[] = [];
     const rawErrors = { n: 0 };
     for (const id of rawIds) await floor(null, id, floorRaw, rawErrors);

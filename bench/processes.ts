@@ -21,6 +21,8 @@ export interface Deployed {
   pool: Pool;
   client: Client;
   taskQueue: string;
+  /** Where the engine's floor (bench/floor/) runs, in a worker process of its own. */
+  floorTaskQueue: string;
   stop(): Promise<void>;
 }
 
@@ -40,12 +42,13 @@ export async function deploy(): Promise<Deployed> {
     TEMPORAL_ADDRESS: temporal,
     DATABASE_URL: databaseUrl,
     SWITCHYARD_TASK_QUEUE: taskQueue,
+    BENCH_FLOOR_TASK_QUEUE: `${taskQueue}-floor`,
     SWITCHYARD_ADMIN_KEY: adminKey,
     SWITCHYARD_TEMPORAL_TIMEOUT_MS: '30000',
     PORT: String(port),
     LOG_LEVEL: 'warn',
   };
-  const children: ChildProcess[] = ['worker/main.ts', 'api/main.ts'].map((file) =>
+  const children: ChildProcess[] = ['worker/main.ts', 'api/main.ts', 'bench/floor/worker.ts'].map((file) =>
     spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL(`../${file}`, import.meta.url))], { env, stdio: ['ignore', 'ignore', 'inherit'] }),
   );
   const url = `http://127.0.0.1:${port}`;
@@ -65,6 +68,7 @@ export async function deploy(): Promise<Deployed> {
     pool,
     client: new Client({ connection }),
     taskQueue,
+    floorTaskQueue: `${taskQueue}-floor`,
     async stop() {
       await Promise.all(children.map((c) => stopChild(c)));
       await connection.close();

@@ -3,7 +3,7 @@
  * (the engine's floor for the same step), so both see the same machine at the same moment.
  */
 import type { HttpClient } from '../test/support/http.js';
-import { claimUpdate } from '../workflows/bench-floor.js';
+import { claimUpdate } from './floor/workflow.js';
 import type { Deployed } from './processes.js';
 import { timed } from './stats.js';
 
@@ -17,7 +17,7 @@ export async function measureSolo(stack: Deployed, companyId: string, agents: Ar
   }
   // The floor's workflows exist and are idle before the first measurement, like the issues.
   const floors: Array<Awaited<ReturnType<Deployed['client']['workflow']['start']>>> = [];
-  for (const id of issues) floors.push(await stack.client.workflow.start('benchFloorWorkflow', { workflowId: `bench-solo/${id}`, taskQueue: stack.taskQueue }));
+  for (const id of issues) floors.push(await stack.client.workflow.start('benchFloorWorkflow', { workflowId: `bench-solo/${id}`, taskQueue: stack.floorTaskQueue }));
   await new Promise((r) => setTimeout(r, 1_000));
   const api: number[] = [];
   const raw: number[] = [];

@@ -7,7 +7,7 @@ import { reviewClosingComment, ACCEPTED_DELIVERABLES, type CloseoutReport } from
 import { DomainError } from './errors.js';
 import { leaseExpiresAt, MAX_EXPIRIES_BEFORE_PAUSE } from './leases.js';
 import { canTransition, TERMINAL_STATUSES, type Priority, type Status } from './statuses.js';
-import { actorLabel, isOwner, type ActivityEntry, type Actor, type IssueState, type IssueWrite, type NewComment } from './task.js';
+import { actorLabel, isOwner, systemActor, type ActivityEntry, type Actor, type IssueState, type IssueWrite, type NewComment } from './task.js';
 
 export interface Ctx {
   now: number;
@@ -287,7 +287,7 @@ export function applyLeaseExpiry(s: IssueState, ctx: Ctx): Applied {
   const streak = s.expiryStreak + 1;
   const status: Status = streak >= MAX_EXPIRIES_BEFORE_PAUSE ? 'paused' : 'todo';
   const issue = nextState(s, ctx, { status, checkout: null, expiryStreak: streak });
-  const system: Actor = { kind: 'operator', user: 'system', runId: checkout.runId };
+  const system = systemActor('lease', checkout.runId);
   const activity = [entry(system, 'issue.lease_expired', { agentId: checkout.agentId, runId: checkout.runId, expiredAt: checkout.leaseExpiresAt, streak }, issue, ctx)];
   if (status === 'paused') activity.push(entry(system, 'issue.paused', { reason: 'lease_expired_repeatedly', streak }, issue, ctx));
   return { write: { issue, comments: [], activity } };

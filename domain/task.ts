@@ -1,14 +1,20 @@
 /** The task's state and the actors that change it: plain JSON, so it crosses Temporal and continue-as-new intact. */
 import type { Priority, Status } from './statuses.js';
 
+/**
+ * Who made a change: an agent (its key), an operator (the board key, or a Temporal identity), or
+ * Switchyard itself (lease expiry, intake, routing, provider events), named by what acted.
+ */
 export interface Actor {
-  kind: 'agent' | 'operator';
+  kind: 'agent' | 'operator' | 'system';
   /** Set when kind is agent. */
   agentId?: string;
-  /** Set when kind is operator ("board"). */
+  /** Set when kind is operator ("board"), or the part of the system that acted ("lease", "intake", …). */
   user?: string;
   runId?: string | null;
 }
+
+export const systemActor = (part: string, runId: string | null = null): Actor => ({ kind: 'system', user: part, runId });
 
 export interface Checkout {
   agentId: string;
@@ -77,7 +83,7 @@ export interface IssueWrite {
 export function actorLabel(actor: Actor): { actorAgentId: string | null; actorUser: string | null } {
   return actor.kind === 'agent'
     ? { actorAgentId: actor.agentId ?? null, actorUser: null }
-    : { actorAgentId: null, actorUser: actor.user ?? 'operator' };
+    : { actorAgentId: null, actorUser: actor.kind === 'system' ? 'system' : (actor.user ?? 'operator') };
 }
 
 export function isOwner(state: IssueState, actor: Actor): boolean {

@@ -5,8 +5,7 @@
 import type { Client } from '@temporalio/client';
 import { fingerprintOf } from '../domain/projection.js';
 import type { IssueState } from '../domain/task.js';
-import { projectionQuery, stateQuery, type TaskProjection } from '../workflows/messages.js';
-import { workflowIdFor } from './temporal.js';
+import { projectionQuery, stateQuery, type TaskProjection, workflowIdFor } from '../workflows/messages.js';
 
 /** A projection known only by its state (a v1 run's answer, or the read model's row): nothing pending, nothing claimed before it. */
 export function projectionOfState(found: IssueState): TaskProjection {

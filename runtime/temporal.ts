@@ -7,6 +7,3 @@ export function createTemporalClient(config: Config): { client: Client; connecti
   const client = new Client({ connection, namespace: config.temporalNamespace });
   return { client, connection };
 }
-
-export const workflowIdFor = (issueId: string) => `issue/${issueId}`;
-export const TASK_WORKFLOW_TYPE = 'taskWorkflow';

@@ -1,4 +1,3 @@
-// The workflow bundle's entry: every workflow type the worker serves.
+// The workflow bundle's entry: every workflow type the production worker serves (benchmarks and tests bundle their own).
 export { taskWorkflow } from './task.js';
 export { reconcileWorkflow } from './reconcile.js';
-export { benchFloorWorkflow } from './bench-floor.js';

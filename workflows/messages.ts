@@ -1,11 +1,15 @@
 /**
- * The task workflow's contract: its messages, what they answer, and its input. Shared by the
- * workflow, the API and the activities.
+ * The task workflow's contract: its workflow id and type, its messages, what they answer, and its
+ * input. Shared by the workflow, the API, the activities and the tests.
  */
 import { defineQuery, defineUpdate } from '@temporalio/workflow';
 import type { CheckoutCmd, CloseCmd, CommentCmd, HeartbeatCmd, ReleaseCmd, UpdateCmd } from '../domain/commands.js';
 import type { IssueSnapshot } from '../domain/projection.js';
 import type { ActivityEntry, Actor, IssueState, NewComment } from '../domain/task.js';
+
+/** Every task is the workflow with this id, whatever started it (the API, intake, a restore). */
+export const workflowIdFor = (issueId: string) => `issue/${issueId}`;
+export const TASK_WORKFLOW_TYPE = 'taskWorkflow';
 
 /** A comment as an update reports it: everything but the body, which the caller sent. */
 export type CommentMeta = Omit<NewComment, 'body'>;

@@ -8,6 +8,7 @@ import { HttpClient } from '../support/http.js';
 import { startStack, type Stack } from '../support/stack.js';
 import { ALL_TAKEABLE, createIssue, seedCompany, type SeededAgent } from '../support/seed.js';
 import { waitFor } from '../support/wait.js';
+import { workflowIdFor } from '../../workflows/messages.js';
 
 describe('checkout', () => {
   let stack: Stack;
@@ -91,8 +92,8 @@ describe('checkout', () => {
       for await (const wf of stack.client.workflow.list({ query })) ids.push(wf.workflowId);
       return ids;
     }, (ids) => ids.length > 0);
-    assert.deepEqual(found, [`issue/${issue.id}`]);
-    const described = await stack.client.workflow.getHandle(`issue/${issue.id}`).describe();
+    assert.deepEqual(found, [workflowIdFor(issue.id)]);
+    const described = await stack.client.workflow.getHandle(workflowIdFor(issue.id)).describe();
     assert.equal(await described.staticSummary(), 'Findable in the Web UI');
     assert.equal(described.typedSearchAttributes.get({ name: 'TaskStatus', type: 'KEYWORD' } as never), 'in_progress');
   });

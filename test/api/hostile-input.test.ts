@@ -10,6 +10,7 @@ import { logger } from '../../runtime/logger.js';
 import { commentUpdate } from '../../workflows/messages.js';
 import { startStack, type Stack } from '../support/stack.js';
 import { ALL_TAKEABLE, checkedOutIssue, createIssue, seedCompany, type SeededAgent } from '../support/seed.js';
+import { workflowIdFor } from '../../workflows/messages.js';
 
 const NUL = 'hello\u0000world';
 const HIGH = 'x\ud800y';
@@ -79,7 +80,7 @@ describe('hostile input', () => {
 
   it('the workflow itself refuses unstorable text from a client that bypasses the API', async () => {
     const issue = await checkedOut();
-    const handle = stack.client.workflow.getHandle(`issue/${issue.id}`);
+    const handle = stack.client.workflow.getHandle(workflowIdFor(issue.id));
     await assert.rejects(
       handle.executeUpdate(commentUpdate, { args: [{ actor: { kind: 'agent', agentId: owner.id, runId: 'r' }, body: NUL }] }),
       (err: any) => err.cause?.type === 'validation_error' && /NUL/.test(err.cause.message),

@@ -14,6 +14,7 @@ import { WorkflowFailedError } from '@temporalio/client';
 import { startStack, type Stack } from '../support/stack.js';
 import { ALL_TAKEABLE, checkedOutIssue, seedCompany, type SeededAgent } from '../support/seed.js';
 import { waitFor } from '../support/wait.js';
+import { workflowIdFor } from '../../workflows/messages.js';
 
 const CLI = fileURLToPath(new URL('../../cli/main.ts', import.meta.url));
 
@@ -44,7 +45,7 @@ describe('Cancel and Terminate from the Temporal Web UI; admin restore', { timeo
 
   const checkedOut = async () => (await checkedOutIssue(stack, companyId, agent)).id;
 
-  const handleOf = (id: string) => stack.client.workflow.getHandle(`issue/${id}`);
+  const handleOf = (id: string) => stack.client.workflow.getHandle(workflowIdFor(id));
 
   /** The Web UI's Reset, to the workflow task that handled the task's first comment. */
   async function resetBeforeFirstComment(id: string, opts: { reapplyUpdates: boolean }) {
@@ -53,7 +54,7 @@ describe('Cancel and Terminate from the Temporal Web UI; admin restore', { timeo
     const task = events.slice(0, firstComment).reverse().find((e) => e.workflowTaskCompletedEventAttributes)!;
     await stack.client.workflowService.resetWorkflowExecution({
       namespace: stack.config.temporalNamespace,
-      workflowExecution: { workflowId: `issue/${id}` },
+      workflowExecution: { workflowId: workflowIdFor(id) },
       workflowTaskFinishEventId: task.eventId,
       reason: 'operator pressed Reset',
       requestId: `reset-${id}`,

@@ -4,6 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import { startStack, type Stack } from '../support/stack.js';
 import { ALL_TAKEABLE, createIssue, seedCompany } from '../support/seed.js';
 import { waitFor } from '../support/wait.js';
+import { workflowIdFor } from '../../workflows/messages.js';
 
 describe('continue-as-new', () => {
   let stack: Stack;
@@ -16,7 +17,7 @@ describe('continue-as-new', () => {
     const { companyId, agents } = await seedCompany(stack, 1);
     const me = agents[0]!;
     const issue = await createIssue(stack, companyId, { status: 'todo', priority: 'high' });
-    const handle = stack.client.workflow.getHandle(`issue/${issue.id}`);
+    const handle = stack.client.workflow.getHandle(workflowIdFor(issue.id));
     const firstRun = (await handle.describe()).runId;
 
     assert.equal((await me.http.post(`/api/issues/${issue.id}/checkout`, { agentId: me.id, expectedStatuses: ALL_TAKEABLE, leaseSeconds: 3 })).status, 200);

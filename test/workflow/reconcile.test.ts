@@ -12,6 +12,7 @@ import { reconcileScheduleId, ensureReconcileSchedule } from '../../runtime/reco
 import { startStack, type Stack } from '../support/stack.js';
 import { checkedOutIssue, seedCompany, type SeededAgent } from '../support/seed.js';
 import { waitFor } from '../support/wait.js';
+import { workflowIdFor } from '../../workflows/messages.js';
 
 const run = promisify(execFile);
 const RECONCILE = fileURLToPath(new URL('../../scripts/reconcile.ts', import.meta.url));
@@ -40,7 +41,7 @@ describe('reconciler', { timeout: 120_000 }, () => {
   async function checkedOut() {
     const issue = await checkedOutIssue(stack, companyId, agent);
     // The projection activity has confirmed the write too.
-    await waitFor('the projection to settle', async () => (await stack.client.workflow.getHandle(`issue/${issue.id}`).query<any>('projection')).pending.activity.length, (n) => n === 0);
+    await waitFor('the projection to settle', async () => (await stack.client.workflow.getHandle(workflowIdFor(issue.id)).query<any>('projection')).pending.activity.length, (n) => n === 0);
     return issue.id;
   }
 
@@ -55,7 +56,7 @@ describe('reconciler', { timeout: 120_000 }, () => {
       [ahead, companyId],
     );
     await stack.pool.query("UPDATE issues SET status = 'todo', version = 1, checkout = NULL WHERE id = $1", [behind]);
-    await stack.client.workflow.getHandle(`issue/${closed}`).terminate('operator pressed Terminate');
+    await stack.client.workflow.getHandle(workflowIdFor(closed)).terminate('operator pressed Terminate');
 
     const { lines, report } = await reconcile('--since-minutes', '30');
     const actions = Object.fromEntries(report.differences.map((d: any) => [d.issueId, d.action]));
@@ -86,7 +87,7 @@ describe('reconciler', { timeout: 120_000 }, () => {
       const poisoned = await agent.http.post(`/api/issues/${id}/comments`, { body: 'poison pill' });
       assert.equal(poisoned.status, 201, 'the change is made: the workflow has it');
       // The projection activity fails once, as non-retryable, and the workflow moves on.
-      const handle = stack.client.workflow.getHandle(`issue/${id}`);
+      const handle = stack.client.workflow.getHandle(workflowIdFor(id));
       await waitFor('the refused write to be recorded by the activity', async () => (await stack.pool.query('SELECT count(*)::int AS n FROM projection_failures WHERE issue_id = $1', [id])).rows[0].n, (n) => n >= 2);
       await waitFor('the projection loop to move on', async () => (await handle.query<any>('projection')).pending.comments.length, (n) => n === 0);
       const failed = (await handle.fetchHistory()).events!.filter((e) => e.activityTaskFailedEventAttributes);

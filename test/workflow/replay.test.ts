@@ -14,6 +14,7 @@ import { startStack, testEnv, type Stack } from '../support/stack.js';
 import { ALL_TAKEABLE, createIssue, seedCompany } from '../support/seed.js';
 import { waitFor } from '../support/wait.js';
 import { WORKFLOWS_PATH } from '../../worker/create-worker.js';
+import { workflowIdFor } from '../../workflows/messages.js';
 
 const DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'histories');
 
@@ -72,14 +73,14 @@ describe('replay', () => {
     // Request Cancellation from the Web UI: the task is cancelled and the workflow ends.
     const cancelled = await createIssue(stack, companyId, { status: 'todo' });
     await a.http.post(`/api/issues/${cancelled.id}/checkout`, { agentId: a.id, expectedStatuses: ALL_TAKEABLE });
-    await stack.client.workflow.getHandle(`issue/${cancelled.id}`).cancel();
-    await stack.client.workflow.getHandle(`issue/${cancelled.id}`).result().catch(() => {});
+    await stack.client.workflow.getHandle(workflowIdFor(cancelled.id)).cancel();
+    await stack.client.workflow.getHandle(workflowIdFor(cancelled.id)).result().catch(() => {});
     ids['cancel'] = cancelled.id;
 
     // Terminated, then restored: the restored run (the newest) is the one recorded.
     const restored = await createIssue(stack, companyId, { status: 'todo' });
     await a.http.post(`/api/issues/${restored.id}/checkout`, { agentId: a.id, expectedStatuses: ALL_TAKEABLE });
-    await stack.client.workflow.getHandle(`issue/${restored.id}`).terminate('replay scenario');
+    await stack.client.workflow.getHandle(workflowIdFor(restored.id)).terminate('replay scenario');
     await stack.admin.post(`/api/issues/${restored.id}/restore`, {});
     await a.http.patch(`/api/issues/${restored.id}`, { status: 'done', comment: 'Inline result: restored and done.' });
     ids['restore'] = restored.id;
@@ -94,7 +95,7 @@ describe('replay', () => {
       // restored one, the run the restore started (visibility lists the newest first).
       const runs: string[] = [];
       for await (const wf of stack.client.workflow.list({ query: `WorkflowId = "issue/${id}"` })) runs.push(wf.runId);
-      fresh.push({ name, json: exportHistory(`issue/${id}`, name === 'restore' ? runs[0]! : runs.at(-1)!) });
+      fresh.push({ name, json: exportHistory(workflowIdFor(id), name === 'restore' ? runs[0]! : runs.at(-1)!) });
     }
     if (process.env.RECORD_HISTORIES === '1') {
       for (const h of fresh) writeFileSync(path.join(DIR, `v2-${h.name}.json`), h.json);

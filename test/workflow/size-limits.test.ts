@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startStack, type Stack } from '../support/stack.js';
 import { ALL_TAKEABLE, createIssue, seedCompany } from '../support/seed.js';
+import { workflowIdFor } from '../../workflows/messages.js';
 
 const KIB64 = 64 * 1024;
 
@@ -30,7 +31,7 @@ describe('64 KiB fields, hundreds of updates', { timeout: 600_000 }, () => {
     const me = agents[0]!;
     const description = 'd'.repeat(KIB64);
     const issue = await createIssue(stack, companyId, { status: 'todo', description });
-    const handle = stack.client.workflow.getHandle(`issue/${issue.id}`);
+    const handle = stack.client.workflow.getHandle(workflowIdFor(issue.id));
     const taken = await me.http.post(`/api/issues/${issue.id}/checkout`, { agentId: me.id, expectedStatuses: ALL_TAKEABLE });
     assert.equal(taken.status, 200, JSON.stringify(taken.body).slice(0, 300));
 
@@ -62,7 +63,7 @@ describe('64 KiB fields, hundreds of updates', { timeout: 600_000 }, () => {
     for await (const wf of stack.client.workflow.list({ query: `WorkflowId = "issue/${issue.id}"` })) runs.push(wf.runId);
     assert.ok(runs.length >= 2, `continue-as-new happened (runs: ${runs.length})`);
     const current = await handle.describe();
-    const carried = await startInput(`issue/${issue.id}`, current.runId);
+    const carried = await startInput(workflowIdFor(issue.id), current.runId);
     // The state (with its 64 KiB description), short update memory, unconfirmed entries only.
     assert.ok(carried < 256 * 1024, `continue-as-new carried ${carried} bytes`);
 

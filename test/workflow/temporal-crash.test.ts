@@ -15,6 +15,7 @@ import { hookSinks, hookedBundle } from '../support/hooked-bundle.js';
 import { ALL_TAKEABLE, createIssue, seedCompany } from '../support/seed.js';
 import { startStack, testEnv, type Stack } from '../support/stack.js';
 import { waitFor } from '../support/wait.js';
+import { workflowIdFor } from '../../workflows/messages.js';
 
 describe('Temporal server killed between an Update and its workflow task', { timeout: 180_000 }, () => {
   let stack: Stack;
@@ -90,7 +91,7 @@ describe('Temporal server killed between an Update and its workflow task', { tim
     if (closeWon) assert.equal(released.body.details.status, 'done', JSON.stringify(released.body));
     else assert.equal(released.status, 200, JSON.stringify(released.body));
 
-    const workflow = await stack.client.workflow.getHandle(`issue/${issue.id}`).query<any>('state');
+    const workflow = await stack.client.workflow.getHandle(workflowIdFor(issue.id)).query<any>('state');
     assert.equal(workflow.version, 3);
     assert.equal(workflow.status, closeWon ? 'done' : 'todo');
     const read = await waitFor('the read model to show what the workflow kept', () => me.http.get(`/api/issues/${issue.id}`), (r) => r.body.version === 3);

@@ -10,6 +10,7 @@ import { bundleWorkflowCode } from '@temporalio/worker';
 import { startStack, type Stack } from '../support/stack.js';
 import { ALL_TAKEABLE, createIssue, seedCompany } from '../support/seed.js';
 import { waitFor } from '../support/wait.js';
+import { workflowIdFor } from '../../workflows/messages.js';
 
 const WORKFLOWS = fileURLToPath(new URL('../support/legacy-workflows.ts', import.meta.url));
 
@@ -27,7 +28,7 @@ describe('a v1 task workflow upgrades itself', { timeout: 120_000 }, () => {
     const me = agents[0]!;
     const issue = await createIssue(stack, companyId, { status: 'todo', description: 'written before the upgrade' });
     // Replace the task's workflow with a v1 run holding the same state, as the v1 code started it.
-    const id = `issue/${issue.id}`;
+    const id = workflowIdFor(issue.id);
     const { descriptionVersion: _dv, ...v1State } = await stack.client.workflow.getHandle(id).query<any>('state');
     await stack.client.workflow.getHandle(id).terminate('replaced by a v1 run for the test');
     await stack.client.workflow.start('legacyTaskWorkflowForTest', { workflowId: id, taskQueue: stack.config.taskQueue, args: [{ state: v1State }] });

@@ -11,6 +11,7 @@ import { startStack, testEnv, type Stack } from '../support/stack.js';
 import { ALL_TAKEABLE, createIssue, seedCompany } from '../support/seed.js';
 import { waitFor } from '../support/wait.js';
 import { commentUpdate } from '../../workflows/messages.js';
+import { workflowIdFor } from '../../workflows/messages.js';
 
 const HOOKED_WORKER = fileURLToPath(new URL('../support/hooked-worker.ts', import.meta.url));
 
@@ -101,7 +102,7 @@ describe('worker crash during close', () => {
     await spawnWorker();
     assert.equal((await me.http.post(`/api/issues/${issue.id}/checkout`, { agentId: me.id, expectedStatuses: ALL_TAKEABLE })).status, 200);
     // Exactly what the API sends, answered by Temporal, and then nothing: the API is gone.
-    const handle = stack.client.workflow.getHandle(`issue/${issue.id}`);
+    const handle = stack.client.workflow.getHandle(workflowIdFor(issue.id));
     const result = await handle.executeUpdate(commentUpdate, { args: [{ actor: { kind: 'agent', agentId: me.id, runId: 'run-lost' }, body: 'said just before the API died', knownDescriptionVersion: 1 }] });
     assert.equal(result.issue.version, 3);
     const read = await waitFor('the projection to land', () => me.http.get(`/api/issues/${issue.id}`), (r) => r.body.version === 3);
