@@ -12,6 +12,11 @@ import { issueActionsRouter } from './routes/issue-actions.js';
 import { issueThreadRouter } from './routes/issue-thread.js';
 import { issuesRouter } from './routes/issues.js';
 import { refuseUnstorableText } from './text-safety.js';
+import { agentWakesRouter } from './routes/agent-wakes.js';
+import { routingRouter } from './routes/routing.js';
+import { sourcesRouter } from './routes/sources.js';
+import { tasksRouter } from './routes/tasks.js';
+import { webhooksRouter } from './routes/webhooks.js';
 
 export function createApp(deps: ApiDeps): express.Express {
   const app = express();
@@ -23,12 +28,18 @@ export function createApp(deps: ApiDeps): express.Express {
   });
   // Room for a 64 KB comment plus JSON escaping; the comment cap itself is checked per field.
   app.use(setDeadline(deps.config.temporalCallTimeoutMs));
+  // Signed over the raw bytes, with the source's secret instead of an API key: before the JSON parser and auth.
+  app.use(webhooksRouter(deps));
   app.use(express.json({ limit: '512kb', strict: true, type: () => true }));
   app.use('/api', authenticate(deps.pool, deps.adminKey), requireRunId, refuseUnstorableText);
   app.use(companiesRouter(deps));
   app.use(issuesRouter(deps));
   app.use(issueActionsRouter(deps));
   app.use(issueThreadRouter(deps));
+  app.use(tasksRouter(deps));
+  app.use(sourcesRouter(deps));
+  app.use(routingRouter(deps));
+  app.use(agentWakesRouter(deps));
   app.use('/api', () => {
     throw new DomainError('not_found', 'No such route');
   });

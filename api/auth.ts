@@ -4,6 +4,7 @@ import type { NextFunction, Request, Response } from 'express';
 import { DomainError } from '../domain/errors.js';
 import type { Actor } from '../domain/task.js';
 import type { Pool } from '../db/pool.js';
+import { hashKey } from '../runtime/keys.js';
 
 export interface AgentIdentity {
   id: string;
@@ -14,7 +15,7 @@ export interface AgentIdentity {
 
 export type Caller = { kind: 'operator' } | { kind: 'agent'; agent: AgentIdentity };
 
-export const hashKey = (key: string) => createHash('sha256').update(key).digest('hex');
+export { hashKey };
 export const newAgentKey = () => `sy_agent_${randomBytes(24).toString('base64url')}`;
 
 const RUN_ID_HEADERS = ['x-run-id', 'x-aimetier-run-id', 'x-paperclip-run-id'];
@@ -48,9 +49,23 @@ export function authenticate(pool: Pool, adminKey: string) {
       res.locals.caller = { kind: 'operator' } satisfies Caller;
       return next();
     }
-    const agent = await lookup(hashKey(key));
-    if (!agent) throw new DomainError('unauthorized', 'Unknown API key');
-    res.locals.caller = { kind: 'agent', agent } satisfies Caller;
+    const hash = hashKey(key);
+    const agent = await lookup(hash);
+    if (agent) {
+      res.locals.caller = { kind: 'agent', agent } satisfies Caller;
+      return next();
+    }
+    // A run token minted for one wake of a managed local agent: that agent, that run, until it expires.
+    const { rows } = await pool.query<AgentIdentity & { runId: string; expired: boolean }>(
+      `SELECT a.id, a.name, a.company_id AS "companyId", a.role, t.run_id AS "runId", t.expires_at <= now() AS expired
+       FROM run_tokens t JOIN agents a ON a.id = t.agent_id WHERE t.token_hash = $1`,
+      [hash],
+    );
+    const token = rows[0];
+    if (!token) throw new DomainError('unauthorized', 'Unknown API key');
+    if (token.expired) throw new DomainError('unauthorized', 'This run token has expired', { expired: true });
+    res.locals.caller = { kind: 'agent', agent: { id: token.id, name: token.name, companyId: token.companyId, role: token.role } } satisfies Caller;
+    res.locals.tokenRunId = token.runId;
     next();
   };
 }
@@ -73,7 +88,9 @@ export function runIdOf(req: Request): string | null {
 /** Agents' state changes must say which run made them; operators may omit it. */
 export function requireRunId(req: Request, res: Response, next: NextFunction): void {
   const mutating = req.method !== 'GET' && req.method !== 'HEAD' && req.method !== 'OPTIONS';
-  if (mutating && callerOf(res).kind === 'agent' && !runIdOf(req)) {
+  // AgentRail's SDK sends no run id: its routes take the run from the header when there is one.
+  const agentRail = req.path === '/tasks' || req.path.startsWith('/tasks/');
+  if (mutating && !agentRail && callerOf(res).kind === 'agent' && !runIdOf(req) && !res.locals.tokenRunId) {
     throw new DomainError('run_id_required', 'Agent state changes need an X-Run-Id header (X-AImetier-Run-Id and X-Paperclip-Run-Id are accepted too)');
   }
   next();
@@ -81,7 +98,8 @@ export function requireRunId(req: Request, res: Response, next: NextFunction): v
 
 export function actorOf(req: Request, res: Response): Actor {
   const caller = callerOf(res);
-  const runId = runIdOf(req);
+  // A run token names its run; a header may not claim another one.
+  const runId = (res.locals.tokenRunId as string | undefined) ?? runIdOf(req);
   return caller.kind === 'agent' ? { kind: 'agent', agentId: caller.agent.id, runId } : { kind: 'operator', user: 'board', runId };
 }
 

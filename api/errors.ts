@@ -2,6 +2,7 @@
 import type { ErrorRequestHandler, Response } from 'express';
 import {
   ServiceError,
+  WorkflowFailedError,
   WorkflowNotFoundError,
   WorkflowUpdateFailedError,
   WorkflowUpdateRPCTimeoutOrCancelledError,
@@ -16,11 +17,37 @@ export const RETRY_AFTER_SECONDS = 2;
 export function sendError(res: Response, err: DomainError): void {
   const status = ERROR_HTTP_STATUS[err.code];
   if (status === 503) res.setHeader('Retry-After', String(RETRY_AFTER_SECONDS));
-  res.status(status).json(errorBody(err));
+  res.status(status).json(presenterFor(res.req?.path ?? '')(err));
 }
 
+/** Our flat shape, for the `/api/issues` family and everything else. */
 export function errorBody(err: DomainError) {
   return { error: err.message, code: err.code, ...(err.details ? { details: err.details } : {}) };
+}
+
+/** What an AgentRail client can do after each refusal when the rules did not say. */
+const AGENTRAIL_NEXT: Partial<Record<string, string[]>> = {
+  unauthorized: ['reauthenticate'],
+  not_found: ['list_my_tasks'],
+  temporal_unavailable: ['retry'],
+  provider_unavailable: ['retry'],
+  database_unavailable: ['retry'],
+  deadline_exceeded: ['retry'],
+  idempotency_key_reused: ['retry'],
+  idempotency_in_progress: ['retry'],
+  head_sha_mismatch: ['get_task'],
+};
+
+/** AgentRail's nested shape for `/api/tasks` (its SDK throws on anything else): details always has availableActions. */
+export function agentRailErrorBody(err: DomainError) {
+  const details = { ...(err.details ?? {}) };
+  if (!Array.isArray(details.availableActions)) details.availableActions = AGENTRAIL_NEXT[err.code] ?? [];
+  return { error: { code: err.code, message: err.message, details } };
+}
+
+/** One error type, two presenters, chosen by route family. */
+export function presenterFor(path: string): (err: DomainError) => unknown {
+  return path === '/api/tasks' || path.startsWith('/api/tasks/') ? agentRailErrorBody : errorBody;
 }
 
 // gRPC codes CANCELLED(1), DEADLINE_EXCEEDED(4), RESOURCE_EXHAUSTED(8), UNAVAILABLE(14): the engine is not answering.
@@ -43,6 +70,19 @@ export function fromTemporal(err: unknown, issueId?: string): unknown {
     if (code === undefined || UNAVAILABLE_GRPC.has(code)) return temporalUnavailable();
   }
   return err;
+}
+
+/** A workflow the API ran to completion failed: its failure's code if it has one, else the provider did not answer. */
+export function workflowFailure(err: unknown): unknown {
+  if (err instanceof WorkflowFailedError) {
+    let cause: unknown = err.cause;
+    while (cause && !(cause instanceof ApplicationFailure && isErrorCode(cause.type))) cause = (cause as { cause?: unknown }).cause;
+    if (cause instanceof ApplicationFailure && isErrorCode(cause.type)) {
+      return new DomainError(cause.type, cause.message, (cause.details?.[0] as Record<string, unknown> | undefined) ?? undefined);
+    }
+    return new DomainError('provider_unavailable', `The provider did not answer: ${err.cause?.message ?? err.message}`);
+  }
+  return fromTemporal(err);
 }
 
 export function temporalUnavailable(): DomainError {

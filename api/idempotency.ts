@@ -9,7 +9,7 @@ import type { Request, Response } from 'express';
 import { DomainError, ERROR_HTTP_STATUS } from '../domain/errors.js';
 import type { Pool } from '../db/pool.js';
 import { callerOf } from './auth.js';
-import { errorBody } from './errors.js';
+import { presenterFor } from './errors.js';
 import { storable } from '../domain/text.js';
 import { logger } from '../runtime/logger.js';
 
@@ -31,6 +31,8 @@ export interface IdempotencyScope {
    * a concurrent retry with 409 idempotency_in_progress instead of running twice.
    */
   reentrant?: boolean;
+  /** AgentRail's writes (submit, ship, rollback) refuse a request without a key (400). */
+  keyRequired?: boolean;
 }
 
 /** How long a first attempt that never recorded its answer blocks a non-reentrant retry. */
@@ -71,7 +73,11 @@ export async function runIdempotent(
   exec: (attempt: Attempt) => Promise<Outcome>,
 ): Promise<void> {
   const key = idempotencyKeyOf(req);
-  if (key === undefined) return send(res, await capture(() => exec({ updateId: undefined, seed: undefined })));
+  const present = presenterFor(req.path);
+  if (key === undefined) {
+    if (scope.keyRequired) throw new DomainError('validation_error', 'Idempotency-Key header is required.', { header: 'Idempotency-Key' });
+    return send(res, await capture(() => exec({ updateId: undefined, seed: undefined }), present));
+  }
 
   const caller = callerKey(res);
   const hash = createHash('sha256').update(JSON.stringify(canonical({ m: req.method, p: req.path, b: req.body ?? null }))).digest('hex');
@@ -106,7 +112,7 @@ export async function runIdempotent(
   }
   // First attempt, or a retry of one that never recorded its answer: run it under the same ids.
   const seed = `${scope.companyId}:${caller}:${key}`;
-  const outcome = await capture(() => exec({ updateId: `${scope.operation}:${seed}`, seed }));
+  const outcome = await capture(() => exec({ updateId: `${scope.operation}:${seed}`, seed }), present);
   if (outcome.status < 500 && outcome.final !== false) {
     try {
       await pool.query(
@@ -127,12 +133,12 @@ export async function runIdempotent(
 const PASSING_REFUSALS = new Set(['task_unavailable']);
 
 /** Domain refusals are answers too (and are replayed); anything else propagates. */
-async function capture(exec: () => Promise<Outcome>): Promise<Outcome> {
+async function capture(exec: () => Promise<Outcome>, present: (err: DomainError) => unknown): Promise<Outcome> {
   try {
     return await exec();
   } catch (err) {
     if (err instanceof DomainError && ERROR_HTTP_STATUS[err.code] < 500) {
-      return { status: ERROR_HTTP_STATUS[err.code], body: errorBody(err), final: !PASSING_REFUSALS.has(err.code) };
+      return { status: ERROR_HTTP_STATUS[err.code], body: present(err), final: !PASSING_REFUSALS.has(err.code) };
     }
     throw err;
   }

@@ -1,6 +1,7 @@
 /** The issue as agents see it: the state plus what this caller may do now. */
 import { availableActions } from '../domain/actions.js';
 import type { WorkflowStatus } from '../domain/projection.js';
+import type { Lifecycle } from '../domain/lifecycle.js';
 import type { Actor, IssueState, NewComment } from '../domain/task.js';
 
 /**
@@ -10,6 +11,7 @@ import type { Actor, IssueState, NewComment } from '../domain/task.js';
 export function presentIssue(s: IssueState, actor: Actor, workflowStatus: WorkflowStatus = 'running') {
   return {
     id: s.id,
+    identifier: s.identifier ?? null,
     companyId: s.companyId,
     title: s.title,
     description: s.description,
@@ -26,6 +28,23 @@ export function presentIssue(s: IssueState, actor: Actor, workflowStatus: Workfl
     updatedAt: s.updatedAt,
     startedAt: s.startedAt,
     completedAt: s.completedAt,
+    ...(s.lifecycle ? lifecycleView(s.lifecycle) : {}),
+  };
+}
+
+/** Stage, source (never a credential), routing with its reason, and the current submission in short. */
+function lifecycleView(l: Lifecycle) {
+  const d = l.delivery;
+  return {
+    stage: l.stage,
+    source: l.source ? { provider: l.source.provider, key: l.source.key, url: l.source.url, repo: `${l.source.owner}/${l.source.repo}`, number: l.source.number, labels: l.source.labels, state: l.source.state } : null,
+    routing: l.routing,
+    delivery: d
+      ? {
+          submissionId: d.submissionId, mode: d.mode, prUrl: d.prUrl, prNumber: d.prNumber, head: d.head, base: d.base, headSha: d.headSha,
+          ci: d.ci.overallStatus, review: d.review.outcome, shipped: d.ship, rollback: d.rollback,
+        }
+      : null,
   };
 }
 

@@ -34,7 +34,7 @@ export async function writeResult(pool: Pool, result: TaskResult | LegacyTaskRes
   // A run started before the projection redesign wrote the read model itself before answering.
   if (!('fingerprint' in result)) return { issue: result.issue, comment: result.comment };
 
-  const comment = result.comment ? { ...result.comment, body: ctx.commentBody ?? '' } : undefined;
+  const comment = result.comment ? { ...result.comment, body: result.comment.body ?? ctx.commentBody ?? '' } : undefined;
   const description = 'description' in result.issue ? result.issue.description : ctx.known.descriptionVersion === result.issue.descriptionVersion ? ctx.known.description : undefined;
   if (description === undefined) {
     // Only a retry answered from an earlier run's memory, after the description changed, lands here:

@@ -8,6 +8,7 @@ import type { CompanySettings } from './schemas.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export const isUuid = (v: string) => UUID.test(v);
+const IDENTIFIER = /^[A-Za-z][A-Za-z0-9]{0,9}-[0-9]{1,9}$/;
 
 export interface Company {
   id: string;
@@ -41,15 +42,29 @@ export class ReadModel {
     return rowToStored(rows[0]);
   }
 
-  /** The issue and its company's settings in one round trip (every issue route needs both). */
-  async issueWithCompany(id: string): Promise<StoredIssue & { issue: IssueState; company: Company }> {
-    if (!isUuid(id)) throw new DomainError('not_found', 'Issue not found', { issueId: id });
-    const { rows } = await this.pool.query<IssueRow & { company_name: string; company_settings: CompanySettings }>({
-      // Named: parsed and planned once per connection (every issue route runs it).
-      name: 'issue-with-company',
-      text: `SELECT i.*, c.name AS company_name, c.settings AS company_settings FROM issues i JOIN companies c ON c.id = i.company_id WHERE i.id = $1`,
-      values: [id],
-    });
+  /**
+   * The issue and its company's settings in one round trip (every issue route needs both). Takes the
+   * id or the human identifier (`ACME-12`); identifiers are unique per company, so an agent's own
+   * company decides between equal ones.
+   */
+  async issueWithCompany(id: string, companyHint?: string): Promise<StoredIssue & { issue: IssueState; company: Company }> {
+    const byId = isUuid(id);
+    if (!byId && !IDENTIFIER.test(id)) throw new DomainError('not_found', 'Issue not found', { issueId: id });
+    const { rows } = await this.pool.query<IssueRow & { company_name: string; company_settings: CompanySettings }>(
+      byId
+        ? {
+            // Named: parsed and planned once per connection (every issue route runs it).
+            name: 'issue-with-company',
+            text: `SELECT i.*, c.name AS company_name, c.settings AS company_settings FROM issues i JOIN companies c ON c.id = i.company_id WHERE i.id = $1`,
+            values: [id],
+          }
+        : {
+            name: 'issue-with-company-by-identifier',
+            text: `SELECT i.*, c.name AS company_name, c.settings AS company_settings FROM issues i JOIN companies c ON c.id = i.company_id
+                   WHERE i.identifier = $1 ORDER BY (i.company_id::text = $2) DESC LIMIT 1`,
+            values: [id.toUpperCase(), companyHint ?? ''],
+          },
+    );
     const row = rows[0];
     if (!row) throw new DomainError('not_found', 'Issue not found', { issueId: id });
     return { ...rowToStored(row), issue: rowToState(row), company: { id: row.company_id, name: row.company_name, settings: row.company_settings } };
@@ -63,6 +78,21 @@ export class ReadModel {
   async issueInCompany(issueId: string, companyId: string): Promise<boolean> {
     const { rowCount } = await this.pool.query('SELECT 1 FROM issues WHERE id = $1 AND company_id = $2', [issueId, companyId]);
     return rowCount === 1;
+  }
+
+  /** An agent's tasks for AgentRail's `/tasks/mine`: newest change first, paged by offset. */
+  async tasksOf(agentId: string, statuses: Status[] | undefined, limit: number, offset: number): Promise<StoredIssue[]> {
+    const { rows } = await this.pool.query<IssueRow>(
+      `SELECT * FROM issues WHERE assignee_agent_id = $1 AND ($2::text[] IS NULL OR status = ANY($2)) ORDER BY updated_at DESC, id LIMIT $3 OFFSET $4`,
+      [agentId, statuses ?? null, limit, offset],
+    );
+    return rows.map(rowToStored);
+  }
+
+  async agentName(agentId: string | null): Promise<string | null> {
+    if (!agentId) return null;
+    const { rows } = await this.pool.query<{ name: string }>('SELECT name FROM agents WHERE id = $1', [agentId]);
+    return rows[0]?.name ?? null;
   }
 
   async listIssues(companyId: string, filter: { assigneeAgentId?: string; statuses?: Status[]; parentId?: string; priorities?: Priority[]; limit: number }): Promise<StoredIssue[]> {

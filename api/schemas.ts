@@ -21,7 +21,12 @@ export const companySettings = z.strictObject({
 });
 export type CompanySettings = z.infer<typeof companySettings>;
 
-export const createCompany = z.strictObject({ name: label(200), settings: companySettings.optional() });
+export const createCompany = z.strictObject({
+  name: label(200),
+  settings: companySettings.optional(),
+  /** Prefix of the company's task identifiers (`ACME` in `ACME-12`); derived from the name when left out. */
+  issuePrefix: z.string().regex(/^[A-Z][A-Z0-9]{0,9}$/, 'must be 1-10 capital letters or digits, starting with a letter').optional(),
+});
 export const patchCompany = z.strictObject({ name: label(200).optional(), settings: companySettings.optional() });
 export const createAgent = z.strictObject({ name: label(200), role: text(100).optional() });
 

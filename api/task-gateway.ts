@@ -34,9 +34,14 @@ export class TaskGateway {
   private readonly limiter = new KeyedLimiter();
 
   constructor(
-    private readonly client: Client,
+    readonly client: Client,
     private readonly config: Config,
   ) {}
+
+  /** Any other Temporal call (Schedules, intake, signals) under the same hard deadline. */
+  withTemporal<T>(deadline: number, fn: () => Promise<T>): Promise<T> {
+    return this.call(deadline, fn);
+  }
 
   /**
    * One Temporal call under a hard deadline: the SDK's own deadline covers the RPC, the abort covers

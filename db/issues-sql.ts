@@ -22,6 +22,8 @@ export interface IssueRow {
   completed_at: string | null;
   fingerprint: string | null;
   workflow_status: WorkflowStatus;
+  identifier?: string | null;
+  lifecycle?: IssueState['lifecycle'];
 }
 
 export function rowToState(r: IssueRow): IssueState {
@@ -43,6 +45,9 @@ export function rowToState(r: IssueRow): IssueState {
     updatedAt: r.updated_at,
     startedAt: r.started_at,
     completedAt: r.completed_at,
+    // Only tasks that have them carry these (tasks from before the delivery pipeline keep their shape).
+    ...(r.identifier ? { identifier: r.identifier } : {}),
+    ...(r.lifecycle ? { lifecycle: r.lifecycle } : {}),
   };
 }
 

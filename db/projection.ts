@@ -1,5 +1,5 @@
 /**
- * Applying a ProjectionWrite: one call of `sy_project_issue` (migration 002), so the API and the
+ * Applying a ProjectionWrite: one call of `sy_project_task` (migrations 002 and 003), so the API and the
  * workflow's projection activity apply exactly the same version and fingerprint rules, atomically,
  * in one round trip.
  */
@@ -25,7 +25,7 @@ export async function applyProjection(db: Queryable, write: ProjectionWrite, opt
   const payload = JSON.stringify(storable({ ...write, priorityRank: PRIORITY_RANK[write.issue.priority] }));
   const { rows } = await db.query<{ r: ProjectionOutcome }>({
     name: opts.relaxedDurability ? 'sy-project-relaxed' : 'sy-project',
-    text: opts.relaxedDurability ? 'SELECT sy_project_issue($1::jsonb, false) AS r' : 'SELECT sy_project_issue($1::jsonb) AS r',
+    text: opts.relaxedDurability ? 'SELECT sy_project_task($1::jsonb, false) AS r' : 'SELECT sy_project_task($1::jsonb) AS r',
     values: [payload],
   });
   return rows[0]!.r;

@@ -6,6 +6,8 @@
 import { reviewClosingComment, ACCEPTED_DELIVERABLES, type CloseoutReport } from './closeout.js';
 import { DomainError } from './errors.js';
 import { leaseExpiresAt, MAX_EXPIRIES_BEFORE_PAUSE } from './leases.js';
+import type { Effect } from './effects.js';
+import { stageOf } from './lifecycle.js';
 import { canTransition, TERMINAL_STATUSES, type Priority, type Status } from './statuses.js';
 import { actorLabel, isOwner, systemActor, type ActivityEntry, type Actor, type IssueState, type IssueWrite, type NewComment } from './task.js';
 
@@ -32,13 +34,15 @@ export interface HeartbeatCmd { actor: Actor }
 export interface Applied {
   write: IssueWrite;
   closeout?: CloseoutReport;
+  /** Side effects the workflow carries out after committing (wakes, upstream comments): see domain/effects.ts. */
+  effects?: Effect[];
 }
 
-function conflictDetails(s: IssueState) {
+export function conflictDetails(s: IssueState) {
   return { issueId: s.id, status: s.status, assigneeAgentId: s.assigneeAgentId, checkoutRunId: s.checkout?.runId ?? null };
 }
 
-function notOwner(s: IssueState, actor: Actor): DomainError {
+export function notOwner(s: IssueState, actor: Actor): DomainError {
   return new DomainError('not_owner', s.checkout ? 'Issue is checked out by another agent' : 'Issue is not checked out by you', {
     ...conflictDetails(s),
     checkoutAgentId: s.checkout?.agentId ?? null,
@@ -46,7 +50,7 @@ function notOwner(s: IssueState, actor: Actor): DomainError {
   });
 }
 
-function invalidTransition(from: Status, to: Status, hint?: string): DomainError {
+export function invalidTransition(from: Status, to: Status, hint?: string): DomainError {
   return new DomainError('invalid_transition', `Cannot move an issue from ${from} to ${to}${hint ? `: ${hint}` : ''}`, { from, to });
 }
 
@@ -56,16 +60,19 @@ function assertMayChange(s: IssueState, actor: Actor): void {
   if (s.checkout && !isOwner(s, actor)) throw notOwner(s, actor);
 }
 
-function nextState(s: IssueState, ctx: Ctx, changes: Partial<IssueState>): IssueState {
+export function nextState(s: IssueState, ctx: Ctx, changes: Partial<IssueState>): IssueState {
   const version = s.version + 1;
   const descriptionChanged = changes.description !== undefined && changes.description !== s.description;
-  return {
+  const next: IssueState = {
     ...s,
     ...changes,
     version,
     descriptionVersion: descriptionChanged ? version : s.descriptionVersion,
     updatedAt: new Date(ctx.now).toISOString(),
   };
+  // Tasks with a lifecycle keep their stage in step with every change.
+  if (next.lifecycle) next.lifecycle = { ...next.lifecycle, stage: stageOf(next) };
+  return next;
 }
 
 /** A sign of life from the owner: the lease starts over and the expiry streak is forgotten. */
@@ -78,13 +85,13 @@ function renewed(s: IssueState, actor: Actor, ctx: Ctx): Partial<IssueState> {
 }
 
 /** A comment made at `issue`'s version. */
-function makeComment(actor: Actor, body: string, issue: IssueState, ctx: Ctx): NewComment {
+export function makeComment(actor: Actor, body: string, issue: IssueState, ctx: Ctx): NewComment {
   const { actorAgentId, actorUser } = actorLabel(actor);
   return { id: ctx.newId(), body, authorAgentId: actorAgentId, authorUser: actorUser, runId: actor.runId ?? null, createdAt: new Date(ctx.now).toISOString(), version: issue.version };
 }
 
 /** An activity entry made at `issue`'s version. */
-function entry(actor: Actor, action: string, details: Record<string, unknown>, issue: IssueState, ctx: Ctx): ActivityEntry {
+export function entry(actor: Actor, action: string, details: Record<string, unknown>, issue: IssueState, ctx: Ctx): ActivityEntry {
   return { id: ctx.newId(), action, ...actorLabel(actor), runId: actor.runId ?? null, details, createdAt: new Date(ctx.now).toISOString(), version: issue.version };
 }
 
@@ -202,6 +209,14 @@ export function applyUpdate(s: IssueState, cmd: UpdateCmd, ctx: Ctx): Applied {
   }
   const changes: Partial<IssueState> = { ...renewed(s, actor, ctx), ...pickFields(patch) };
   const reassigned = patch.assigneeAgentId !== undefined && patch.assigneeAgentId !== s.assigneeAgentId;
+  // An operator's assignment always wins over routing, and is recorded as manual.
+  if (reassigned && s.lifecycle && actor.kind === 'operator') {
+    const summary = patch.assigneeAgentId ? `Assigned by an operator to ${patch.assigneeAgentId}` : 'Unassigned by an operator';
+    changes.lifecycle = {
+      ...s.lifecycle,
+      routing: { state: 'manual', decisionId: null, assignmentSource: 'manual', reason: { summary, matchedRules: [], strategy: null, candidates: [] }, decidedAt: new Date(ctx.now).toISOString() },
+    };
+  }
   const status = patch.status ?? s.status;
   if (status !== 'in_progress' || reassigned) {
     changes.checkout = null;

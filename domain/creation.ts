@@ -50,3 +50,9 @@ export function createdEntry(state: IssueState, actor: Actor, id: string): Activ
     version: state.version,
   };
 }
+
+/** `Acme Robotics` → `ACME`: the first four letters of the name, capitalised (`TASK` when it has none). */
+export function issuePrefixOf(name: string): string {
+  const letters = name.replace(/[^A-Za-z]/g, '').slice(0, 4).toUpperCase();
+  return letters || 'TASK';
+}

@@ -1,4 +1,5 @@
 /** The task's state and the actors that change it: plain JSON, so it crosses Temporal and continue-as-new intact. */
+import type { Lifecycle } from './lifecycle.js';
 import type { Priority, Status } from './statuses.js';
 
 /**
@@ -49,6 +50,10 @@ export interface IssueState {
   updatedAt: string;
   startedAt: string | null;
   completedAt: string | null;
+  /** Company prefix and number (`ACME-12`); tasks created before identifiers existed have none. */
+  identifier?: string | null;
+  /** Source, routing and delivery (domain/lifecycle.ts); absent on tasks created before the delivery pipeline. */
+  lifecycle?: Lifecycle | null;
 }
 
 export interface NewComment {

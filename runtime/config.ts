@@ -19,6 +19,12 @@ export interface Config {
   /** How often the reconciler Schedule runs (0: no schedule). */
   reconcileEveryMinutes: number;
   logLevel: string;
+  /** Encrypts source credentials, webhook secrets and wake targets at rest (npm start generates one). */
+  secretKey: string | undefined;
+  /** The task queue process wakes run on: a worker where the agents live polls it. */
+  wakeTaskQueue: string;
+  /** Where agents woken in managed local mode reach the API (SWITCHYARD_URL in their environment). */
+  publicUrl: string | undefined;
 }
 
 function int(name: string, fallback: number | undefined): number | undefined {
@@ -43,6 +49,9 @@ export function loadConfig(env = process.env): Config {
     continueAsNewAfterEvents: int('SWITCHYARD_CONTINUE_AS_NEW_EVENTS', undefined),
     reconcileEveryMinutes: int('SWITCHYARD_RECONCILE_EVERY_MINUTES', 5)!,
     logLevel: env.LOG_LEVEL || 'info',
+    secretKey: env.SWITCHYARD_SECRET_KEY || undefined,
+    wakeTaskQueue: env.SWITCHYARD_WAKE_TASK_QUEUE || `${env.SWITCHYARD_TASK_QUEUE || 'switchyard-tasks'}-wakes`,
+    publicUrl: env.SWITCHYARD_PUBLIC_URL || undefined,
   };
 }
 

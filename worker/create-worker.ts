@@ -3,7 +3,10 @@ import { fileURLToPath } from 'node:url';
 import type { Client } from '@temporalio/client';
 import { NativeConnection, Worker, bundleWorkflowCode, type WorkerOptions, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { createProjectionActivities } from '../activities/projection.js';
+import { createDeliveryActivities } from '../activities/delivery.js';
+import { createIntakeActivities } from '../activities/intake.js';
 import { createReconcileActivities } from '../activities/reconcile.js';
+import { secretBox } from '../runtime/secrets.js';
 import type { Pool } from '../db/pool.js';
 import type { Config } from '../runtime/config.js';
 
@@ -29,12 +32,19 @@ export interface WorkerDeps {
 }
 
 export async function createWorker({ config, pool, connection, client, workflowBundle, options }: WorkerDeps): Promise<Worker> {
+  // Opened when an activity first needs a secret: a worker without a key still serves tasks without sources.
+  const box = () => secretBox(config.secretKey);
   return Worker.create({
     connection,
     namespace: config.temporalNamespace,
     taskQueue: config.taskQueue,
     workflowBundle: workflowBundle ?? (await bundleWorkflows()),
-    activities: { ...createProjectionActivities(pool, client), ...createReconcileActivities(pool, client) },
+    activities: {
+      ...createProjectionActivities(pool, client),
+      ...createReconcileActivities(pool, client),
+      ...createDeliveryActivities(pool, box, config),
+      ...createIntakeActivities(pool, client, box, config),
+    },
     shutdownGraceTime: '30 seconds',
     // If Temporal itself is gone, draining cannot finish: give up rather than hang.
     shutdownForceTime: '45 seconds',

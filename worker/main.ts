@@ -5,6 +5,8 @@ import { createTemporalClient } from '../runtime/temporal.js';
 import { loadConfig, requireDatabaseUrl } from '../runtime/config.js';
 import { logger } from '../runtime/logger.js';
 import { ensureReconcileSchedule } from '../runtime/reconcile-schedule.js';
+import { syncIntakeSchedule } from '../runtime/intake-schedules.js';
+import { listPolledSources } from '../db/sources.js';
 import { ensureSearchAttributes } from '../runtime/search-attributes.js';
 import { createWorker } from './create-worker.js';
 
@@ -22,6 +24,10 @@ const worker = await createWorker({ config, pool, connection, client, workflowBu
 
 const schedule = await ensureReconcileSchedule(client, config);
 if (schedule) logger.info({ schedule, everyMinutes: config.reconcileEveryMinutes }, 'reconciler scheduled');
+// Intake Schedules follow their sources: one the API could not update (Temporal was down) is put right here.
+for (const source of await listPolledSources(pool)) {
+  await syncIntakeSchedule(client, config, source).catch((err) => logger.warn({ err, sourceId: source.id }, 'could not bring the intake schedule in line'));
+}
 
 // The SDK's runtime also shuts workers down on these signals; a second request must not throw.
 for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => worker.getState() === 'RUNNING' && worker.shutdown());

@@ -47,3 +47,38 @@ export interface ReconcileReport {
 export interface ReconcileActivities {
   reconcileIssues(opts: ReconcileOptions): Promise<ReconcileReport>;
 }
+
+/** The routing decision's input, read from Postgres (the decision itself is domain/routing.ts). */
+export interface RoutingContext {
+  rules: import('../domain/routing.js').RoutingRule[];
+  openTasks: Record<string, number>;
+  assignedByRule: Record<string, number>;
+}
+
+/**
+ * The delivery activities: provider calls through the neutral ports, keyed by source id (credentials
+ * are loaded inside the activity and never enter the workflow). A provider's verdict fails as a
+ * non-retryable ApplicationFailure whose type is our error code; outages are retried.
+ */
+export interface DeliveryActivities {
+  routingContext(companyId: string): Promise<RoutingContext>;
+  openPullRequest(input: { sourceId: string; head: string; base?: string; title: string; body: string; draft?: boolean }): Promise<import('../domain/delivery.js').OpenedPull>;
+  observePullRequest(input: { sourceId: string; prNumber: number; reviewPolicy: 'require' | 'never_require' }): Promise<import('../domain/delivery.js').Observation>;
+  mergePullRequest(input: { sourceId: string; prNumber: number; expectedHeadSha: string; method: 'merge' | 'squash' | 'rebase'; title: string }): Promise<{ mergeCommitSha: string; mergeCommitUrl: string; alreadyMerged: boolean }>;
+  revertPullRequest(input: { sourceId: string; prNumber: number }): Promise<{ prUrl: string; prNumber: number }>;
+  upstreamEffect(input: { sourceId: string; number: number; effect: import('../domain/effects.js').Effect }): Promise<void>;
+  wakeAgent(input: { wakeId: string; companyId: string; issueId: string; agentId: string; reason: string; summary: string }): Promise<{ delivered: 'http' | 'process' | 'queued' }>;
+}
+
+export interface IntakeReport {
+  sourceId: string;
+  skipped?: 'paused' | 'deleted';
+  found: number;
+  admitted: Array<{ key: string; issueId: string; identifier: string; created: boolean }>;
+  filteredOut: number;
+  cursor: string | null;
+}
+
+export interface IntakeActivities {
+  pollSource(sourceId: string): Promise<IntakeReport>;
+}

@@ -2,7 +2,9 @@
  * The task workflow's contract: its workflow id and type, its messages, what they answer, and its
  * input. Shared by the workflow, the API, the activities and the tests.
  */
-import { defineQuery, defineUpdate } from '@temporalio/workflow';
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { Observation, RollbackCmd, ShipCmd, SubmitCmd, UpstreamIssue } from '../domain/delivery.js';
+import type { Effect } from '../domain/effects.js';
 import type { CheckoutCmd, CloseCmd, CommentCmd, HeartbeatCmd, ReleaseCmd, UpdateCmd } from '../domain/commands.js';
 import type { IssueSnapshot } from '../domain/projection.js';
 import type { ActivityEntry, Actor, IssueState, NewComment } from '../domain/task.js';
@@ -23,7 +25,8 @@ export interface TaskResult {
   /** The state at this decision's version; `description` only if it changed after the caller's copy. */
   issue: IssueSnapshot;
   fingerprint: string;
-  comment?: CommentMeta;
+  /** The comment the update made; `body` only when the workflow wrote it (submit, ship, rollback), not the caller. */
+  comment?: CommentMeta & { body?: string };
   activity: ActivityEntry[];
   /** Ids of every entry made at `issue.version`. */
   keep: string[];
@@ -49,6 +52,31 @@ export const closeUpdate = defineUpdate<TaskResult, [CloseCmd & Known]>('close')
 export const heartbeatUpdate = defineUpdate<TaskResult, [HeartbeatCmd & Known]>('heartbeat');
 /** Only a run started by `admin restore` accepts it, once. */
 export const restoreUpdate = defineUpdate<TaskResult, [RestoreCmd & Known]>('restore');
+
+// ---- the delivery half (issue 7)
+// Updates where the caller needs the answer (and a validator refuses without writing history);
+// signals where nobody waits: an upstream edit, a provider event, "route again".
+
+/** Submit: opens or reuses the PR (adapter_managed) or records artifacts; answers once it is recorded. */
+export const submitUpdate = defineUpdate<TaskResult, [SubmitCmd & Known]>('submit');
+/** Ship: merges with the head-SHA guard; the same key (update id) is one merge whatever the retries. */
+export const shipUpdate = defineUpdate<TaskResult, [ShipCmd & Known]>('ship');
+export const rollbackUpdate = defineUpdate<TaskResult, [RollbackCmd & Known]>('rollback');
+/** Operator: decide routing again now (a manual assignment is never overridden). */
+export const routeUpdate = defineUpdate<TaskResult, [{ actor: Actor } & Known]>('route');
+/** Artifact mode: checks reported by any CI system for the current submission. */
+export const reportChecksUpdate = defineUpdate<TaskResult, [{ actor: Actor; headSha?: string; checks: NonNullable<SubmitCmd['checks']> } & Known]>('reportChecks');
+/** Artifact mode (or any operator): a review verdict on the current submission. */
+export const reviewUpdate = defineUpdate<TaskResult, [{ actor: Actor; outcome: 'approved' | 'changes_requested'; comments: string[] } & Known]>('review');
+
+/** The upstream issue changed (or intake saw it again): edits, close, reopen. */
+export const upstreamSignal = defineSignal<[UpstreamIssue]>('upstream');
+/** Something happened on the task's PR or head (webhook): look at the code host now. */
+export const providerEventSignal = defineSignal<[{ kind: string; headSha?: string | null; deliveryId?: string }]>('providerEvent');
+/** The company's routing rules changed: an unroutable task tries again. */
+export const rerouteSignal = defineSignal<[]>('reroute');
+
+export type { Observation };
 
 export const stateQuery = defineQuery<IssueState>('state');
 
@@ -93,4 +121,6 @@ export interface TaskWorkflowInput {
   cancelRequested?: boolean;
   /** Continue-as-new after this many history events (tests set it small); Temporal's suggestion applies too. */
   continueAsNewAfterEvents?: number;
+  /** Effects decided but not carried out yet (wakes, upstream comments), carried across continue-as-new. */
+  effects?: Effect[];
 }

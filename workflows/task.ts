@@ -1,12 +1,14 @@
 /**
- * One long-lived workflow per task: the source of truth for its state. Messages arrive as Updates
- * (handlers.ts), the read model follows through the projection loop (projection.ts), and the main
- * loop keeps the lease timer, continues as new, and carries out a cancellation (lifecycle.ts).
+ * One long-lived workflow per task, intake to ship: the source of truth for its state. Messages arrive
+ * as Updates and signals (handlers.ts, delivery.ts), the read model follows through the projection loop
+ * (projection.ts), the delivery loop routes, watches the PR and carries out effects (delivery.ts), and
+ * the main loop keeps the lease timer, continues as new, and carries out a cancellation (lifecycle.ts).
  */
 import { CancellationScope, patched } from '@temporalio/workflow';
 import { legacyTaskWorkflow } from './legacy/task-v1.js';
 import type { LegacyTaskWorkflowInput } from './legacy/messages-v1.js';
 import type { TaskWorkflowInput } from './messages.js';
+import { deliveryLoop, registerDeliveryHandlers } from './task/delivery.js';
 import { registerHandlers } from './task/handlers.js';
 import { lifecycle } from './task/lifecycle.js';
 import { runProjection } from './task/projection.js';
@@ -14,6 +16,8 @@ import { TaskRun } from './task/run.js';
 
 /** Runs recorded before the projection redesign lack this marker and replay through the v1 code. */
 export const PROJECTION_V2_PATCH = 'projection-v2';
+/** Runs recorded before the delivery pipeline have no routing, submit, ship or watcher. */
+export const DELIVERY_PATCH = 'delivery-v1';
 
 export async function taskWorkflow(input: TaskWorkflowInput): Promise<void> {
   if (!patched(PROJECTION_V2_PATCH)) return legacyTaskWorkflow(input as unknown as LegacyTaskWorkflowInput);
@@ -21,5 +25,9 @@ export async function taskWorkflow(input: TaskWorkflowInput): Promise<void> {
   registerHandlers(run);
   // Not cancellable: carrying out a cancellation still needs the read model written.
   void CancellationScope.nonCancellable(() => runProjection(run));
+  if (patched(DELIVERY_PATCH)) {
+    registerDeliveryHandlers(run);
+    void deliveryLoop(run);
+  }
   await lifecycle(run, input.cancelRequested ?? false);
 }

@@ -1,11 +1,12 @@
 /** Companies and their agents: created by the operator; agents read their own. */
 import { randomUUID } from 'node:crypto';
 import { Router } from 'express';
+import { issuePrefixOf } from '../../domain/creation.js';
 import { DomainError } from '../../domain/errors.js';
 import { assertCompanyAccess, callerOf, hashKey, newAgentKey, requireOperator } from '../auth.js';
 import type { ApiDeps } from '../deps.js';
 import { runIdempotent } from '../idempotency.js';
-import { uuidFromSeed } from '../ids.js';
+import { uuidFromSeed } from '../../runtime/ids.js';
 import * as schema from '../schemas.js';
 
 export function companiesRouter({ pool, reads, config }: ApiDeps): Router {
@@ -21,7 +22,7 @@ export function companiesRouter({ pool, reads, config }: ApiDeps): Router {
     await runIdempotent(pool, req, res, { companyId: '00000000-0000-0000-0000-000000000000', operation: 'company.create' }, async ({ seed }) => {
       // With a key the id derives from it, so a retried create finds the same company.
       const id = seed ? uuidFromSeed(seed) : randomUUID();
-      await pool.query('INSERT INTO companies (id, name, settings) VALUES ($1,$2,$3) ON CONFLICT (id) DO NOTHING', [id, body.name, body.settings ?? {}]);
+      await pool.query('INSERT INTO companies (id, name, settings, issue_prefix) VALUES ($1,$2,$3,$4) ON CONFLICT (id) DO NOTHING', [id, body.name, body.settings ?? {}, body.issuePrefix ?? issuePrefixOf(body.name)]);
       return { status: 201, body: await reads.company(id) };
     });
   });

@@ -9,7 +9,7 @@ import type { Actor, IssueState } from '../../domain/task.js';
 import { applyProjection } from '../../db/projection.js';
 import { rowToState, type IssueRow } from '../../db/issues-sql.js';
 import type { ApiDeps } from '../deps.js';
-import { uuidFromSeed } from '../ids.js';
+import { uuidFromSeed } from '../../runtime/ids.js';
 
 export async function createIssueRecord({ pool, tasks }: ApiDeps, state: IssueState, actor: Actor, deadline: number): Promise<IssueState> {
   const client = await pool.connect();

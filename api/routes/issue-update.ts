@@ -24,14 +24,16 @@ export interface IssueUpdate<C> {
   prepare?: (found: Found) => Promise<void>;
   /** Runs before each attempt at the issue's slot; may refuse from the read model. */
   precheck?: (found: Found) => () => Promise<void>;
-  respond: (written: Written, found: Found) => { status: number; body: unknown };
+  respond: (written: Written, found: Found) => { status: number; body: unknown } | Promise<{ status: number; body: unknown }>;
+  /** Refuse a request without an Idempotency-Key (AgentRail's submit, ship and rollback). */
+  keyRequired?: boolean;
 }
 
 export async function runIssueUpdate<C>(deps: ApiDeps, req: Request, res: Response, u: IssueUpdate<C>): Promise<void> {
   const found = await scopedIssue(deps, req, res);
   await u.prepare?.(found);
   const deadline = deadlineOf(res);
-  await runIdempotent(deps.pool, req, res, { companyId: found.company.id, operation: u.operation }, async ({ updateId }) => {
+  await runIdempotent(deps.pool, req, res, { companyId: found.company.id, operation: u.operation, keyRequired: u.keyRequired }, async ({ updateId }) => {
     assertTaskRunning(found);
     const cmd = { ...u.command(found), knownDescriptionVersion: found.issue.descriptionVersion };
     let result: TaskResult;
@@ -42,6 +44,6 @@ export async function runIssueUpdate<C>(deps: ApiDeps, req: Request, res: Respon
       throw err;
     }
     const written = await writeResult(deps.pool, result, { known: found.issue, commentBody: u.commentBody, deadline });
-    return u.respond(written, found);
+    return await u.respond(written, found);
   });
 }

@@ -10,10 +10,11 @@ import { actorOf, assertCompanyAccess, callerOf } from '../auth.js';
 import { deadlineOf } from '../deadline.js';
 import type { ApiDeps } from '../deps.js';
 import { runIdempotent } from '../idempotency.js';
-import { uuidFromSeed } from '../ids.js';
+import { uuidFromSeed } from '../../runtime/ids.js';
 import { presentComment, presentIssue } from '../present.js';
 import * as schema from '../schemas.js';
 import { createIssueRecord } from './create-issue.js';
+import { identifierFor } from '../../db/identifiers.js';
 import { runIssueUpdate } from './issue-update.js';
 import { assertAssignable, companyRules, scopedIssue } from './scope.js';
 
@@ -31,7 +32,9 @@ export function issuesRouter(deps: ApiDeps): Router {
     }
     const actor = actorOf(req, res);
     await runIdempotent(pool, req, res, { companyId: company.id, operation: 'issue.create' }, async ({ seed }) => {
-      const state = initialIssue({ ...body, id: seed ? uuidFromSeed(seed) : randomUUID(), companyId: company.id }, Date.now());
+      const id = seed ? uuidFromSeed(seed) : randomUUID();
+      const identifier = await identifierFor(pool, company.id, id);
+      const state = { ...initialIssue({ ...body, id, companyId: company.id }, Date.now()), identifier };
       const created = await createIssueRecord(deps, state, actor, deadlineOf(res));
       return { status: 201, body: presentIssue(created, actor) };
     });

@@ -2,13 +2,14 @@
 import type { Request, Response } from 'express';
 import { DomainError } from '../../domain/errors.js';
 import { DEFAULT_LEASE_SECONDS } from '../../domain/leases.js';
-import { assertCompanyAccess } from '../auth.js';
+import { assertCompanyAccess, callerOf } from '../auth.js';
 import type { ApiDeps } from '../deps.js';
 import type { Company } from '../read-model.js';
 import { taskUnavailable } from '../task-gateway.js';
 
 export async function scopedIssue({ reads }: ApiDeps, req: Request, res: Response) {
-  const found = await reads.issueWithCompany(String(req.params.issueId));
+  const caller = callerOf(res);
+  const found = await reads.issueWithCompany(String(req.params.issueId), caller.kind === 'agent' ? caller.agent.companyId : undefined);
   assertCompanyAccess(res, found.issue.companyId, 'Issue');
   return found;
 }

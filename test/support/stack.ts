@@ -72,6 +72,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     minLeaseSeconds: 1,
     // A test that wants the reconciler runs it itself.
     reconcileEveryMinutes: 0,
+    secretKey: `test-secret-${suffix}`,
     ...opts.config,
   };
   const connection = await Connection.connect({ address: temporalAddress });

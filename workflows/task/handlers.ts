@@ -47,7 +47,7 @@ export function registerHandlers(run: TaskRun): void {
 }
 
 /** Validators: synchronous, no state change; a refusal becomes a typed failure and writes no history. */
-function validate(run: TaskRun, cmd: Command, check: () => unknown): void {
+export function validate(run: TaskRun, cmd: Command, check: () => unknown): void {
   if (run.memo.get(currentUpdateInfo()?.id)) return;
   try {
     if (run.closing) {
@@ -64,7 +64,7 @@ function validate(run: TaskRun, cmd: Command, check: () => unknown): void {
   }
 }
 
-function handle(run: TaskRun, cmd: Command, apply: (c: rules.Ctx) => rules.Applied): msg.TaskResult {
+export function handle(run: TaskRun, cmd: Command, apply: (c: rules.Ctx) => rules.Applied): msg.TaskResult {
   const updateId = currentUpdateInfo()?.id;
   const prior = run.memo.get(updateId);
   if (prior) return run.replayOf(prior, cmd);
@@ -74,7 +74,7 @@ function handle(run: TaskRun, cmd: Command, apply: (c: rules.Ctx) => rules.Appli
   } catch (err) {
     throw toFailure(err);
   }
-  run.commit(applied.write);
+  run.commitApplied(applied);
   const result = run.resultOf(applied.write, cmd);
   run.memo.remember(updateId, result);
   return result;

@@ -1,5 +1,7 @@
 /** One run of a task workflow: its state, and the one place every change to it is committed. */
 import { fingerprintOf, snapshotOf, type WorkflowStatus } from '../../domain/projection.js';
+import type { Applied } from '../../domain/commands.js';
+import { enqueueEffects, type Effect } from '../../domain/effects.js';
 import type { IssueState, IssueWrite } from '../../domain/task.js';
 import type { Known, TaskProjection, TaskResult, TaskWorkflowInput } from '../messages.js';
 import { UpdateMemo } from './memo.js';
@@ -20,6 +22,16 @@ export class TaskRun {
   changed = false;
   readonly restoring: TaskWorkflowInput['restoring'];
   restored = false;
+  /** Effects decided and not carried out yet (domain/effects.ts), oldest first. */
+  effects: Effect[];
+  /** The effect being carried out now (a wake merging into the queue leaves it alone). */
+  runningEffectId: string | undefined;
+  /** Look at the code host now (a webhook arrived, or a submit just happened). */
+  nudged = false;
+  /** The company's routing rules changed: route again if the task is unroutable. */
+  rerouteRequested = false;
+  /** One provider operation at a time (submit, ship, rollback, routing, observing): each sees the last one's result. */
+  providerBusy = false;
   private readonly publisher = new Publisher();
 
   readonly input: TaskWorkflowInput;
@@ -32,6 +44,7 @@ export class TaskRun {
     this.memo = new UpdateMemo(input.memo);
     this.outbox = new ProjectionOutbox(input.pending, input.state.version);
     this.restoring = input.restoring;
+    this.effects = input.effects ?? [];
     this.publisher.publish(this.state);
     // A new run (a start, a continue-as-new, a restore) states its search attributes at once.
     this.publisher.flush();
@@ -52,13 +65,20 @@ export class TaskRun {
     this.publisher.publish(this.state);
   }
 
+  /** Commits a decision and queues its effects. */
+  commitApplied(applied: Applied): void {
+    this.commit(applied.write);
+    if (applied.effects?.length) this.effects = enqueueEffects(this.effects, applied.effects, this.runningEffectId);
+  }
+
   /** The answer to the update that made `write`. */
-  resultOf(write: IssueWrite, known: Known): TaskResult {
+  resultOf(write: IssueWrite, known: Known, opts: { commentWrittenHere?: boolean } = {}): TaskResult {
     const comment = write.comments[0];
     return {
       issue: snapshotOf(write.issue, write.issue.descriptionVersion !== known.knownDescriptionVersion),
       fingerprint: fingerprintOf(write.issue),
-      ...(comment ? { comment: withoutBody(comment) } : {}),
+      // The caller has the body of a comment it sent; one the workflow wrote comes back whole.
+      ...(comment ? { comment: opts.commentWrittenHere ? comment : withoutBody(comment) } : {}),
       activity: write.activity,
       keep: this.keep,
     };
@@ -89,6 +109,7 @@ export class TaskRun {
       memo: this.memo.toJSON(),
       pending: this.outbox.carry(),
       continueAsNewAfterEvents: this.input.continueAsNewAfterEvents,
+      ...(this.effects.length ? { effects: this.effects } : {}),
     };
   }
 }

@@ -18,6 +18,7 @@ export function controlRouter(fake: FakeGitHub): Router {
   }));
   r.post('/repos/:owner/:repo/commits', wrap(async (req) => ({ sha: await fake.pushCommit(req.params.owner, req.params.repo, req.body.branch, req.body.files, req.body.message, req.body.from) })));
   r.post('/repos/:owner/:repo/issues', wrap(async (req) => fake.openIssue(req.params.owner, req.params.repo, req.body)));
+  r.post('/repos/:owner/:repo/issues/:number', wrap(async (req) => fake.editIssue(req.params.owner, req.params.repo, Number(req.params.number), req.body)));
   r.post('/repos/:owner/:repo/check-runs', wrap(async (req) => fake.setCheckRun(req.params.owner, req.params.repo, req.body)));
   r.post('/repos/:owner/:repo/statuses', wrap(async (req) => fake.setStatus(req.params.owner, req.params.repo, req.body)));
   r.post('/repos/:owner/:repo/pulls/:number/reviews', wrap(async (req) => fake.submitReview(req.params.owner, req.params.repo, Number(req.params.number), req.body)));

@@ -103,6 +103,28 @@ export class FakeGitHub {
     return issue;
   }
 
+  /** An edit, close or reopen of an issue (the REST PATCH and the control surface both land here). */
+  async editIssue(owner: string, name: string, number: number, input: { title?: string; body?: string | null; labels?: string[]; state?: 'open' | 'closed'; user?: string }): Promise<FakeIssue> {
+    const repo = this.repo(owner, name);
+    const issue = repo.issues.get(number);
+    if (!issue || issue.isPull) throw new FakeError(404, { message: 'Not Found', documentation_url: 'https://docs.github.com/rest/issues/issues#update-an-issue', status: '404' });
+    const edited = (input.title !== undefined && input.title !== issue.title) || (input.body !== undefined && input.body !== issue.body);
+    const relabelled = input.labels !== undefined && JSON.stringify(input.labels) !== JSON.stringify(issue.labels);
+    const stateChange = input.state !== undefined && input.state !== issue.state ? input.state : undefined;
+    Object.assign(issue, {
+      ...(input.title !== undefined ? { title: input.title } : {}),
+      ...(input.body !== undefined ? { body: input.body } : {}),
+      ...(input.labels !== undefined ? { labels: input.labels } : {}),
+      ...(stateChange ? { state: stateChange } : {}),
+      updatedAt: now(),
+    });
+    const user = input.user ?? repo.owner;
+    if (edited) await this.hooks.emit('issues', 'edited', { issue: this.present.issue(repo, issue), changes: {}, ...this.envelope(repo, user) });
+    if (relabelled) await this.hooks.emit('issues', 'labeled', { issue: this.present.issue(repo, issue), ...this.envelope(repo, user) });
+    if (stateChange) await this.hooks.emit('issues', stateChange === 'closed' ? 'closed' : 'reopened', { issue: this.present.issue(repo, issue), ...this.envelope(repo, user) });
+    return issue;
+  }
+
   async setCheckRun(owner: string, name: string, input: { sha: string; name: string; status: FakeCheckRun['status']; conclusion?: FakeCheckRun['conclusion'] }): Promise<FakeCheckRun> {
     const repo = this.repo(owner, name);
     let run = repo.checkRuns.find((r) => r.sha === input.sha && r.name === input.name);

@@ -48,6 +48,11 @@ export class Presenter {
     });
   }
 
+  /** GET /repos/{owner}/{repo} answers the full repository (default branch included). */
+  fullRepository(repo: FakeRepo) {
+    return this.schemas.build('full-repository', { ...(this.repository(repo) as object), network_count: 0, subscribers_count: 0 });
+  }
+
   issue(repo: FakeRepo, issue: FakeIssue) {
     const o = this.origin();
     const base = `${o}/repos/${repo.owner}/${repo.name}`;

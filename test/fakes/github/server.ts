@@ -33,7 +33,7 @@ export async function startFakeGitHub(port = 0): Promise<RunningFake> {
     res.set(failure.headers).status(failure.status).json({ message: failure.message, documentation_url: 'https://docs.github.com/rest/overview/rate-limits-for-the-rest-api', status: String(failure.status) });
   });
 
-  const route = (method: 'get' | 'post' | 'put', template: string, handler: Handler) => {
+  const route = (method: 'get' | 'post' | 'put' | 'patch', template: string, handler: Handler) => {
     app[method](template.replace(/\{(\w+)\}/g, ':$1'), async (req, res) => {
       let reply: Reply;
       try {
@@ -60,6 +60,15 @@ export async function startFakeGitHub(port = 0): Promise<RunningFake> {
     status: 201,
     body: fake.apps.issueToken(req.header('authorization'), num(req.params.installation_id)),
   }));
+
+  route('get', '/repos/{owner}/{repo}', async (req) => ({ status: 200, body: fake.present.fullRepository(repoOf(req)) }));
+
+  route('patch', '/repos/{owner}/{repo}/issues/{issue_number}', async (req) => {
+    const repo = repoOf(req);
+    const { title, body, labels, state } = req.body ?? {};
+    const issue = await fake.editIssue(repo.owner, repo.name, num(req.params.issue_number), { title, body, labels, state });
+    return { status: 200, body: fake.present.issue(repo, issue) };
+  });
 
   route('get', '/repos/{owner}/{repo}/issues', async (req) => {
     const repo = repoOf(req);

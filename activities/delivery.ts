@@ -1,0 +1,60 @@
+/** The task workflow's delivery activities: routing input from Postgres, provider calls through the ports. */
+import type { Pool } from '../db/pool.js';
+import type { RoutingRule } from '../domain/routing.js';
+import type { SecretBox } from '../runtime/secrets.js';
+import type { DeliveryActivities } from '../workflows/activity-types.js';
+import { atBoundary } from './boundary.js';
+import { loadAdapter } from './providers/registry.js';
+import { createWakeActivity } from './wakes.js';
+import type { Config } from '../runtime/config.js';
+
+export function createDeliveryActivities(pool: Pool, box: () => SecretBox, config: Config): DeliveryActivities {
+  const adapter = async (sourceId: string) => (await loadAdapter(pool, box(), sourceId)).adapter;
+  return atBoundary<DeliveryActivities>({
+    async routingContext(companyId) {
+      const [rules, open, byRule] = await Promise.all([
+        pool.query<{ rules: RoutingRule[] }>('SELECT rules FROM routing_rules WHERE company_id = $1', [companyId]),
+        pool.query<{ agent: string; n: string }>(
+          `SELECT assignee_agent_id AS agent, count(*) AS n FROM issues
+           WHERE company_id = $1 AND assignee_agent_id IS NOT NULL AND status NOT IN ('done', 'cancelled') GROUP BY 1`,
+          [companyId],
+        ),
+        pool.query<{ rule: string; n: string }>(
+          `SELECT lifecycle->'routing'->'reason'->'matchedRules'->0->>'id' AS rule, count(*) AS n FROM issues
+           WHERE company_id = $1 AND lifecycle->'routing'->>'state' = 'routed' GROUP BY 1`,
+          [companyId],
+        ),
+      ]);
+      return {
+        rules: rules.rows[0]?.rules ?? [],
+        openTasks: Object.fromEntries(open.rows.map((r) => [r.agent, Number(r.n)])),
+        assignedByRule: Object.fromEntries(byRule.rows.filter((r) => r.rule).map((r) => [r.rule, Number(r.n)])),
+      };
+    },
+
+    async openPullRequest({ sourceId, head, base, title, body, draft }) {
+      const a = await adapter(sourceId);
+      return a.openPullRequest({ head, base: base ?? (await a.defaultBranch()), title, body, draft });
+    },
+
+    async observePullRequest({ sourceId, prNumber, reviewPolicy }) {
+      return (await adapter(sourceId)).observe(prNumber, reviewPolicy);
+    },
+
+    async mergePullRequest({ sourceId, ...input }) {
+      return (await adapter(sourceId)).merge(input);
+    },
+
+    async revertPullRequest({ sourceId, prNumber }) {
+      return (await adapter(sourceId)).revert(prNumber);
+    },
+
+    async upstreamEffect({ sourceId, number, effect }) {
+      const a = await adapter(sourceId);
+      if (effect.kind === 'upstream_comment') await a.comment(number, effect.body);
+      if (effect.kind === 'upstream_state') await a.setState(number, effect.state);
+    },
+
+    wakeAgent: createWakeActivity(pool, box, config),
+  });
+}

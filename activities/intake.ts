@@ -1,0 +1,112 @@
+/**
+ * Intake: an upstream issue becomes exactly one task. The source key is claimed once in Postgres
+ * (source_items), the task id and identifier follow from it, and the task workflow is signalled with
+ * start under a workflow id derived from that task id: a poll, a webhook, a second poll, all at once,
+ * end in one task. A task whose workflow an operator closed is not started again (restore it instead).
+ */
+import { randomUUID } from 'node:crypto';
+import { WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy, type Client } from '@temporalio/client';
+import { createdEntry } from '../domain/creation.js';
+import type { UpstreamIssue } from '../domain/delivery.js';
+import { intakeIssue } from '../domain/intake.js';
+import { searchAttributeValues } from '../domain/search-attributes.js';
+import { systemActor } from '../domain/task.js';
+import type { Pool } from '../db/pool.js';
+import { identifierFor } from '../db/identifiers.js';
+import { getSource, type SourceRow } from '../db/sources.js';
+import type { Config } from '../runtime/config.js';
+import { uuidFromSeed } from '../runtime/ids.js';
+import type { SecretBox } from '../runtime/secrets.js';
+import type { IntakeActivities, IntakeReport } from '../workflows/activity-types.js';
+import { TASK_WORKFLOW_TYPE, upstreamSignal, workflowIdFor, type TaskWorkflowInput } from '../workflows/messages.js';
+import { atBoundary } from './boundary.js';
+import type { Candidate } from './providers/ports.js';
+import { adapterFor } from './providers/registry.js';
+import { passesLabels } from './providers/github.js';
+
+export interface Admitted {
+  key: string;
+  issueId: string;
+  identifier: string;
+  created: boolean;
+}
+
+/** The task id for a source key: claimed once; every later arrival finds the same one. */
+async function claim(pool: Pool, source: SourceRow, key: string): Promise<{ issueId: string; identifier: string; claimed: boolean }> {
+  const fresh = randomUUID();
+  const { rows } = await pool.query<{ issue_id: string }>(
+    `WITH ins AS (
+       INSERT INTO source_items (source_key, company_id, source_id, issue_id) VALUES ($1,$2,$3,$4)
+       ON CONFLICT (source_key) DO NOTHING RETURNING issue_id)
+     SELECT issue_id FROM ins UNION ALL SELECT issue_id FROM source_items WHERE source_key = $1 LIMIT 1`,
+    [`${source.company_id}|${key}`, source.company_id, source.id, fresh],
+  );
+  const issueId = rows[0]!.issue_id;
+  return { issueId, identifier: await identifierFor(pool, source.company_id, issueId), claimed: issueId === fresh };
+}
+
+export async function admitCandidate(pool: Pool, client: Client, config: Config, source: SourceRow, c: Candidate): Promise<Admitted> {
+  const { issueId, identifier, claimed } = await claim(pool, source, c.key);
+  const state = intakeIssue(
+    {
+      id: issueId,
+      companyId: source.company_id,
+      identifier,
+      title: c.title.slice(0, 500) || `${source.owner}/${source.repo}#${c.number}`,
+      body: c.body,
+      source: {
+        sourceId: source.id, provider: source.provider, key: c.key, owner: source.owner, repo: source.repo, number: c.number, url: c.url,
+        labels: c.labels, state: c.state, reviewPolicy: source.review_policy, defaultBranch: source.default_branch,
+      },
+    },
+    Date.now(),
+  );
+  const created = createdEntry(state, systemActor('intake'), uuidFromSeed(`${issueId}:created`));
+  created.details = { ...created.details, sourceKey: c.key, url: c.url };
+  const input: TaskWorkflowInput = {
+    state,
+    keep: [created.id],
+    pending: { comments: [], activity: [created], rowDirty: true, descriptionDirty: true, projectedVersion: 0 },
+    continueAsNewAfterEvents: config.continueAsNewAfterEvents,
+  };
+  const upstream: UpstreamIssue = { title: state.title, body: c.body, labels: c.labels, state: c.state, url: c.url };
+  try {
+    await client.workflow.signalWithStart(TASK_WORKFLOW_TYPE, {
+      workflowId: workflowIdFor(issueId),
+      taskQueue: config.taskQueue,
+      args: [input],
+      signal: upstreamSignal,
+      signalArgs: [upstream],
+      // A task an operator terminated or cancelled is never silently started again from scratch.
+      workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+      typedSearchAttributes: searchAttributeValues(state).flatMap(({ key, value }) => (value === null ? [] : [{ key, value }])),
+      staticSummary: `${identifier}: ${state.title}`.slice(0, 200),
+      staticDetails: `Switchyard task ${identifier} from ${c.url}`,
+    });
+  } catch (err) {
+    if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+  }
+  return { key: c.key, issueId, identifier, created: claimed };
+}
+
+export function createIntakeActivities(pool: Pool, client: Client, box: () => SecretBox, config: Config): IntakeActivities {
+  return atBoundary<IntakeActivities>({
+    async pollSource(sourceId): Promise<IntakeReport> {
+      const source = await getSource(pool, sourceId).catch(() => undefined);
+      if (!source) return { sourceId, skipped: 'deleted', found: 0, admitted: [], filteredOut: 0, cursor: null };
+      if (source.paused) return { sourceId, skipped: 'paused', found: 0, admitted: [], filteredOut: 0, cursor: source.cursor };
+      const adapter = adapterFor(source, box());
+      try {
+        const { candidates, cursor } = await adapter.listChangedSince(source.cursor);
+        const wanted = candidates.filter((c) => passesLabels(c.labels, source.labels));
+        const admitted: Admitted[] = [];
+        for (const c of wanted) admitted.push(await admitCandidate(pool, client, config, source, c));
+        await pool.query('UPDATE sources SET cursor = $2, last_poll_at = now(), last_poll_error = NULL WHERE id = $1', [source.id, cursor]);
+        return { sourceId, found: candidates.length, admitted, filteredOut: candidates.length - wanted.length, cursor };
+      } catch (err) {
+        await pool.query('UPDATE sources SET last_poll_at = now(), last_poll_error = $2 WHERE id = $1', [source.id, String((err as Error).message).slice(0, 500)]);
+        throw err;
+      }
+    },
+  });
+}

@@ -1,0 +1,115 @@
+/** GitHub behind the neutral ports: intake (issues) and code host (pull requests, checks, reviews, merges). */
+import type { CiState, CheckView, ReviewState } from '../../domain/lifecycle.js';
+import { failuresOf, overallOf } from '../../domain/delivery.js';
+import { ciSummary, listIssuesSince, mergePullRequest, reviewFeedback, revertPullRequest, submitPullRequest, commentOn, ProviderError, type CiCheck, type GitHub } from '../github/index.js';
+import { ProviderRefusal, type Candidate, type CodeHostPort, type IntakePort } from './ports.js';
+
+export interface GitHubRepo {
+  gh: GitHub;
+  owner: string;
+  repo: string;
+  labels: { include?: string[]; exclude?: string[] };
+  defaultBranch: string | null;
+}
+
+function checkStatus(c: CiCheck): CheckView['status'] {
+  if (c.status !== 'completed') return c.status === 'queued' || c.status === 'pending' ? (c.source === 'status' ? 'running' : 'queued') : 'running';
+  switch (c.conclusion) {
+    case 'success':
+    case 'neutral':
+      return 'passed';
+    case 'skipped':
+      return 'skipped';
+    case 'cancelled':
+      return 'cancelled';
+    default:
+      return 'failed';
+  }
+}
+
+/** Label filters: every `include` label must be there (if any are given), no `exclude` label may be. */
+export function passesLabels(labels: string[], f: GitHubRepo['labels']): boolean {
+  const have = labels.map((l) => l.toLowerCase());
+  if (f.include?.length && !f.include.every((l) => have.includes(l.toLowerCase()))) return false;
+  if (f.exclude?.some((l) => have.includes(l.toLowerCase()))) return false;
+  return true;
+}
+
+export class GitHubAdapter implements IntakePort, CodeHostPort {
+  constructor(private readonly r: GitHubRepo) {}
+
+  private get ref() {
+    return { owner: this.r.owner, repo: this.r.repo };
+  }
+
+  async listChangedSince(cursor: string | null): Promise<{ candidates: Candidate[]; cursor: string | null }> {
+    const { candidates, cursor: next } = await listIssuesSince(this.r.gh, this.ref, cursor ?? undefined);
+    return {
+      candidates: candidates.map((c) => ({ key: c.id, number: c.source.number, title: c.source.title, body: c.source.body, labels: c.source.labels, state: c.source.state, url: c.source.url, updatedAt: c.source.updatedAt })),
+      cursor: next ?? cursor,
+    };
+  }
+
+  async comment(number: number, body: string): Promise<void> {
+    await commentOn(this.r.gh, this.ref, number, body);
+  }
+
+  async setState(number: number, state: 'open' | 'closed'): Promise<void> {
+    await this.r.gh.rest.issues.update({ ...this.ref, issue_number: number, state });
+  }
+
+  async defaultBranch(): Promise<string> {
+    if (this.r.defaultBranch) return this.r.defaultBranch;
+    const { data } = await this.r.gh.rest.repos.get(this.ref);
+    return data.default_branch;
+  }
+
+  async openPullRequest(input: { head: string; base: string; title: string; body: string; draft?: boolean }) {
+    const pr = await submitPullRequest(this.r.gh, this.ref, input);
+    return { prUrl: pr.prUrl, prNumber: pr.prNumber, headSha: pr.headSha, head: input.head, base: input.base, action: pr.outcome === 'created' ? ('created' as const) : ('existing' as const) };
+  }
+
+  async observe(prNumber: number, reviewPolicy: 'require' | 'never_require') {
+    const { data: pr } = await this.r.gh.rest.pulls.get({ ...this.ref, pull_number: prNumber });
+    const headSha = pr.head.sha;
+    const [summary, feedback] = await Promise.all([ciSummary(this.r.gh, this.ref, headSha), reviewFeedback(this.r.gh, this.ref, prNumber)]);
+    const checks: CheckView[] = summary.checks.slice(0, 50).map((c) => ({ name: c.name, workflow: c.source === 'check_run' ? 'github-actions' : null, status: checkStatus(c), url: c.url, durationSeconds: null }));
+    const ci: CiState = { headSha, overallStatus: overallOf(checks), checks, failureSummaries: failuresOf(checks), updatedAt: new Date().toISOString() };
+    const latest = feedback.reviews.filter((r) => r.state === 'APPROVED' || r.state === 'CHANGES_REQUESTED').at(-1);
+    const outcome = feedback.decision === 'changes_requested' ? 'changes_requested' : reviewPolicy === 'never_require' ? 'not_required' : feedback.decision;
+    const review: ReviewState = {
+      outcome,
+      reviewer: latest?.author ? { id: latest.author, role: 'reviewer' } : null,
+      headSha,
+      createdAt: latest?.submittedAt ?? null,
+      comments: [
+        ...feedback.reviews.filter((r) => r.body).map((r, i) => ({ id: `review_${i + 1}`, authorRole: 'reviewer', body: r.body, file: null, line: null })),
+        ...feedback.comments.map((c, i) => ({ id: `comment_${i + 1}`, authorRole: 'reviewer', body: c.body, file: c.path, line: c.line })),
+      ].slice(0, 100),
+    };
+    return { headSha, ci, review, state: pr.state === 'closed' ? ('closed' as const) : ('open' as const), merged: Boolean(pr.merged) };
+  }
+
+  async merge(input: { prNumber: number; expectedHeadSha: string; method: 'merge' | 'squash' | 'rebase'; title: string }) {
+    try {
+      const r = await mergePullRequest(this.r.gh, this.ref, { prNumber: input.prNumber, expectedHeadSha: input.expectedHeadSha, method: input.method, title: input.title });
+      const { data: repo } = await this.r.gh.rest.repos.get(this.ref).catch(() => ({ data: { html_url: '' } }));
+      return { mergeCommitSha: r.sha, mergeCommitUrl: `${repo.html_url || `https://github.com/${this.r.owner}/${this.r.repo}`}/commit/${r.sha}`, alreadyMerged: r.alreadyMerged };
+    } catch (err) {
+      if (err instanceof ProviderError && err.code === 'head_sha_mismatch') {
+        const { data: pr } = await this.r.gh.rest.pulls.get({ ...this.ref, pull_number: input.prNumber });
+        throw new ProviderRefusal('head_sha_mismatch', err.message, { expectedHeadSha: input.expectedHeadSha, currentHeadSha: pr.head.sha });
+      }
+      if (err instanceof ProviderError && err.code === 'not_mergeable') {
+        const { data: pr } = await this.r.gh.rest.pulls.get({ ...this.ref, pull_number: input.prNumber });
+        const code = pr.state === 'open' && pr.mergeable === false ? 'merge_conflict' : 'not_mergeable';
+        throw new ProviderRefusal(code, err.message, { prNumber: input.prNumber, prUrl: pr.html_url });
+      }
+      throw err;
+    }
+  }
+
+  async revert(prNumber: number) {
+    return revertPullRequest(this.r.gh, this.ref, prNumber);
+  }
+}

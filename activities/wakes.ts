@@ -1,0 +1,96 @@
+/**
+ * Waking an agent: every wake is recorded (GET /api/agents/me/wakeups serves agents that poll), then
+ * delivered to the agent's wake target if it has one: a signed HTTP POST (retried by Temporal with
+ * backoff for hours; the receiver deduplicates by wakeId), or a process spawned on this worker host
+ * (managed local mode) with a short-lived run token as its API key.
+ */
+import { spawn } from 'node:child_process';
+import { createHmac, randomBytes, randomUUID } from 'node:crypto';
+import { ApplicationFailure } from '@temporalio/common';
+import { Context } from '@temporalio/activity';
+import type { Pool } from '../db/pool.js';
+import type { Config } from '../runtime/config.js';
+import type { SecretBox } from '../runtime/secrets.js';
+import { hashKey } from '../runtime/keys.js';
+import type { DeliveryActivities } from '../workflows/activity-types.js';
+
+export type WakeTarget =
+  | { type: 'http'; url: string; secret: string }
+  | { type: 'process'; command: string; args?: string[]; cwd?: string };
+
+/** How long a run token minted for a process wake is accepted. */
+export const RUN_TOKEN_TTL_SECONDS = Number(process.env.SWITCHYARD_RUN_TOKEN_TTL_SECONDS ?? 3600);
+
+export const signWake = (secret: string, body: string) => `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
+
+type WakeInput = Parameters<DeliveryActivities['wakeAgent']>[0];
+
+export function createWakeActivity(pool: Pool, box: () => SecretBox, config: Config): DeliveryActivities['wakeAgent'] {
+  return async (w: WakeInput) => {
+    await pool.query(
+      `INSERT INTO wakeups (id, company_id, agent_id, issue_id, reason, summary) VALUES ($1,$2,$3,$4,$5,$6) ON CONFLICT (id) DO NOTHING`,
+      [w.wakeId, w.companyId, w.agentId, w.issueId, w.reason, w.summary],
+    );
+    const { rows } = await pool.query<{ status: string; wake_target_type: string | null; wake_target_sealed: string | null }>(
+      `SELECT w.status, a.wake_target_type, a.wake_target_sealed FROM wakeups w JOIN agents a ON a.id = w.agent_id WHERE w.id = $1`,
+      [w.wakeId],
+    );
+    const row = rows[0];
+    if (!row) throw ApplicationFailure.create({ type: 'not_found', message: `agent ${w.agentId} not found`, nonRetryable: true });
+    if (row.status === 'delivered' || row.status.startsWith('exited')) return { delivered: row.wake_target_type === 'process' ? 'process' : 'http' };
+    if (!row.wake_target_type || !row.wake_target_sealed) {
+      await pool.query(`UPDATE wakeups SET status = 'queued' WHERE id = $1`, [w.wakeId]);
+      return { delivered: 'queued' };
+    }
+    const target = JSON.parse(box().open(row.wake_target_sealed)) as WakeTarget;
+    await pool.query('UPDATE wakeups SET attempts = attempts + 1 WHERE id = $1', [w.wakeId]);
+    try {
+      if (target.type === 'http') await deliverHttp(target, w);
+      else await runProcess(pool, config, target, w);
+      return { delivered: target.type };
+    } catch (err) {
+      await pool.query('UPDATE wakeups SET last_error = $2 WHERE id = $1', [w.wakeId, String((err as Error).message).slice(0, 500)]);
+      throw err;
+    }
+  };
+
+  async function deliverHttp(target: Extract<WakeTarget, { type: 'http' }>, w: WakeInput): Promise<void> {
+    const body = JSON.stringify({ wakeId: w.wakeId, reason: w.reason, taskId: w.issueId, agentId: w.agentId, companyId: w.companyId, summary: w.summary, sentAt: new Date().toISOString() });
+    const res = await fetch(target.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-switchyard-signature': signWake(target.secret, body), 'x-switchyard-wake-id': w.wakeId },
+      body,
+      signal: AbortSignal.timeout(10_000),
+    });
+    if (!res.ok) throw new Error(`wake target answered ${res.status}`);
+    await pool.query(`UPDATE wakeups SET status = 'delivered', delivered_at = now(), last_error = NULL WHERE id = $1`, [w.wakeId]);
+  }
+
+  async function runProcess(db: Pool, cfg: Config, target: Extract<WakeTarget, { type: 'process' }>, w: WakeInput): Promise<void> {
+    const runId = `run_${randomUUID()}`;
+    const token = `sy_run_${randomBytes(24).toString('base64url')}`;
+    await db.query(`INSERT INTO run_tokens (token_hash, agent_id, run_id, issue_id, expires_at) VALUES ($1,$2,$3,$4, now() + make_interval(secs => $5))`, [hashKey(token), w.agentId, runId, w.issueId, RUN_TOKEN_TTL_SECONDS]);
+    await db.query('UPDATE wakeups SET run_id = $2 WHERE id = $1', [w.wakeId, runId]);
+    const env = {
+      ...process.env,
+      SWITCHYARD_URL: cfg.publicUrl ?? `http://127.0.0.1:${cfg.port}`,
+      SWITCHYARD_API_KEY: token,
+      SWITCHYARD_RUN_ID: runId,
+      SWITCHYARD_TASK_ID: w.issueId,
+      SWITCHYARD_WAKE_REASON: w.reason,
+      SWITCHYARD_WAKE_ID: w.wakeId,
+    };
+    const child = spawn(target.command, target.args ?? [], { cwd: target.cwd, env, stdio: 'ignore' });
+    const beat = setInterval(() => Context.current().heartbeat({ pid: child.pid }), 5_000);
+    try {
+      const code = await new Promise<number | string>((resolve, reject) => {
+        child.once('error', (err) => reject(ApplicationFailure.create({ type: 'wake_failed', message: `could not start ${target.command}: ${err.message}`, nonRetryable: true })));
+        child.once('exit', (c, signal) => resolve(c ?? signal ?? 'unknown'));
+        Context.current().cancelled.catch(() => child.kill('SIGTERM'));
+      });
+      await db.query(`UPDATE wakeups SET status = $2, delivered_at = now() WHERE id = $1`, [w.wakeId, `exited:${code}`]);
+    } finally {
+      clearInterval(beat);
+    }
+  }
+}

@@ -1,0 +1,44 @@
+/** Wake targets (operator sets one per agent; the secret is sealed and never shown) and the wakes an agent can poll. */
+import { Router } from 'express';
+import { DomainError } from '../../domain/errors.js';
+import { secretBox } from '../../runtime/secrets.js';
+import { callerOf, requireOperator } from '../auth.js';
+import type { ApiDeps } from '../deps.js';
+import { isUuid } from '../read-model.js';
+import { parse } from '../schemas.js';
+import * as schema from '../schemas-delivery.js';
+
+export function agentWakesRouter({ pool, config }: ApiDeps): Router {
+  const router = Router();
+
+  router.put('/api/agents/:agentId/wake-target', async (req, res) => {
+    requireOperator(res);
+    const agentId = String(req.params.agentId);
+    const body = parse(schema.putWakeTarget, req.body);
+    if (!isUuid(agentId)) throw new DomainError('not_found', 'Agent not found');
+    const sealed = body.target ? secretBox(config.secretKey).seal(JSON.stringify(body.target)) : null;
+    const { rowCount } = await pool.query('UPDATE agents SET wake_target_type = $2, wake_target_sealed = $3 WHERE id = $1', [agentId, body.target?.type ?? null, sealed]);
+    if (!rowCount) throw new DomainError('not_found', 'Agent not found');
+    res.json({ agentId, wakeTarget: body.target ? describe(body.target) : null });
+  });
+
+  router.get('/api/agents/me/wakeups', async (req, res) => {
+    const caller = callerOf(res);
+    if (caller.kind !== 'agent') throw new DomainError('forbidden', 'The operator key is not an agent');
+    const limit = Math.min(100, Math.max(1, Number(req.query.limit ?? 50) || 50));
+    const { rows } = await pool.query(
+      `SELECT w.id AS "wakeId", w.issue_id AS "taskId", i.identifier, w.reason, w.summary, w.status, w.attempts, w.run_id AS "runId",
+              w.created_at AS "createdAt", w.delivered_at AS "deliveredAt"
+       FROM wakeups w LEFT JOIN issues i ON i.id = w.issue_id WHERE w.agent_id = $1 ORDER BY w.created_at DESC LIMIT $2`,
+      [caller.agent.id, limit],
+    );
+    res.json({ data: rows });
+  });
+
+  return router;
+}
+
+/** A target as shown back: where, never the secret. */
+function describe(t: NonNullable<ReturnType<typeof schema.putWakeTarget.parse>['target']>) {
+  return t.type === 'http' ? { type: 'http', url: t.url, secret: { configured: true } } : { type: 'process', command: t.command, args: t.args ?? [], cwd: t.cwd ?? null };
+}

@@ -1,0 +1,145 @@
+/**
+ * Sources (operator): connected repositories. Credentials and webhook secrets are sealed on the way in
+ * and never come out; each polled source has its Temporal Schedule `intake/<id>`, kept in step here
+ * (and by the worker at start, if Temporal was down when a source changed).
+ */
+import { randomUUID } from 'node:crypto';
+import { Router } from 'express';
+import { DomainError } from '../../domain/errors.js';
+import { getSource, listSources, presentSource, type SourceRow } from '../../db/sources.js';
+import { deleteIntakeSchedule, intakeScheduleId, syncIntakeSchedule } from '../../runtime/intake-schedules.js';
+import { secretBox } from '../../runtime/secrets.js';
+import type { IntakeReport } from '../../workflows/activity-types.js';
+import { requireOperator } from '../auth.js';
+import { deadlineOf } from '../deadline.js';
+import type { ApiDeps } from '../deps.js';
+import { fromTemporal, workflowFailure } from '../errors.js';
+import { runIdempotent } from '../idempotency.js';
+import { uuidFromSeed } from '../../runtime/ids.js';
+import { parse } from '../schemas.js';
+import * as schema from '../schemas-delivery.js';
+
+export function sourcesRouter(deps: ApiDeps): Router {
+  const { pool, reads, config } = deps;
+  const router = Router();
+  const box = () => secretBox(config.secretKey);
+
+  /** The source, for an operator (sources are operator-only; another company's is 404 like a missing one). */
+  const scoped = async (sourceId: string, companyId?: string): Promise<SourceRow> => {
+    if (!/^[0-9a-f-]{36}$/i.test(sourceId)) throw new DomainError('not_found', 'Source not found', { sourceId });
+    const source = await getSource(pool, sourceId);
+    if (companyId && source.company_id !== companyId) throw new DomainError('not_found', 'Source not found', { sourceId });
+    return source;
+  };
+
+  /** Brings the source's Schedule in line; if Temporal is down the change stands and the worker catches up at its next start. */
+  const schedule = async (source: SourceRow, deadline: number) => {
+    try {
+      await deps.tasks.withTemporal(deadline, () => syncIntakeSchedule(deps.tasks.client, config, source));
+    } catch (err) {
+      throw fromTemporal(err);
+    }
+  };
+
+  router.post('/api/companies/:companyId/sources', async (req, res) => {
+    requireOperator(res);
+    const company = await reads.company(req.params.companyId);
+    const body = parse(schema.createSource, req.body);
+    const sealed = box();
+    await runIdempotent(pool, req, res, { companyId: company.id, operation: 'source.create' }, async ({ seed }) => {
+      const id = seed ? uuidFromSeed(seed) : randomUUID();
+      await pool.query(
+        `INSERT INTO sources (id, company_id, provider, owner, repo, base_url, credential_kind, credential_sealed, webhook_secret_sealed,
+                              poll_interval_seconds, labels, review_policy, default_branch)
+         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13) ON CONFLICT (id) DO NOTHING`,
+        [
+          id, company.id, body.provider, body.owner, body.repo, body.baseUrl ?? null, 'token' in body.credential ? 'token' : 'app',
+          sealed.seal(JSON.stringify(body.credential)), body.webhookSecret ? sealed.seal(body.webhookSecret) : null,
+          body.pollIntervalSeconds === undefined ? 60 : body.pollIntervalSeconds, JSON.stringify(body.labels ?? {}), body.reviewPolicy ?? 'require', body.defaultBranch ?? null,
+        ],
+      );
+      const source = await getSource(pool, id);
+      await schedule(source, deadlineOf(res));
+      return { status: 201, body: presentSource(source) };
+    });
+  });
+
+  router.get('/api/companies/:companyId/sources', async (req, res) => {
+    requireOperator(res);
+    const company = await reads.company(req.params.companyId);
+    res.json((await listSources(pool, company.id)).map(presentSource));
+  });
+
+  for (const path of ['/api/sources/:sourceId', '/api/companies/:companyId/sources/:sourceId']) {
+    router.get(path, async (req, res) => {
+      requireOperator(res);
+      res.json(presentSource(await scoped(String(req.params.sourceId), req.params.companyId as string | undefined)));
+    });
+
+    router.patch(path, async (req, res) => {
+      requireOperator(res);
+      const source = await scoped(String(req.params.sourceId), req.params.companyId as string | undefined);
+      const body = parse(schema.patchSource, req.body);
+      if (Object.keys(body).length === 0) throw new DomainError('validation_error', 'Nothing to change: send at least one field');
+      await runIdempotent(pool, req, res, { companyId: source.company_id, operation: 'source.update' }, async () => {
+        const sealed = body.credential || body.webhookSecret ? box() : undefined;
+        const sets: string[] = [];
+        const values: unknown[] = [source.id];
+        const set = (column: string, value: unknown) => {
+          values.push(value);
+          sets.push(`${column} = $${values.length}`);
+        };
+        if (body.pollIntervalSeconds !== undefined) set('poll_interval_seconds', body.pollIntervalSeconds);
+        if (body.labels !== undefined) set('labels', JSON.stringify(body.labels));
+        if (body.reviewPolicy !== undefined) set('review_policy', body.reviewPolicy);
+        if (body.paused !== undefined) set('paused', body.paused);
+        if (body.defaultBranch !== undefined) set('default_branch', body.defaultBranch);
+        if (body.credential) {
+          set('credential_kind', 'token' in body.credential ? 'token' : 'app');
+          set('credential_sealed', sealed!.seal(JSON.stringify(body.credential)));
+        }
+        if (body.webhookSecret !== undefined) set('webhook_secret_sealed', body.webhookSecret === null ? null : sealed!.seal(body.webhookSecret));
+        await pool.query(`UPDATE sources SET ${sets.join(', ')}, updated_at = now() WHERE id = $1`, values);
+        const updated = await getSource(pool, source.id);
+        await schedule(updated, deadlineOf(res));
+        return { status: 200, body: presentSource(updated) };
+      });
+    });
+
+    /** Stops intake (the Schedule goes); the source's tasks stay, with their history. */
+    router.delete(path, async (req, res) => {
+      requireOperator(res);
+      const source = await scoped(String(req.params.sourceId), req.params.companyId as string | undefined);
+      try {
+        await deps.tasks.withTemporal(deadlineOf(res), () => deleteIntakeSchedule(deps.tasks.client, source.id));
+      } catch (err) {
+        throw fromTemporal(err);
+      }
+      await pool.query('UPDATE sources SET deleted_at = now(), updated_at = now() WHERE id = $1', [source.id]);
+      res.status(200).json({ ...presentSource(source), deleted: true, schedule: null });
+    });
+  }
+
+  /** One poll now, as the Schedule would run it; answers what it found. */
+  router.post('/api/sources/:sourceId/sync', async (req, res) => {
+    requireOperator(res);
+    const source = await scoped(String(req.params.sourceId));
+    if (source.paused) throw new DomainError('status_conflict', 'The source is paused: unpause it to poll', { sourceId: source.id });
+    let report: IntakeReport;
+    try {
+      report = await deps.tasks.withTemporal(deadlineOf(res), () =>
+        deps.tasks.client.workflow.execute('intakeWorkflow', {
+          workflowId: `intake-sync/${source.id}/${randomUUID()}`,
+          taskQueue: config.taskQueue,
+          args: [{ sourceId: source.id }],
+          staticSummary: `Intake sync of ${source.owner}/${source.repo} (POST /sync)`,
+        }),
+      );
+    } catch (err) {
+      throw workflowFailure(err);
+    }
+    res.json({ ...report, schedule: source.poll_interval_seconds ? intakeScheduleId(source.id) : null });
+  });
+
+  return router;
+}

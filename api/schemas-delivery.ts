@@ -1,0 +1,113 @@
+/** Request bodies of the delivery half: sources, routing, wake targets, and AgentRail's task routes. Strict like schemas.ts. */
+import { z } from 'zod';
+import { PRIORITIES, STATUSES } from '../domain/statuses.js';
+
+const id = z.string().uuid();
+const name = z.string().min(1).max(200).refine((s) => s.trim() !== '', 'must not be empty or only whitespace');
+const ghName = z.string().regex(/^[A-Za-z0-9_.-]{1,100}$/, 'must be a GitHub owner or repository name');
+const labelList = z.array(z.string().min(1).max(100)).max(50);
+const httpUrl = z.string().max(2000).url().refine((u) => /^https?:\/\//.test(u), 'must be an http(s) URL');
+
+const credential = z.union([
+  z.strictObject({ token: z.string().min(1).max(1000) }),
+  z.strictObject({ appId: z.union([z.string().min(1).max(50), z.number().int().positive()]), privateKey: z.string().min(1).max(20_000), installationId: z.number().int().positive() }),
+]);
+
+export const createSource = z.strictObject({
+  provider: z.literal('github'),
+  owner: ghName,
+  repo: ghName,
+  baseUrl: httpUrl.optional(),
+  credential,
+  webhookSecret: z.string().min(8).max(500).optional(),
+  pollIntervalSeconds: z.number().int().min(15).max(86_400).nullable().optional(),
+  labels: z.strictObject({ include: labelList.optional(), exclude: labelList.optional() }).optional(),
+  reviewPolicy: z.enum(['require', 'never_require']).optional(),
+  defaultBranch: z.string().min(1).max(255).optional(),
+});
+
+export const patchSource = z.strictObject({
+  pollIntervalSeconds: z.number().int().min(15).max(86_400).nullable().optional(),
+  labels: z.strictObject({ include: labelList.optional(), exclude: labelList.optional() }).optional(),
+  reviewPolicy: z.enum(['require', 'never_require']).optional(),
+  paused: z.boolean().optional(),
+  credential: credential.optional(),
+  webhookSecret: z.string().min(8).max(500).nullable().optional(),
+  defaultBranch: z.string().min(1).max(255).nullable().optional(),
+});
+
+const ruleMatch = z.strictObject({
+  provider: z.literal('github').optional(),
+  repo: z.string().regex(/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/, 'must be owner/repo').optional(),
+  labelsAny: labelList.optional(),
+  labelsAll: labelList.optional(),
+  titlePattern: z.string().min(1).max(200).optional(),
+  priority: z.union([z.enum(PRIORITIES), z.array(z.enum(PRIORITIES)).min(1)]).optional(),
+});
+
+export const routingRule = z.strictObject({
+  id: z.string().regex(/^[A-Za-z0-9_.:-]{1,100}$/, 'must be 1-100 letters, digits or _.:-'),
+  name,
+  match: ruleMatch,
+  target: z.union([z.strictObject({ agentId: id }), z.strictObject({ agentIds: z.array(id).min(1).max(100), strategy: z.enum(['round_robin', 'least_loaded']) })]),
+  priority: z.enum(PRIORITIES).optional(),
+});
+export const putRouting = z.strictObject({ rules: z.array(routingRule).max(200) });
+
+export const wakeTarget = z.union([
+  z.strictObject({ type: z.literal('http'), url: httpUrl, secret: z.string().min(16).max(500) }),
+  z.strictObject({ type: z.literal('process'), command: z.string().min(1).max(1000), args: z.array(z.string().max(4000)).max(100).optional(), cwd: z.string().max(1000).optional() }),
+]);
+export const putWakeTarget = z.strictObject({ target: wakeTarget.nullable() });
+
+// ---- AgentRail's `/api/tasks` (its field names, our strictness)
+
+const sha = z.string().regex(/^[0-9a-fA-F]{7,40}$/, 'must be a commit SHA');
+const artifact = z.strictObject({ type: z.enum(['pull_request', 'commit', 'doc', 'ci_run', 'other']), url: z.string().min(1).max(2000) });
+const check = z.strictObject({ name: z.string().min(1).max(200), status: z.enum(['passed', 'failed', 'running', 'skipped', 'queued', 'cancelled']) });
+
+export const submitTask = z.strictObject({
+  summary: z.string().min(1).max(2000),
+  mode: z.enum(['adapter_managed', 'artifact']).optional(),
+  pullRequest: z
+    .strictObject({
+      title: z.string().min(1).max(256).optional(),
+      body: z.string().max(65_536).optional(),
+      head: z.string().min(1).max(255).optional(),
+      base: z.string().min(1).max(255).optional(),
+      draft: z.boolean().optional(),
+      reviewers: z.array(z.string().max(100)).max(20).optional(),
+      headSha: sha.optional(),
+    })
+    .optional(),
+  artifacts: z.array(artifact).min(1).max(20).optional(),
+  checks: z.array(check).max(50).optional(),
+  notes: z.string().max(10_000).nullable().optional(),
+});
+
+export const shipTask = z.strictObject({
+  expectedHeadSha: z.string().regex(/^[a-f0-9]{40}$/, 'must be the 40-character lowercase hex SHA of the head you read'),
+  mergeMethod: z.enum(['squash', 'merge', 'rebase']).optional(),
+  mode: z.enum(['merge_only', 'merge_and_deploy']).optional(),
+  targetEnvironment: z.enum(['staging', 'production']).optional(),
+});
+
+export const rollbackTask = z.strictObject({ reason: z.string().min(1).max(2000) });
+export const reportChecks = z.strictObject({ headSha: sha.optional(), checks: z.array(check).min(1).max(50) });
+export const reviewTask = z.strictObject({ outcome: z.enum(['approved', 'changes_requested']), comments: z.array(z.string().min(1).max(10_000)).max(100).optional() });
+export const blockTask = z.strictObject({
+  reason: z.string().min(1).max(10_000),
+  sourceRunId: z.string().max(200).optional(),
+  sourceAgentId: z.string().max(200).optional(),
+  actionRequired: z.string().max(10_000).optional(),
+  resumeInstructions: z.string().max(10_000).optional(),
+});
+export const resolveBlocker = z.strictObject({ resolutionSummary: z.string().min(1).max(10_000) });
+export const startTask = z.strictObject({}).optional();
+
+export const listMine = z.strictObject({
+  status: z.string().optional(),
+  limit: z.string().optional(),
+  cursor: z.string().max(100).optional(),
+});
+export const TASK_STATUSES = STATUSES;

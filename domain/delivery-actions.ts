@@ -1,0 +1,30 @@
+/**
+ * availableActions on the agent's half (AgentRail's `/api/tasks`): what this caller may do to the
+ * task's delivery right now. One pure function shared by every route and the workflow's refusals.
+ */
+import { needsFix, shipReady } from './lifecycle.js';
+import type { Actor, IssueState } from './task.js';
+
+export type TaskAction =
+  | 'start' | 'submit' | 'fix' | 'ship' | 'rollback' | 'resolve_blocker' | 'blocker'
+  | 'view_ci_status' | 'view_review_feedback' | 'get_task';
+
+export function taskActions(s: Pick<IssueState, 'status' | 'assigneeAgentId' | 'checkout' | 'lifecycle'>, actor: Actor): TaskAction[] {
+  const d = s.lifecycle?.delivery ?? null;
+  const operator = actor.kind === 'operator';
+  const holder = s.checkout?.agentId ?? s.assigneeAgentId;
+  const mine = operator || (actor.kind === 'agent' && holder === actor.agentId);
+  const out: TaskAction[] = [];
+  if (mine) {
+    if (s.status === 'todo' && !s.checkout && (s.assigneeAgentId || operator)) out.push('start');
+    const fixing = s.status === 'in_review' && needsFix(d);
+    if (s.status === 'todo' || s.status === 'in_progress' || fixing) out.push('submit');
+    if (fixing) out.push('fix');
+    if (s.status === 'in_review' && shipReady(d)) out.push('ship');
+    if (s.status === 'done' && d?.ship && !d.rollback) out.push('rollback');
+    if (s.status === 'blocked') out.push('resolve_blocker');
+    if (s.status === 'todo' || s.status === 'in_progress' || s.status === 'in_review') out.push('blocker');
+  }
+  if (d) out.push('view_ci_status', 'view_review_feedback');
+  return out;
+}

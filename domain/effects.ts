@@ -1,0 +1,31 @@
+/**
+ * What a decision asks the world to do once it is committed: wake an agent, say something upstream,
+ * close or reopen the upstream issue. The workflow carries them out by activity, in order, and
+ * carries the unfinished ones across continue-as-new; each has an id, so a retried delivery is
+ * recognised (wakes are deduplicated by `wakeId`).
+ */
+export type WakeReason = 'issue_assigned' | 'ci_failed' | 'changes_requested' | 'ready_to_ship';
+
+export type Effect =
+  | { kind: 'wake'; id: string; agentId: string; reason: WakeReason; summary: string }
+  | { kind: 'upstream_comment'; id: string; body: string }
+  | { kind: 'upstream_state'; id: string; state: 'open' | 'closed' };
+
+/**
+ * Adds effects to a queue; a wake for an agent already waiting to be woken merges into it (latest
+ * reason wins), unless that wake is being delivered right now (`runningId`).
+ */
+export function enqueueEffects(queue: Effect[], added: Effect[], runningId?: string): Effect[] {
+  const out = [...queue];
+  for (const e of added) {
+    if (e.kind === 'wake') {
+      const i = out.findIndex((q) => q.kind === 'wake' && q.agentId === e.agentId && q.id !== runningId);
+      if (i >= 0) {
+        out[i] = { ...e, id: out[i]!.id };
+        continue;
+      }
+    }
+    out.push(e);
+  }
+  return out;
+}

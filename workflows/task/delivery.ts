@@ -1,0 +1,317 @@
+/**
+ * The delivery half of the task workflow: routing, submit, CI and review, ship, rollback, the upstream
+ * issue, and the effects decisions ask for (wakes, upstream comments). Phases of the same workflow,
+ * not a child: the task has one writer of its state and one history to read (README "Why one workflow").
+ * Provider calls are activities; one runs at a time (`providerBusy`), so each sees the last one's result.
+ */
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  condition,
+  currentUpdateInfo,
+  isCancellation,
+  log,
+  proxyActivities,
+  setHandler,
+  sleep,
+  uuid4,
+} from '@temporalio/workflow';
+import type { Applied, Ctx } from '../../domain/commands.js';
+import * as delivery from '../../domain/delivery.js';
+import { DomainError, isErrorCode } from '../../domain/errors.js';
+import { TERMINAL_STATUSES } from '../../domain/statuses.js';
+import { applyRouting, markForRouting, wantsRouting } from '../../domain/intake.js';
+import { decideRoute } from '../../domain/routing.js';
+import type { DeliveryActivities } from '../activity-types.js';
+import * as msg from '../messages.js';
+import { toFailure, validate, handle } from './handlers.js';
+import type { TaskRun } from './run.js';
+
+/** Calls a caller waits on: a few quick retries, then 503 provider_unavailable (the same key completes it later). */
+const provider = proxyActivities<DeliveryActivities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '10 seconds', maximumAttempts: 4 },
+});
+/** Work nobody waits on: observing the PR, routing, upstream comments. */
+const background = proxyActivities<DeliveryActivities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 5 },
+});
+/** Wakes: retried with backoff for hours; a process wake runs as long as the agent does (heartbeating). */
+const wakes = proxyActivities<DeliveryActivities>({
+  startToCloseTimeout: '2 hours',
+  heartbeatTimeout: '1 minute',
+  scheduleToCloseTimeout: '24 hours',
+  retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '10 minutes' },
+});
+
+/** The polling fallback: how soon to look at the PR again when no webhook arrives. */
+export const POLL_MIN_MS = 10_000;
+export const POLL_MAX_MS = 5 * 60_000;
+
+const ctx = (): Ctx => ({ now: Date.now(), newId: uuid4 });
+
+/** A provider's verdict keeps its code; retries exhausted is provider_unavailable (retry with the same key). */
+function providerFailure(err: unknown): unknown {
+  if (err instanceof ActivityFailure) {
+    const cause = err.cause;
+    if (cause instanceof ApplicationFailure && isErrorCode(cause.type)) {
+      return ApplicationFailure.create({ type: cause.type, message: cause.message, details: cause.details ?? [], nonRetryable: true });
+    }
+    return ApplicationFailure.create({
+      type: 'provider_unavailable',
+      message: `The provider did not answer (${cause?.message ?? err.message}); try again with the same Idempotency-Key`,
+      details: [{}],
+      nonRetryable: true,
+    });
+  }
+  return toFailure(err);
+}
+
+async function exclusively<T>(run: TaskRun, fn: () => Promise<T>): Promise<T> {
+  await condition(() => !run.providerBusy);
+  run.providerBusy = true;
+  try {
+    return await fn();
+  } finally {
+    run.providerBusy = false;
+  }
+}
+
+type Cmd = msg.Known & { actor: import('../../domain/task.js').Actor };
+
+/**
+ * An Update whose decision needs a provider call first: the same memo, commit and answer as the
+ * synchronous ones (handlers.ts), run one at a time. `decide` answers 'current' when the change is
+ * already made (a ship at a head that is merged already): the answer is today's state.
+ */
+async function handleWithProvider(run: TaskRun, cmd: Cmd, decide: () => Promise<Applied | 'current'>): Promise<msg.TaskResult> {
+  const updateId = currentUpdateInfo()?.id;
+  const prior = run.memo.get(updateId);
+  if (prior) return run.replayOf(prior, cmd);
+  return exclusively(run, async () => {
+    let applied: Applied | 'current';
+    try {
+      applied = await decide();
+    } catch (err) {
+      throw providerFailure(err);
+    }
+    if (applied === 'current') return run.replayOf({}, cmd);
+    run.commitApplied(applied);
+    const result = run.resultOf(applied.write, cmd, { commentWrittenHere: true });
+    run.memo.remember(updateId, result);
+    return result;
+  });
+}
+
+async function routeNow(run: TaskRun, activities = background): Promise<Applied> {
+  const s = run.state;
+  const context = await activities.routingContext(s.companyId);
+  const source = s.lifecycle?.source ?? null;
+  const decision = decideRoute({
+    task: { provider: source?.provider ?? null, repo: source ? `${source.owner}/${source.repo}` : null, labels: source?.labels ?? [], title: s.title, priority: s.priority },
+    rules: context.rules,
+    openTasks: context.openTasks,
+    assignedByRule: context.assignedByRule,
+    decisionId: `rdec_${uuid4().replace(/-/g, '').slice(0, 20)}`,
+    now: new Date(Date.now()).toISOString(),
+  });
+  return applyRouting(markForRouting(s) ?? s, decision, ctx());
+}
+
+export function registerDeliveryHandlers(run: TaskRun): void {
+  setHandler(
+    msg.submitUpdate,
+    (cmd) =>
+      handleWithProvider(run, cmd, async () => {
+        delivery.checkSubmit(run.state, cmd);
+        let pull: delivery.OpenedPull | null = null;
+        const source = run.state.lifecycle?.source;
+        if (cmd.mode === 'adapter_managed' && source) {
+          const pr = cmd.pullRequest ?? {};
+          const closes = `Closes #${source.number}`;
+          const body = (pr.body ?? cmd.summary).includes(closes) ? (pr.body ?? cmd.summary) : `${pr.body ?? cmd.summary}\n\n${closes}`;
+          pull = await provider.openPullRequest({
+            sourceId: source.sourceId,
+            head: pr.head!,
+            ...(pr.base ?? source.defaultBranch ? { base: (pr.base ?? source.defaultBranch)! } : {}),
+            title: pr.title ?? `${run.state.identifier ?? ''} ${run.state.title}`.trim(),
+            body,
+            draft: pr.draft,
+          });
+        }
+        run.nudged = true;
+        return delivery.applySubmitted(run.state, cmd, pull, ctx());
+      }),
+    { validator: (cmd) => validate(run, cmd, () => delivery.checkSubmit(run.state, cmd)) },
+  );
+
+  setHandler(
+    msg.shipUpdate,
+    (cmd) =>
+      handleWithProvider(run, cmd, async () => {
+        if (delivery.checkShip(run.state, cmd) === 'shipped') return 'current';
+        const d = run.state.lifecycle!.delivery!;
+        const source = run.state.lifecycle!.source;
+        const operationId = `shp_${uuid4().replace(/-/g, '').slice(0, 20)}`;
+        let merge: delivery.MergeDone = { operationId, mergeCommitSha: null, mergeCommitUrl: null, alreadyMerged: false };
+        if (d.mode === 'adapter_managed' && source && d.prNumber) {
+          try {
+            const m = await provider.mergePullRequest({
+              sourceId: source.sourceId, prNumber: d.prNumber, expectedHeadSha: cmd.expectedHeadSha, method: cmd.mergeMethod ?? 'squash',
+              title: `${run.state.identifier ?? ''} ${run.state.title} (#${d.prNumber})`.trim(),
+            });
+            merge = { operationId, ...m };
+          } catch (err) {
+            // The head moved under us (a push the watcher has not seen yet): look again at once.
+            run.nudged = true;
+            throw err;
+          }
+        }
+        return delivery.applyShipped(run.state, cmd, merge, ctx());
+      }),
+    { validator: (cmd) => validate(run, cmd, () => delivery.checkShip(run.state, cmd)) },
+  );
+
+  setHandler(
+    msg.rollbackUpdate,
+    (cmd) =>
+      handleWithProvider(run, cmd, async () => {
+        delivery.checkRollback(run.state, cmd);
+        const d = run.state.lifecycle!.delivery!;
+        const source = run.state.lifecycle!.source;
+        const revert = d.mode === 'adapter_managed' && source && d.prNumber ? await provider.revertPullRequest({ sourceId: source.sourceId, prNumber: d.prNumber }) : null;
+        return delivery.applyRolledBack(run.state, cmd, revert, ctx());
+      }),
+    { validator: (cmd) => validate(run, cmd, () => delivery.checkRollback(run.state, cmd)) },
+  );
+
+  const checkRoute = (cmd: Cmd) => {
+    if (cmd.actor.kind !== 'operator') throw new DomainError('forbidden', 'Routing a task needs the operator key');
+    if (run.state.assigneeAgentId) throw new DomainError('status_conflict', 'The task is assigned already: unassign it first to route it again', { taskId: run.state.id, assigneeAgentId: run.state.assigneeAgentId });
+    if (TERMINAL_STATUSES.includes(run.state.status)) throw new DomainError('status_conflict', `The task is ${run.state.status}`, { taskId: run.state.id });
+  };
+  setHandler(
+    msg.routeUpdate,
+    (cmd) =>
+      handleWithProvider(run, cmd, async () => {
+        checkRoute(cmd);
+        return routeNow(run, provider);
+      }),
+    { validator: (cmd) => validate(run, cmd, () => checkRoute(cmd)) },
+  );
+
+  setHandler(msg.reportChecksUpdate, (cmd) => handle(run, cmd, (c) => delivery.applyChecksReported(run.state, cmd.checks, cmd.headSha ?? null, c)), {
+    validator: (cmd) => validate(run, cmd, () => delivery.applyChecksReported(run.state, cmd.checks, cmd.headSha ?? null, ctx())),
+  });
+  setHandler(
+    msg.reviewUpdate,
+    (cmd) => handle(run, cmd, (c) => delivery.applyReviewRecorded(run.state, { outcome: cmd.outcome, comments: cmd.comments, reviewer: cmd.actor.user ?? 'operator' }, c)),
+    { validator: (cmd) => validate(run, cmd, () => delivery.applyReviewRecorded(run.state, { outcome: cmd.outcome, comments: cmd.comments, reviewer: 'operator' }, ctx())) },
+  );
+
+  setHandler(msg.upstreamSignal, (up) => {
+    if (run.closing) return;
+    const applied = delivery.applyUpstream(run.state, up, ctx());
+    if (applied) run.commitApplied(applied);
+  });
+  setHandler(msg.providerEventSignal, (event) => {
+    const head = run.state.lifecycle?.delivery?.headSha;
+    // A check or status for an older head says nothing about the current one.
+    if (event.headSha && head && event.headSha !== head && event.kind !== 'pull_request') return;
+    run.nudged = true;
+  });
+  setHandler(msg.rerouteSignal, () => {
+    run.rerouteRequested = true;
+  });
+}
+
+/** Waiting on CI or review for a PR on a code host: the watcher looks at it (on events, and by polling). */
+function watching(run: TaskRun): boolean {
+  const l = run.state.lifecycle;
+  const d = l?.delivery;
+  return run.state.status === 'in_review' && !!d && !d.ship && d.mode === 'adapter_managed' && !!d.prNumber && !!l?.source;
+}
+
+function routingDue(run: TaskRun): boolean {
+  if (wantsRouting(run.state)) return true;
+  if (run.rerouteRequested && !markForRouting(run.state)) run.rerouteRequested = false;
+  return run.rerouteRequested;
+}
+
+/** Runs for the life of the run: routes, carries out effects, watches the PR. Never holds up continue-as-new. */
+export async function deliveryLoop(run: TaskRun): Promise<void> {
+  let wait = POLL_MIN_MS;
+  try {
+    for (;;) {
+      const work = () => !run.closing && (run.nudged || routingDue(run) || run.effects.length > 0);
+      if (watching(run)) {
+        if (!(await condition(work, wait))) run.nudged = true;
+      } else {
+        await condition(work);
+      }
+      if (routingDue(run)) {
+        await exclusively(run, async () => {
+          try {
+            if (routingDue(run)) run.commitApplied(await routeNow(run));
+            run.rerouteRequested = false;
+          } catch (err) {
+            log.warn('routing failed; trying again shortly', { error: String(err) });
+            await sleep('30 seconds');
+          }
+        });
+        continue;
+      }
+      if (run.effects.length > 0) {
+        await carryOutEffect(run);
+        continue;
+      }
+      if (run.nudged) {
+        run.nudged = false;
+        const changed = await observe(run);
+        wait = changed ? POLL_MIN_MS : Math.min(wait * 2, POLL_MAX_MS);
+      }
+    }
+  } catch (err) {
+    if (!isCancellation(err)) throw err;
+  }
+}
+
+async function observe(run: TaskRun): Promise<boolean> {
+  return exclusively(run, async () => {
+    if (!watching(run)) return false;
+    const l = run.state.lifecycle!;
+    const d = l.delivery!;
+    try {
+      const o = await background.observePullRequest({ sourceId: l.source!.sourceId, prNumber: d.prNumber!, reviewPolicy: l.source!.reviewPolicy });
+      // A new submission while this call ran: what it saw belongs to the old one.
+      if (run.state.lifecycle?.delivery?.submissionId !== d.submissionId) return true;
+      const applied = delivery.applyObservation(run.state, o, ctx());
+      if (applied) run.commitApplied(applied);
+      return !!applied;
+    } catch (err) {
+      if (isCancellation(err)) throw err;
+      log.warn('could not read the pull request; the watcher tries again later', { error: String(err) });
+      return false;
+    }
+  });
+}
+
+async function carryOutEffect(run: TaskRun): Promise<void> {
+  const effect = run.effects[0]!;
+  run.runningEffectId = effect.id;
+  const s = run.state;
+  try {
+    if (effect.kind === 'wake') {
+      await wakes.wakeAgent({ wakeId: effect.id, companyId: s.companyId, issueId: s.id, agentId: effect.agentId, reason: effect.reason, summary: effect.summary });
+    } else if (s.lifecycle?.source) {
+      await background.upstreamEffect({ sourceId: s.lifecycle.source.sourceId, number: s.lifecycle.source.number, effect });
+    }
+  } catch (err) {
+    if (isCancellation(err)) throw err;
+    log.error('an effect failed for good and is dropped', { effect: effect.kind, id: effect.id, error: String(err) });
+  } finally {
+    run.runningEffectId = undefined;
+    run.effects = run.effects.filter((e) => e.id !== effect.id);
+  }
+}
