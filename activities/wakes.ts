@@ -18,9 +18,6 @@ export type WakeTarget =
   | { type: 'http'; url: string; secret: string }
   | { type: 'process'; command: string; args?: string[]; cwd?: string };
 
-/** How long a run token minted for a process wake is accepted. */
-export const RUN_TOKEN_TTL_SECONDS = Number(process.env.SWITCHYARD_RUN_TOKEN_TTL_SECONDS ?? 3600);
-
 export const signWake = (secret: string, body: string) => `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
 
 type WakeInput = Parameters<DeliveryActivities['wakeAgent']>[0];
@@ -69,7 +66,7 @@ export function createWakeActivity(pool: Pool, box: () => SecretBox, config: Con
   async function runProcess(db: Pool, cfg: Config, target: Extract<WakeTarget, { type: 'process' }>, w: WakeInput): Promise<void> {
     const runId = `run_${randomUUID()}`;
     const token = `sy_run_${randomBytes(24).toString('base64url')}`;
-    await db.query(`INSERT INTO run_tokens (token_hash, agent_id, run_id, issue_id, expires_at) VALUES ($1,$2,$3,$4, now() + make_interval(secs => $5))`, [hashKey(token), w.agentId, runId, w.issueId, RUN_TOKEN_TTL_SECONDS]);
+    await db.query(`INSERT INTO run_tokens (token_hash, agent_id, run_id, issue_id, expires_at) VALUES ($1,$2,$3,$4, now() + make_interval(secs => $5))`, [hashKey(token), w.agentId, runId, w.issueId, cfg.runTokenTtlSeconds]);
     await db.query('UPDATE wakeups SET run_id = $2 WHERE id = $1', [w.wakeId, runId]);
     const env = {
       ...process.env,

@@ -25,6 +25,8 @@ export interface Config {
   wakeTaskQueue: string;
   /** Where agents woken in managed local mode reach the API (SWITCHYARD_URL in their environment). */
   publicUrl: string | undefined;
+  /** How long the API key minted for one process wake (managed local mode) is accepted. */
+  runTokenTtlSeconds: number;
 }
 
 function int(name: string, fallback: number | undefined): number | undefined {
@@ -52,6 +54,7 @@ export function loadConfig(env = process.env): Config {
     secretKey: env.SWITCHYARD_SECRET_KEY || undefined,
     wakeTaskQueue: env.SWITCHYARD_WAKE_TASK_QUEUE || `${env.SWITCHYARD_TASK_QUEUE || 'switchyard-tasks'}-wakes`,
     publicUrl: env.SWITCHYARD_PUBLIC_URL || undefined,
+    runTokenTtlSeconds: int('SWITCHYARD_RUN_TOKEN_TTL_SECONDS', 3600)!,
   };
 }
 

@@ -47,13 +47,17 @@ function prepareStateDir(): void {
   }
 }
 
-function adminKey(): { key: string; where: string } {
-  if (env.SWITCHYARD_ADMIN_KEY) return { key: env.SWITCHYARD_ADMIN_KEY, where: 'SWITCHYARD_ADMIN_KEY' };
-  const file = adminKeyFile();
-  if (!existsSync(file)) writeFileSync(file, `sy_admin_${randomBytes(24).toString('base64url')}\n`, { mode: 0o600 });
+/** A secret from its variable, or else generated once into the private state folder (0600) and kept. */
+function persistedSecret(variable: string, file: string, make: () => string): { key: string; where: string } {
+  if (env[variable]) return { key: env[variable]!, where: variable };
+  if (!existsSync(file)) writeFileSync(file, `${make()}\n`, { mode: 0o600 });
   chmodSync(file, 0o600);
   return { key: readFileSync(file, 'utf8').trim(), where: file };
 }
+
+const adminKey = () => persistedSecret('SWITCHYARD_ADMIN_KEY', adminKeyFile(), () => `sy_admin_${randomBytes(24).toString('base64url')}`);
+/** Encrypts source credentials, webhook secrets and wake targets at rest: losing it loses them (back it up with the database). */
+const secretKey = () => persistedSecret('SWITCHYARD_SECRET_KEY', path.join(STATE, 'secret-key'), () => randomBytes(32).toString('base64url'));
 
 const processes = new StackProcesses(STATE);
 let postgres: RunningPostgres | undefined;
@@ -198,7 +202,15 @@ try {
   if (applied.length) log(`migrations applied: ${applied.join(', ')}`);
 
   const { key, where } = adminKey();
-  const childEnv = { ...env, TEMPORAL_ADDRESS: temporalAddress, DATABASE_URL: databaseUrl, SWITCHYARD_ADMIN_KEY: key, PORT: String(port) };
+  const childEnv = {
+    ...env,
+    TEMPORAL_ADDRESS: temporalAddress,
+    DATABASE_URL: databaseUrl,
+    SWITCHYARD_ADMIN_KEY: key,
+    SWITCHYARD_SECRET_KEY: secretKey().key,
+    SWITCHYARD_PUBLIC_URL: env.SWITCHYARD_PUBLIC_URL || `http://127.0.0.1:${port}`,
+    PORT: String(port),
+  };
   await supervisor.start(nodeChild('worker', path.join(ROOT, 'worker/main.ts'), childEnv));
   await supervisor.start(nodeChild('api', path.join(ROOT, 'api/main.ts'), childEnv));
   const url = `http://127.0.0.1:${port}`;
