@@ -69,7 +69,8 @@ function providerFailure(err: unknown): unknown {
 }
 
 async function exclusively<T>(run: TaskRun, fn: () => Promise<T>): Promise<T> {
-  await condition(() => !run.providerBusy);
+  // Several waiters can see the flag clear in the same activation: each checks again when it resumes.
+  while (run.providerBusy) await condition(() => !run.providerBusy);
   run.providerBusy = true;
   try {
     return await fn();
