@@ -4,16 +4,14 @@
  * close happens exactly once.
  */
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
-import { startStack, testEnv, type Stack } from '../support/stack.js';
+import { spawnWorker as spawnChildWorker } from '../support/child-worker.js';
+import { startStack, type Stack } from '../support/stack.js';
 import { ALL_TAKEABLE, createIssue, seedCompany } from '../support/seed.js';
 import { waitFor } from '../support/wait.js';
 import { commentUpdate } from '../../workflows/messages.js';
 import { workflowIdFor } from '../../workflows/messages.js';
-
-const HOOKED_WORKER = fileURLToPath(new URL('../support/hooked-worker.ts', import.meta.url));
 
 describe('worker crash during close', () => {
   let stack: Stack;
@@ -27,36 +25,11 @@ describe('worker crash during close', () => {
     await stack.stop();
   });
 
-  /** A worker process; with `hookUpdate` it freezes right after handling that update and says so. */
-  async function spawnWorker(hookUpdate = ''): Promise<{ child: ChildProcess; hooked: Promise<void> }> {
-    const env = testEnv();
-    const child = spawn(process.execPath, ['--import', 'tsx', HOOKED_WORKER], {
-      env: {
-        ...process.env,
-        TEMPORAL_ADDRESS: env.temporal,
-        DATABASE_URL: stack.databaseUrl,
-        SWITCHYARD_TASK_QUEUE: stack.config.taskQueue,
-        HOOK_UPDATE: hookUpdate,
-        LOG_LEVEL: 'warn',
-      },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    children.push(child);
-    let out = '';
-    child.stdout!.setEncoding('utf8');
-    const seen = (marker: string) =>
-      new Promise<void>((resolve, reject) => {
-        const check = () => out.includes(marker) && resolve();
-        child.stdout!.on('data', (chunk: string) => ((out += chunk), check()));
-        child.once('exit', (code) => reject(new Error(`worker exited (${code}) before "${marker}"`)));
-        check();
-      });
-    const ready = seen('WORKER READY');
-    const hooked = seen(`HOOK ${hookUpdate}`);
-    hooked.catch(() => {});
-    await ready;
-    return { child, hooked };
-  }
+  const spawnWorker = async (hookUpdate = '') => {
+    const w = await spawnChildWorker(stack, hookUpdate);
+    children.push(w.child);
+    return w;
+  };
 
   it('one comment, one done, one closed entry; the read model never showed the close before Temporal had it', async () => {
     const { companyId, agents } = await seedCompany(stack, 1);

@@ -38,6 +38,11 @@ export class FakeGitHub {
   origin = 'http://127.0.0.1';
   private nextId = 1000;
   private root = '';
+  /** Set by a test: merges happen, but their HTTP answers wait until `releaseMerges()` (a client dying mid-merge). */
+  holdMergeAnswers = false;
+  private heldMergeAnswers: Array<() => void> = [];
+  /** Merges performed, whatever became of their answers. */
+  mergesDone = 0;
   /** Failures to answer the next REST requests with (rate limits), in order. */
   readonly injected: Array<{ status: number; headers: Record<string, string>; message: string }> = [];
 
@@ -177,6 +182,16 @@ export class FakeGitHub {
     return comment;
   }
 
+  /** Waits here when merge answers are held. */
+  async mergeAnswerGate(): Promise<void> {
+    if (this.holdMergeAnswers) await new Promise<void>((r) => this.heldMergeAnswers.push(r));
+  }
+
+  releaseMerges(): void {
+    this.holdMergeAnswers = false;
+    for (const release of this.heldMergeAnswers.splice(0)) release();
+  }
+
   // ------------------------------------------------------------------ behaviour behind the REST routes
 
   pull(repo: FakeRepo, number: number): FakePull {
@@ -222,6 +237,7 @@ export class FakeGitHub {
     Object.assign(pull, { state: 'closed', merged: true, mergeCommitSha: sha, frozenHeadSha: head, updatedAt: now() });
     const issue = repo.issues.get(number)!;
     Object.assign(issue, { state: 'closed', updatedAt: pull.updatedAt });
+    this.mergesDone++;
     await this.hooks.emit('pull_request', 'closed', { number, pull_request: await this.pullBody(repo, pull), ...this.envelope(repo, pull.user) });
     return { sha, merged: true, message: 'Pull Request successfully merged' };
   }

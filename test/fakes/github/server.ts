@@ -110,7 +110,9 @@ export async function startFakeGitHub(port = 0): Promise<RunningFake> {
   route('put', '/repos/{owner}/{repo}/pulls/{pull_number}/merge', async (req) => {
     const repo = repoOf(req);
     const { sha, merge_method, commit_title, commit_message } = req.body ?? {};
-    return { status: 200, body: await fake.mergePull(repo, num(req.params.pull_number), { sha, method: merge_method ?? 'merge', title: commit_title, message: commit_message }) };
+    const merged = await fake.mergePull(repo, num(req.params.pull_number), { sha, method: merge_method ?? 'merge', title: commit_title, message: commit_message });
+    await fake.mergeAnswerGate();
+    return { status: 200, body: merged };
   });
 
   route('get', '/repos/{owner}/{repo}/pulls/{pull_number}/reviews', async (req) => {
