@@ -15,6 +15,9 @@ import { ALL_TAKEABLE, createIssue, seedCompany } from '../support/seed.js';
 import { waitFor } from '../support/wait.js';
 import { WORKFLOWS_PATH } from '../../worker/create-worker.js';
 import { workflowIdFor } from '../../workflows/messages.js';
+import { fakeGitHub } from '../github/support.js';
+import type { RunningFake } from '../fakes/github/server.js';
+import { waitForMine, waitForTask, wireGitHub } from '../support/delivery.js';
 
 const DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'histories');
 
@@ -32,10 +35,46 @@ function exportHistory(workflowId: string, runId: string): string {
 
 describe('replay', () => {
   let stack: Stack;
+  let fake: RunningFake;
   before(async () => {
-    stack = await startStack({ config: { continueAsNewAfterEvents: 60 } });
+    [stack, fake] = await Promise.all([startStack({ config: { continueAsNewAfterEvents: 60 } }), fakeGitHub()]);
   });
-  after(() => stack.stop());
+  after(async () => {
+    await stack.stop();
+    await fake.close();
+  });
+
+  /** The delivery half: intake by webhook, routing, submit, CI fails, fix, approved, ship, rollback; and fail-closed routing. */
+  async function deliveryScenarios(ids: Record<string, string>): Promise<void> {
+    const w = await wireGitHub(stack, fake);
+    const gh = fake.fake;
+    await gh.openIssue(w.owner, w.repo, { title: 'Replay me', labels: ['bug'] });
+    const { id } = await waitForMine(w.agent);
+    const key = (k: string) => ({ 'idempotency-key': k });
+    await w.agent.http.post(`/api/tasks/${id}/start`, {}, key('start'));
+    const sha1 = await gh.pushCommit(w.owner, w.repo, 'replay', { 'src/app.txt': 'one\n' });
+    const pr = (await w.agent.http.post(`/api/tasks/${id}/submit`, { summary: 's1', pullRequest: { head: 'replay' } }, key('s1'))).body.data.prNumber;
+    await gh.setCheckRun(w.owner, w.repo, { sha: sha1, name: 'ci', status: 'completed', conclusion: 'failure' });
+    await waitForTask(w.agent, id, 'fix', (d) => d.availableActions.includes('fix'));
+    const sha2 = await gh.pushCommit(w.owner, w.repo, 'replay', { 'src/app.txt': 'two\n' });
+    await w.agent.http.post(`/api/tasks/${id}/submit`, { summary: 's2', pullRequest: { head: 'replay' } }, key('s2'));
+    await gh.setCheckRun(w.owner, w.repo, { sha: sha2, name: 'ci', status: 'completed', conclusion: 'success' });
+    await gh.submitReview(w.owner, w.repo, pr, { user: 'rev', state: 'APPROVED' });
+    await waitForTask(w.agent, id, 'ship', (d) => d.availableActions.includes('ship'));
+    await w.agent.http.post(`/api/tasks/${id}/ship`, { expectedHeadSha: sha2 }, key('ship'));
+    await w.agent.http.post(`/api/tasks/${id}/rollback`, { reason: 'replay' }, key('rb'));
+    await waitForTask(w.agent, id, 'rolled back', (d) => d.status === 'todo');
+    ids['delivery-lifecycle'] = id;
+
+    const closed = await wireGitHub(stack, fake, { rules: [] });
+    const up = await gh.openIssue(closed.owner, closed.repo, { title: 'Unroutable, then closed upstream' });
+    const unroutable = await waitFor('unroutable', async () => (await stack.admin.get(`/api/companies/${closed.companyId}/issues`)).body[0], (i) => i?.routing?.state === 'unroutable');
+    await stack.admin.request('PUT', `/api/companies/${closed.companyId}/routing`, { rules: [{ id: 'all', name: 'All', match: {}, target: { agentId: closed.agent.id } }] });
+    await waitForTask(closed.agent, unroutable.id, 'routed', (d) => d.assigneeAgentId === closed.agent.id);
+    await gh.editIssue(closed.owner, closed.repo, up.number, { state: 'closed' });
+    await waitForTask(closed.agent, unroutable.id, 'cancelled', (d) => d.status === 'cancelled');
+    ids['delivery-unroutable-upstream-close'] = unroutable.id;
+  }
 
   async function scenarios(): Promise<Record<string, string>> {
     const { companyId, agents } = await seedCompany(stack, 2);
@@ -84,6 +123,7 @@ describe('replay', () => {
     await stack.admin.post(`/api/issues/${restored.id}/restore`, {});
     await a.http.patch(`/api/issues/${restored.id}`, { status: 'done', comment: 'Inline result: restored and done.' });
     ids['restore'] = restored.id;
+    await deliveryScenarios(ids);
     return ids;
   }
 
@@ -95,15 +135,25 @@ describe('replay', () => {
       // restored one, the run the restore started (visibility lists the newest first).
       const runs: string[] = [];
       for await (const wf of stack.client.workflow.list({ query: `WorkflowId = "issue/${id}"` })) runs.push(wf.runId);
+      if (name.startsWith('delivery-')) {
+        // Every run, oldest first: continue-as-new splits these paths over several.
+        runs.reverse().forEach((runId, i) => {
+          const json = exportHistory(workflowIdFor(id), runId);
+          // A run that has only just started (the newest, still waiting) shows nothing new.
+          if ((JSON.parse(json) as { events: unknown[] }).events.length > 10) fresh.push({ name: `${name}-run${i + 1}`, json });
+        });
+        continue;
+      }
       fresh.push({ name, json: exportHistory(workflowIdFor(id), name === 'restore' ? runs[0]! : runs.at(-1)!) });
     }
     if (process.env.RECORD_HISTORIES === '1') {
-      for (const h of fresh) writeFileSync(path.join(DIR, `v2-${h.name}.json`), h.json);
+      // v3: recorded with the delivery pipeline (the `delivery-v1` patch); v1 and v2 files stay as they were.
+      for (const h of fresh) writeFileSync(path.join(DIR, `v3-${h.name}.json`), h.json);
     }
     const committed = readdirSync(DIR)
       .filter((f) => f.endsWith('.json'))
       .map((f) => ({ name: `committed:${f}`, json: readFileSync(path.join(DIR, f), 'utf8') }));
-    assert.ok(committed.length >= 12, 'the committed histories are there (v1 remote, v1 local, v2)');
+    assert.ok(committed.length >= 24, 'the committed histories are there (v1 remote, v1 local, v2, v3)');
 
     for (const { name, json } of [...fresh, ...committed]) {
       // runReplayHistory takes the exported JSON as it is (it decodes it with historyFromJSON).

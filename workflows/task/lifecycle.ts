@@ -45,7 +45,9 @@ async function leasesAndContinuation(run: TaskRun): Promise<never> {
     run.changed = false;
     if (!woken && rules.leaseExpired(run.state, Date.now())) run.commit(rules.applyLeaseExpiry(run.state, ctx()).write);
     if (shouldContinueAsNew()) {
-      await condition(allHandlersFinished);
+      // An effect or provider call in flight finishes first: abandoned, its next run would do it again
+      // (a second upstream comment, a second agent process).
+      await condition(() => allHandlersFinished() && !run.providerBusy && run.runningEffectId === undefined);
       run.publishSearchAttributes();
       // Unconfirmed read-model work travels with the state; an activity still running is abandoned (its write is idempotent).
       await continueAsNew<(input: TaskWorkflowInput) => Promise<void>>(run.carryOver());
