@@ -85,6 +85,13 @@ export function workflowFailure(err: unknown): unknown {
   return fromTemporal(err);
 }
 
+/** An operation waiting on GitHub (or another provider) past the caller's deadline: it goes on; the same key gets its result. */
+export function providerUnavailable(): DomainError {
+  return new DomainError('provider_unavailable', 'The provider has not answered yet; the operation goes on: retry with the same Idempotency-Key for its result', {
+    retryAfterSeconds: RETRY_AFTER_SECONDS,
+  });
+}
+
 export function temporalUnavailable(): DomainError {
   return new DomainError('temporal_unavailable', 'The workflow engine did not answer in time; retry with the same Idempotency-Key', {
     retryAfterSeconds: RETRY_AFTER_SECONDS,

@@ -28,6 +28,11 @@ export interface UpdateOptions {
   deadline: number;
   /** Runs before each attempt at the issue's slot: may refuse from the read model and spare the round trip. */
   precheck?: () => Promise<void>;
+  /**
+   * What to answer when the deadline passes with the update still running (instead of
+   * temporal_unavailable): an update that waits on a provider is most likely waiting for it.
+   */
+  whenSlow?: () => DomainError;
 }
 
 export class TaskGateway {
@@ -87,6 +92,16 @@ export class TaskGateway {
   }
 
   async update<A>(issueId: string, def: UpdateDefinition<TaskResult, [A]>, cmd: A, opts: UpdateOptions): Promise<TaskResult> {
+    try {
+      return await this.sendUpdate(issueId, def, cmd, opts);
+    } catch (err) {
+      const timedOut = err instanceof DomainError && err.code === 'temporal_unavailable' && Date.now() >= opts.deadline - 50;
+      if (timedOut && opts.whenSlow) throw opts.whenSlow();
+      throw err;
+    }
+  }
+
+  private async sendUpdate<A>(issueId: string, def: UpdateDefinition<TaskResult, [A]>, cmd: A, opts: UpdateOptions): Promise<TaskResult> {
     const handle = this.client.workflow.getHandle(workflowIdFor(issueId));
     const send = () => this.call(opts.deadline, () => handle.executeUpdate(def, { args: [cmd], ...(opts.updateId ? { updateId: opts.updateId } : {}) }));
     return this.limiter.run(

@@ -109,7 +109,12 @@ export class GitHubAdapter implements IntakePort, CodeHostPort {
     }
   }
 
+  /** Once per PR: a retry (the worker died after GitHub opened the revert) finds the revert PR it made. */
   async revert(prNumber: number) {
+    const { data: pr } = await this.r.gh.rest.pulls.get({ ...this.ref, pull_number: prNumber });
+    const reverts = await this.r.gh.paginate(this.r.gh.rest.pulls.list, { ...this.ref, state: 'all', per_page: 100 });
+    const existing = reverts.find((p) => p.title === `Revert "${pr.title}"` && (p.body ?? '').includes(`#${prNumber}`));
+    if (existing) return { prUrl: existing.html_url, prNumber: existing.number };
     return revertPullRequest(this.r.gh, this.ref, prNumber);
   }
 }

@@ -7,6 +7,7 @@ import type { UpdateDefinition } from '@temporalio/common';
 import { DomainError } from '../../domain/errors.js';
 import type { Known, TaskResult } from '../../workflows/messages.js';
 import { deadlineOf } from '../deadline.js';
+import { providerUnavailable } from '../errors.js';
 import type { ApiDeps } from '../deps.js';
 import { runIdempotent } from '../idempotency.js';
 import { writeResult, type Written } from '../read-model-writer.js';
@@ -27,6 +28,8 @@ export interface IssueUpdate<C> {
   respond: (written: Written, found: Found) => { status: number; body: unknown } | Promise<{ status: number; body: unknown }>;
   /** Refuse a request without an Idempotency-Key (AgentRail's submit, ship and rollback). */
   keyRequired?: boolean;
+  /** The update waits on a provider: past the deadline, say so (503 provider_unavailable) rather than blame Temporal. */
+  waitsOnProvider?: boolean;
 }
 
 export async function runIssueUpdate<C>(deps: ApiDeps, req: Request, res: Response, u: IssueUpdate<C>): Promise<void> {
@@ -38,7 +41,7 @@ export async function runIssueUpdate<C>(deps: ApiDeps, req: Request, res: Respon
     const cmd = { ...u.command(found), knownDescriptionVersion: found.issue.descriptionVersion };
     let result: TaskResult;
     try {
-      result = await deps.tasks.update(found.issue.id, u.def, cmd, { updateId, deadline, precheck: u.precheck?.(found) });
+      result = await deps.tasks.update(found.issue.id, u.def, cmd, { updateId, deadline, precheck: u.precheck?.(found), ...(u.waitsOnProvider ? { whenSlow: providerUnavailable } : {}) });
     } catch (err) {
       if (err instanceof DomainError && err.code === 'task_unavailable') await deps.reads.markWorkflowClosed(found.issue.id, String(err.details?.workflowStatus));
       throw err;

@@ -119,6 +119,7 @@ export function tasksRouter(deps: ApiDeps): Router {
     await runIssueUpdate(deps, req, res, {
       operation: 'task.submit',
       keyRequired: true,
+      waitsOnProvider: true,
       def: submitUpdate,
       command: () => ({ actor, mode: body.mode ?? 'adapter_managed', summary: body.summary, notes: body.notes ?? null, pullRequest: body.pullRequest, artifacts: body.artifacts, checks: body.checks }),
       respond: ({ issue }) => {
@@ -140,6 +141,7 @@ export function tasksRouter(deps: ApiDeps): Router {
     await runIssueUpdate(deps, req, res, {
       operation: 'task.ship',
       keyRequired: true,
+      waitsOnProvider: true,
       def: shipUpdate,
       command: () => ({ actor, expectedHeadSha: body.expectedHeadSha, mergeMethod: body.mergeMethod }),
       respond: ({ issue }) => {
@@ -161,6 +163,7 @@ export function tasksRouter(deps: ApiDeps): Router {
     await runIssueUpdate(deps, req, res, {
       operation: 'task.rollback',
       keyRequired: true,
+      waitsOnProvider: true,
       def: rollbackUpdate,
       command: () => ({ actor, reason: body.reason }),
       commentBody: undefined,

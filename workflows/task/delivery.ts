@@ -27,10 +27,15 @@ import * as msg from '../messages.js';
 import { toFailure, validate, handle } from './handlers.js';
 import type { TaskRun } from './run.js';
 
-/** Calls a caller waits on: a few quick retries, then 503 provider_unavailable (the same key completes it later). */
+/**
+ * Calls a caller waits on (submit, ship, rollback, route). An outage is retried for up to an hour: the
+ * caller hears 503 provider_unavailable at its deadline, and the same Idempotency-Key (the same update
+ * id) attaches to the operation still running, so it completes once, never twice. A verdict fails at once.
+ */
 const provider = proxyActivities<DeliveryActivities>({
   startToCloseTimeout: '30 seconds',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '10 seconds', maximumAttempts: 4 },
+  scheduleToCloseTimeout: '1 hour',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds' },
 });
 /** Work nobody waits on: observing the PR, routing, upstream comments. */
 const background = proxyActivities<DeliveryActivities>({

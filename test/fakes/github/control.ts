@@ -25,6 +25,7 @@ export function controlRouter(fake: FakeGitHub): Router {
   r.post('/repos/:owner/:repo/pulls/:number/comments', wrap(async (req) => fake.addReviewComment(req.params.owner, req.params.repo, Number(req.params.number), req.body)));
   r.post('/hooks', wrap(async (req) => fake.hooks.subscribe(req.body.url, req.body.secret)));
   r.post('/rate-limit', wrap(async (req) => injectRateLimit(fake, req.body)));
+  r.post('/outage', wrap(async (req) => injectOutage(fake, req.body)));
   r.get('/deliveries', async (_req, res) => {
     res.json(fake.hooks.deliveries.map((d) => ({ id: d.id, event: d.event, action: d.action, status: d.status })));
   });
@@ -39,4 +40,10 @@ export function injectRateLimit(fake: FakeGitHub, opts: { kind?: 'primary' | 'se
   } else {
     fake.injected.push({ status: 403, message: 'You have exceeded a secondary rate limit. Please wait a few minutes before you try again.', headers: { 'retry-after': String(wait) } });
   }
+}
+
+/** GitHub having a bad day: the next `count` API requests answer `status` (default 502); count 0 ends it. */
+export function injectOutage(fake: FakeGitHub, opts: { count?: number; status?: number }): void {
+  fake.injected.length = 0;
+  for (let i = 0; i < (opts.count ?? 1000); i++) fake.injected.push({ status: opts.status ?? 502, message: 'Server Error', headers: {} });
 }
