@@ -6,6 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { adminKeyFile, localApiUrl } from '../runtime/local-stack.js';
 import { ApiClient } from './api-client.js';
+import { registerDeliveryCommands } from './delivery.js';
 
 const program = new Command('switchyard').description('Switchyard: agent task control plane');
 program
@@ -96,6 +97,8 @@ admin
   .command('restore <issueId>')
   .description('start a task whose workflow was terminated or cancelled in Temporal again, from its last state')
   .action(async (id: string) => operator().print('POST', `/api/issues/${id}/restore`, {}));
+
+registerDeliveryCommands(program, client, operator);
 
 try {
   await program.parseAsync();

@@ -1,0 +1,74 @@
+/** The delivery commands of the CLI against the real API and the fake GitHub: an operator connects a repo, an agent works a task. */
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { fakeGitHub } from '../github/support.js';
+import type { RunningFake } from '../fakes/github/server.js';
+import { seedCompany } from '../support/seed.js';
+import { startStack, type Stack } from '../support/stack.js';
+
+const CLI = fileURLToPath(new URL('../../cli/main.ts', import.meta.url));
+let stack: Stack;
+let fake: RunningFake;
+
+function cli(key: string, args: string[]): Promise<{ code: number; out: any; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, ['--import', 'tsx', CLI, ...args], { env: { ...process.env, SWITCHYARD_URL: stack.url, SWITCHYARD_API_KEY: key } }, (err, stdout, stderr) => {
+      let out: unknown = stdout;
+      try {
+        out = JSON.parse(stdout);
+      } catch {
+        // not JSON
+      }
+      resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, out, stderr });
+    });
+  });
+}
+
+before(async () => {
+  [stack, fake] = await Promise.all([startStack(), fakeGitHub()]);
+});
+after(async () => {
+  await stack?.stop();
+  await fake?.close();
+});
+
+test('sources add/sync/pause, routing set/show, task mine/start/submit/ci/review, agents wake-target', async () => {
+  const { companyId, agents } = await seedCompany(stack, 1);
+  const agent = agents[0]!;
+  await fake.fake.createRepo('cli-org', 'tool');
+  await fake.fake.openIssue('cli-org', 'tool', { title: 'From the CLI', labels: ['bug'] });
+  const rules = path.join(tmpdir(), `rules-${companyId}.json`);
+  writeFileSync(rules, JSON.stringify([{ id: 'all', name: 'Everything', match: {}, target: { agentId: agent.id } }]));
+  const op = stack.adminKey;
+  assert.equal((await cli(op, ['routing', 'set', companyId, rules])).code, 0);
+  assert.equal((await cli(op, ['routing', 'show', companyId])).out.rules[0].id, 'all');
+  const added = await cli(op, ['sources', 'add', companyId, '--owner', 'cli-org', '--repo', 'tool', '--token', 'ghp_cli_secret_token', '--base-url', fake.url, '--poll', '0']);
+  assert.equal(added.code, 0, added.stderr);
+  assert.ok(!JSON.stringify(added.out).includes('ghp_cli_secret_token'));
+  const synced = await cli(op, ['sources', 'sync', added.out.id]);
+  assert.equal(synced.code, 0, synced.stderr);
+  assert.equal(synced.out.admitted.length, 1);
+  assert.equal((await cli(op, ['sources', 'pause', added.out.id])).out.paused, true);
+  assert.equal((await cli(op, ['sources', 'list', companyId])).out.length, 1);
+
+  const mine = await cli(agent.key, ['task', 'mine']);
+  assert.equal(mine.code, 0, mine.stderr);
+  const id = mine.out.data[0].identifier;
+  assert.equal((await cli(agent.key, ['task', 'start', id])).out.data.status, 'in_progress');
+  await fake.fake.pushCommit('cli-org', 'tool', 'cli-fix', { 'f.txt': 'x\n' });
+  const submitted = await cli(agent.key, ['task', 'submit', id, '--summary', 'Fixed from the CLI', '--head', 'cli-fix']);
+  assert.equal(submitted.code, 0, submitted.stderr);
+  assert.match(submitted.stderr, /Idempotency-Key: cli-/);
+  assert.equal(submitted.out.data.action, 'created');
+  assert.equal((await cli(agent.key, ['task', 'ci', id])).code, 0);
+  assert.equal((await cli(agent.key, ['task', 'review', id])).out.data.latestDecision.outcome, 'pending');
+  const early = await cli(agent.key, ['task', 'ship', id, '--sha', submitted.out.data.headSha]);
+  assert.equal(early.code, 1);
+  assert.match(early.stderr, /HTTP 409[\s\S]*not_shippable/);
+  assert.equal((await cli(op, ['agents', 'wake-target', agent.id, '--none'])).code, 0);
+});
