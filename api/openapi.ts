@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { ERROR_HTTP_STATUS } from '../domain/errors.js';
 import { PRIORITIES, STATUSES } from '../domain/statuses.js';
 import * as schema from './schemas.js';
+import * as delivery from './schemas-delivery.js';
 
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 const json = (schema: unknown) => ({ content: { 'application/json': { schema } } });
@@ -56,6 +57,62 @@ function op(summary: string, opts: { params?: unknown[]; body?: unknown; ok: [nu
 const obj = (properties: Record<string, unknown>, required: string[] = []) => ({ type: 'object', additionalProperties: false, properties, required });
 const str = { type: 'string' };
 const nullableStr = { type: ['string', 'null'] };
+
+const sourceId = { name: 'sourceId', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } };
+const agentId = { name: 'agentId', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } };
+const taskId = { name: 'issueId', in: 'path', required: true, description: 'the task id or its identifier (ACME-12)', schema: { type: 'string' } };
+const keyRequired = { name: 'Idempotency-Key', in: 'header', required: true, description: 'Required: a retry with the same key attaches to the same operation (one PR, one merge).', schema: { type: 'string', maxLength: 255 } };
+/** AgentRail's envelope; its errors are nested: {error: {code, message, details: {availableActions}}}. */
+const envelope = { type: 'object', properties: { data: { type: 'object' }, availableActions: { type: 'array', items: str }, meta: { type: 'object' } }, required: ['data', 'availableActions'] };
+const taskOp = (summary: string, opts: { body?: z.ZodType; ok?: number; write?: boolean }) => ({
+  summary,
+  parameters: [taskId, ...(opts.write ? [keyRequired] : [])],
+  ...(opts.body ? { requestBody: { required: true, ...json(bodyOf(opts.body)) } } : {}),
+  responses: { [opts.ok ?? 200]: { description: 'OK', ...json(envelope) }, ...ERRORS },
+});
+
+/** The delivery half (issue 7): sources, routing, webhooks, wakes, and AgentRail's task API. */
+const deliveryPaths = {
+  '/api/companies/{companyId}/sources': {
+    post: op('Connect a repository (operator); credentials are sealed and never returned', { params: [companyId], body: bodyOf(delivery.createSource), ok: [201, { type: 'object' }], mutates: true }),
+    get: op('The company\'s sources (operator)', { params: [companyId], ok: [200, { type: 'array' }] }),
+  },
+  '/api/sources/{sourceId}': {
+    get: op('One source (operator)', { params: [sourceId], ok: [200, { type: 'object' }] }),
+    patch: op('Interval, filters, policy, paused, secrets (operator); the intake Schedule follows', { params: [sourceId], body: bodyOf(delivery.patchSource), ok: [200, { type: 'object' }], mutates: true }),
+    delete: op('Stop intake (the Schedule goes; tasks stay)', { params: [sourceId], ok: [200, { type: 'object' }] }),
+  },
+  '/api/sources/{sourceId}/sync': { post: op('Poll now, as the Schedule intake/<id> would; answers what it found', { params: [sourceId], ok: [200, { type: 'object' }] }) },
+  '/api/companies/{companyId}/routing': {
+    get: op('The ordered routing rules', { params: [companyId], ok: [200, { type: 'object' }] }),
+    put: op('Replace the rules (operator); every unroutable task is routed again', { params: [companyId], body: bodyOf(delivery.putRouting), ok: [200, { type: 'object' }], mutates: true }),
+  },
+  '/api/issues/{issueId}/route': { post: op('Route this unassigned task now (operator)', { params: [issueId], ok: [200, ref('Issue')], mutates: true }) },
+  '/api/providers/github/webhooks/{sourceId}': {
+    post: {
+      summary: 'GitHub webhook deliveries: X-Hub-Signature-256 checked with the source\'s secret, X-GitHub-Delivery deduplicated (a replay is 200), 202 once handed to Temporal',
+      security: [],
+      parameters: [sourceId],
+      responses: { 202: { description: 'accepted' }, 200: { description: 'a delivery already taken' }, 401: error('webhook_signature_invalid'), 404: error('not_found'), 503: error('temporal_unavailable: redeliver') },
+    },
+  },
+  '/api/agents/{agentId}/wake-target': { put: op('Set how an assignment wakes the agent (operator): signed HTTP POST, a local process, or null', { params: [agentId], body: bodyOf(delivery.putWakeTarget), ok: [200, { type: 'object' }] }) },
+  '/api/agents/me/wakeups': { get: op('The calling agent\'s wakes, newest first (for agents that poll)', { ok: [200, { type: 'object' }] }) },
+  '/api/tasks/mine': {
+    get: { summary: 'The calling agent\'s tasks, newest change first', parameters: queryOf(delivery.listMine), responses: { 200: { description: 'OK', ...json(envelope) }, ...ERRORS } },
+  },
+  '/api/tasks/{issueId}': { get: taskOp('TaskDetail: status, stage, routing, submission and PR, CI, review, availableActions', {}) },
+  '/api/tasks/{issueId}/start': { post: taskOp('Start (checkout) as the assignee', { body: delivery.startTask.unwrap(), ok: 202 }) },
+  '/api/tasks/{issueId}/blocker': { post: taskOp('Blocked, with the reason as a comment', { body: delivery.blockTask, ok: 202 }) },
+  '/api/tasks/{issueId}/resolve-blocker': { post: taskOp('Back to todo', { body: delivery.resolveBlocker, ok: 202 }) },
+  '/api/tasks/{issueId}/submit': { post: taskOp('Submit: open or reuse the PR (adapter_managed) or record artifacts; implies the checkout from todo', { body: delivery.submitTask, ok: 202, write: true }) },
+  '/api/tasks/{issueId}/ci-status': { get: taskOp('CI on the current head only', {}) },
+  '/api/tasks/{issueId}/review-feedback': { get: taskOp('The latest review decision and comments', {}) },
+  '/api/tasks/{issueId}/ship': { post: taskOp('Merge with GitHub\'s head-SHA guard (409 head_sha_mismatch, not_shippable, merge_conflict, not_mergeable)', { body: delivery.shipTask, ok: 202, write: true }) },
+  '/api/tasks/{issueId}/rollback': { post: taskOp('Open a revert PR; the task returns to todo for its assignee', { body: delivery.rollbackTask, ok: 202, write: true }) },
+  '/api/tasks/{issueId}/checks': { post: taskOp('Artifact mode: checks from any CI system (operator)', { body: delivery.reportChecks, ok: 202 }) },
+  '/api/tasks/{issueId}/review': { post: taskOp('Artifact mode: a review verdict (operator)', { body: delivery.reviewTask, ok: 202 }) },
+};
 
 export const openApiDocument = {
   openapi: '3.1.0',
@@ -131,6 +188,7 @@ export const openApiDocument = {
       post: op('Add a comment', { params: [issueId], mutates: true, body: bodyOf(schema.commentBody), ok: [201, ref('Comment')] }),
     },
     '/api/issues/{issueId}/activity': { get: op('Who did what, with run ids', { params: [issueId], ok: [200, { type: 'array' }] }) },
+    ...deliveryPaths,
     '/healthz': { get: { summary: 'Process alive', security: [], responses: { 200: { description: 'OK' } } } },
     '/readyz': { get: { summary: 'Temporal and Postgres reachable, and a worker polling the task queue', security: [], responses: { 200: { description: 'ready' }, 503: { description: 'names the check that fails' } } } },
   },
