@@ -23,10 +23,12 @@ export interface Deployed {
   taskQueue: string;
   /** Where the engine's floor (bench/floor/) runs, in a worker process of its own. */
   floorTaskQueue: string;
+  /** The worker process's id (its RSS is measured). */
+  workerPid: number;
   stop(): Promise<void>;
 }
 
-export async function deploy(): Promise<Deployed> {
+export async function deploy(extraEnv: Record<string, string> = {}): Promise<Deployed> {
   const temporal = process.env.TEST_TEMPORAL_ADDRESS!;
   const pgServer = process.env.TEST_DATABASE_SERVER_URL!;
   const suffix = randomBytes(4).toString('hex');
@@ -43,10 +45,12 @@ export async function deploy(): Promise<Deployed> {
     DATABASE_URL: databaseUrl,
     SWITCHYARD_TASK_QUEUE: taskQueue,
     BENCH_FLOOR_TASK_QUEUE: `${taskQueue}-floor`,
+    SWITCHYARD_SECRET_KEY: `bench-secret-${suffix}`,
     SWITCHYARD_ADMIN_KEY: adminKey,
     SWITCHYARD_TEMPORAL_TIMEOUT_MS: '30000',
     PORT: String(port),
     LOG_LEVEL: 'warn',
+    ...extraEnv,
   };
   const children: ChildProcess[] = ['worker/main.ts', 'api/main.ts', 'bench/floor/worker.ts'].map((file) =>
     spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL(`../${file}`, import.meta.url))], { env, stdio: ['ignore', 'ignore', 'inherit'] }),
@@ -69,6 +73,7 @@ export async function deploy(): Promise<Deployed> {
     client: new Client({ connection }),
     taskQueue,
     floorTaskQueue: `${taskQueue}-floor`,
+    workerPid: children[0]!.pid!,
     async stop() {
       await Promise.all(children.map((c) => stopChild(c)));
       await connection.close();

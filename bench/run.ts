@@ -3,10 +3,13 @@
  *   checkout  the race, uncontended checkouts and list latency, against the engine's and SQL's floors,
  *             with Temporal stored as `npm start` stores it (BENCH_TEMPORAL=memory|file|file-default)
  *   solo      uncontended checkout against a raw Temporal Update, for each way of storing Temporal's data
+ *   lifecycle intake → ship through the REST API against the fake GitHub: webhook → state latency,
+ *             polling fallback, lifecycles/s against the engine floor, duplicates, worker memory
  */
 import os from 'node:os';
 import { startEphemeralStack, type TemporalStorage } from '../scripts/stack/ephemeral.js';
 import { benchCheckout } from './checkout.js';
+import { benchLifecycle } from './lifecycle.js';
 import { benchSolo } from './solo-bench.js';
 
 const log = (line: string) => console.error(`[bench] ${line}`);
@@ -24,6 +27,7 @@ async function onStack<T>(storage: TemporalStorage, run: () => Promise<T>): Prom
 const BENCHES: Record<string, () => Promise<Record<string, unknown>>> = {
   checkout: () => onStack((process.env.BENCH_TEMPORAL as TemporalStorage | undefined) ?? 'file', benchCheckout),
   solo: () => benchSolo(onStack),
+  lifecycle: () => onStack((process.env.BENCH_TEMPORAL as TemporalStorage | undefined) ?? 'file', benchLifecycle),
 };
 const name = process.argv[2] ?? 'checkout';
 const bench = BENCHES[name];

@@ -27,6 +27,11 @@ export interface Config {
   publicUrl: string | undefined;
   /** How long the API key minted for one process wake (managed local mode) is accepted. */
   runTokenTtlSeconds: number;
+  /**
+   * Workflows kept in the worker's sticky cache (README "Sizing"): beyond it the least recently used is
+   * evicted and replayed from its history when it next has work.
+   */
+  maxCachedWorkflows: number;
 }
 
 function int(name: string, fallback: number | undefined): number | undefined {
@@ -55,6 +60,7 @@ export function loadConfig(env = process.env): Config {
     wakeTaskQueue: env.SWITCHYARD_WAKE_TASK_QUEUE || `${env.SWITCHYARD_TASK_QUEUE || 'switchyard-tasks'}-wakes`,
     publicUrl: env.SWITCHYARD_PUBLIC_URL || undefined,
     runTokenTtlSeconds: int('SWITCHYARD_RUN_TOKEN_TTL_SECONDS', 3600)!,
+    maxCachedWorkflows: int('SWITCHYARD_MAX_CACHED_WORKFLOWS', 1000)!,
   };
 }
 

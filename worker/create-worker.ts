@@ -49,6 +49,8 @@ export async function createWorker({ config, pool, connection, client, workflowB
     // If Temporal itself is gone, draining cannot finish: give up rather than hang.
     shutdownForceTime: '45 seconds',
     maxConcurrentActivityTaskExecutions: 50,
+    // Bounded: every open task stays cached otherwise (~130 MB per 1,000), and most are idle.
+    maxCachedWorkflows: config.maxCachedWorkflows,
     ...options,
   });
 }
