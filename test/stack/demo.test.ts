@@ -1,0 +1,43 @@
+/** `npm run demo -- --exit`: the stack, the fake GitHub and a scripted agent take one issue from intake to a merged PR. */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { freePort } from '../../scripts/stack/ports.js';
+import { dropDatabase, ensureDatabase } from '../../scripts/stack/postgres.js';
+import { testEnv } from '../support/stack.js';
+
+const DEMO = fileURLToPath(new URL('../../scripts/demo.ts', import.meta.url));
+
+test('npm run demo -- --exit: every stage from routing to shipped, then everything stops', { timeout: 300_000 }, async () => {
+  const env = testEnv();
+  const dir = mkdtempSync(path.join(tmpdir(), 'sy-demo-'));
+  const database = `sy_demo_${process.pid}`;
+  const databaseUrl = await ensureDatabase(env.pg, database);
+  try {
+    const child = spawn(process.execPath, ['--import', 'tsx', DEMO, '--exit'], {
+      env: {
+        ...process.env,
+        PORT: String(await freePort()), TEMPORAL_PORT: String(await freePort()), TEMPORAL_UI_PORT: String(await freePort()),
+        SWITCHYARD_STATE_DIR: dir, DATABASE_URL: databaseUrl, TEMPORAL_ADDRESS: '', SWITCHYARD_URL: '', TEMPORAL_CLI: env.cli, SWITCHYARD_WORKFLOW_BUNDLE: env.bundle,
+        SWITCHYARD_RECONCILE_EVERY_MINUTES: '0', LOG_LEVEL: 'warn',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    for (const s of [child.stdout!, child.stderr!]) s.on('data', (c) => (out += String(c)));
+    const code = await new Promise((r) => child.once('exit', r));
+    assert.equal(code, 0, out.slice(-4000));
+    const stages = [...out.matchAll(/\[demo\] stage → (\w+)/g)].map((m) => m[1]);
+    for (const stage of ['assigned', 'working', 'ready_to_ship', 'shipped']) assert.ok(stages.includes(stage), `${stage} in ${stages.join(' → ')}`);
+    assert.match(out, /watch it: http:\/\/127\.0\.0\.1:\d+\/namespaces\/default\/workflows\/issue%2F/);
+    assert.match(out, /\[demo\] shipped: http:\/\/\S+\/commit\/[0-9a-f]{40}/);
+    assert.match(out, /upstream issue .* is closed/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+    await dropDatabase(env.pg, database).catch(() => {});
+  }
+});
