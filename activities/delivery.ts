@@ -9,7 +9,7 @@ import { createWakeActivity } from './wakes.js';
 import type { Config } from '../runtime/config.js';
 
 export function createDeliveryActivities(pool: Pool, box: () => SecretBox, config: Config): DeliveryActivities {
-  const adapter = async (sourceId: string) => (await loadAdapter(pool, box(), sourceId)).adapter;
+  const adapter = async (sourceId: string) => (await loadAdapter(pool, box(), sourceId, { spaceWrites: config.githubSpaceWrites })).adapter;
   return atBoundary<DeliveryActivities>({
     async routingContext(companyId) {
       const [rules, open, byRule] = await Promise.all([

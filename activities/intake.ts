@@ -95,7 +95,7 @@ export function createIntakeActivities(pool: Pool, client: Client, box: () => Se
       const source = await getSource(pool, sourceId).catch(() => undefined);
       if (!source) return { sourceId, skipped: 'deleted', found: 0, admitted: [], filteredOut: 0, cursor: null };
       if (source.paused) return { sourceId, skipped: 'paused', found: 0, admitted: [], filteredOut: 0, cursor: source.cursor };
-      const adapter = adapterFor(source, box());
+      const adapter = adapterFor(source, box(), { spaceWrites: config.githubSpaceWrites });
       try {
         const { candidates, cursor } = await adapter.listChangedSince(source.cursor);
         const wanted = candidates.filter((c) => passesLabels(c.labels, source.labels));

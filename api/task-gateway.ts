@@ -15,7 +15,9 @@ import type { UpdateDefinition } from '@temporalio/common';
 import { DomainError } from '../domain/errors.js';
 import type { WorkflowStatus } from '../domain/projection.js';
 import { searchAttributeValues } from '../domain/search-attributes.js';
+import type { Effect } from '../domain/effects.js';
 import type { IssueState } from '../domain/task.js';
+import { uuidFromSeed } from '../runtime/ids.js';
 import type { Config } from '../runtime/config.js';
 import { queryTaskProjection } from '../runtime/task-projection.js';
 import { TASK_WORKFLOW_TYPE, workflowIdFor, type RestoreCmd, type TaskProjection, type TaskResult, type TaskWorkflowInput, restoreUpdate } from '../workflows/messages.js';
@@ -73,7 +75,11 @@ export class TaskGateway {
   }
 
   async start(state: IssueState, deadline: number): Promise<void> {
-    const input: TaskWorkflowInput = { state, continueAsNewAfterEvents: this.config.continueAsNewAfterEvents };
+    // Created with an assignee: that agent is woken (the id is derived, so a retried create wakes once).
+    const effects: Effect[] = state.assigneeAgentId
+      ? [{ kind: 'wake', id: uuidFromSeed(`${state.id}:assigned`), agentId: state.assigneeAgentId, reason: 'issue_assigned', summary: `Assigned ${state.identifier ?? state.id}: ${state.title}` }]
+      : [];
+    const input: TaskWorkflowInput = { state, continueAsNewAfterEvents: this.config.continueAsNewAfterEvents, ...(effects.length ? { effects } : {}) };
     try {
       await this.call(deadline, () => this.client.workflow.start(TASK_WORKFLOW_TYPE, { ...this.startOptions(state), args: [input], workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING }));
     } catch (err) {

@@ -229,7 +229,12 @@ export function applyUpdate(s: IssueState, cmd: UpdateCmd, ctx: Ctx): Applied {
   const activity: ActivityEntry[] = [];
   if (Object.keys(changed).length > 0) activity.push(entry(actor, 'issue.updated', { changes: changed }, issue, ctx));
   if (comments.length > 0) activity.push(entry(actor, 'issue.commented', { commentId: comments[0]!.id }, issue, ctx));
-  return { write: { issue, comments, activity } };
+  // Assigned to someone by someone else: that agent is woken (never for its own action).
+  const assignee = issue.assigneeAgentId;
+  const effects: Effect[] = reassigned && assignee && actor.agentId !== assignee && !TERMINAL_STATUSES.includes(issue.status)
+    ? [{ kind: 'wake', id: ctx.newId(), agentId: assignee, reason: 'issue_assigned', summary: `Assigned ${issue.identifier ?? issue.id}: ${issue.title}` }]
+    : [];
+  return { write: { issue, comments, activity }, effects };
 }
 
 function pickFields(patch: UpdatePatch): Partial<IssueState> {

@@ -32,6 +32,8 @@ export interface Config {
    * evicted and replayed from its history when it next has work.
    */
   maxCachedWorkflows: number;
+  /** Space GitHub writes as GitHub asks (true), or not (false: SWITCHYARD_GITHUB_WRITE_SPACING=none, for the fake GitHub). */
+  githubSpaceWrites: boolean;
 }
 
 function int(name: string, fallback: number | undefined): number | undefined {
@@ -61,6 +63,7 @@ export function loadConfig(env = process.env): Config {
     publicUrl: env.SWITCHYARD_PUBLIC_URL || undefined,
     runTokenTtlSeconds: int('SWITCHYARD_RUN_TOKEN_TTL_SECONDS', 3600)!,
     maxCachedWorkflows: int('SWITCHYARD_MAX_CACHED_WORKFLOWS', 1000)!,
+    githubSpaceWrites: (env.SWITCHYARD_GITHUB_WRITE_SPACING || 'github') !== 'none',
   };
 }
 

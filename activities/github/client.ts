@@ -8,6 +8,7 @@ import { createAppAuth } from '@octokit/auth-app';
 import { retry } from '@octokit/plugin-retry';
 import { throttling } from '@octokit/plugin-throttling';
 import { Octokit } from '@octokit/rest';
+import Bottleneck from 'bottleneck/light.js';
 
 const GitHubOctokit = Octokit.plugin(throttling, retry);
 export type GitHub = InstanceType<typeof GitHubOctokit>;
@@ -20,7 +21,16 @@ export interface ClientOptions {
   baseUrl?: string;
   /** How many times a rate-limited request is retried (after the wait GitHub asks for). */
   rateLimitRetries?: number;
+  /**
+   * Space writes as GitHub asks of integrations (default): at least 1 s between writes and 3 s between
+   * content-creating ones, per credential. `false` for servers with no such limit (the fake GitHub; a
+   * GitHub Enterprise with its own limits): writes then run at once. Rate-limit answers are waited out either way.
+   */
+  spaceWrites?: boolean;
 }
+
+/** Limiters that let writes through at once (`spaceWrites: false`). */
+let unspaced: { write: Bottleneck.Group; notifications: Bottleneck.Group } | undefined;
 
 const clients = new Map<string, GitHub>();
 
@@ -33,7 +43,8 @@ function credentialKey(cred: GitHubCredential, baseUrl: string): string {
 
 export function githubClient(cred: GitHubCredential, opts: ClientOptions = {}): GitHub {
   const baseUrl = opts.baseUrl ?? 'https://api.github.com';
-  const key = credentialKey(cred, baseUrl);
+  const spaced = opts.spaceWrites ?? true;
+  const key = `${credentialKey(cred, baseUrl)}${spaced ? '' : '|unspaced'}`;
   let client = clients.get(key);
   if (client) return client;
   const retries = opts.rateLimitRetries ?? 2;
@@ -48,6 +59,7 @@ export function githubClient(cred: GitHubCredential, opts: ClientOptions = {}): 
     throttle: {
       // The budget (Bottleneck groups) is keyed by credential: every use of it waits its turn.
       id: key,
+      ...(spaced ? {} : (unspaced ??= { write: new Bottleneck.Group({ maxConcurrent: null, minTime: 0 }), notifications: new Bottleneck.Group({ maxConcurrent: null, minTime: 0 }) })),
       // GitHub says how long to wait (retry-after / x-ratelimit-reset); the plugin waits exactly that.
       onRateLimit: (_after: number, _options: unknown, _octokit: unknown, retryCount: number) => retryCount < retries,
       onSecondaryRateLimit: (_after: number, _options: unknown, _octokit: unknown, retryCount: number) => retryCount < retries,

@@ -12,12 +12,12 @@ export function credentialOf(source: SourceRow, box: SecretBox): GitHubCredentia
     : { kind: 'app', appId: opened.appId!, privateKey: opened.privateKey!, installationId: Number(opened.installationId) };
 }
 
-export function adapterFor(source: SourceRow, box: SecretBox): GitHubAdapter {
-  const gh = githubClient(credentialOf(source, box), { baseUrl: source.base_url ?? undefined });
+export function adapterFor(source: SourceRow, box: SecretBox, opts: { spaceWrites?: boolean } = {}): GitHubAdapter {
+  const gh = githubClient(credentialOf(source, box), { baseUrl: source.base_url ?? undefined, spaceWrites: opts.spaceWrites });
   return new GitHubAdapter({ gh, owner: source.owner, repo: source.repo, labels: source.labels, defaultBranch: source.default_branch });
 }
 
-export async function loadAdapter(pool: Pool, box: SecretBox, sourceId: string): Promise<{ source: SourceRow; adapter: GitHubAdapter }> {
+export async function loadAdapter(pool: Pool, box: SecretBox, sourceId: string, opts: { spaceWrites?: boolean } = {}): Promise<{ source: SourceRow; adapter: GitHubAdapter }> {
   const source = await getSource(pool, sourceId);
-  return { source, adapter: adapterFor(source, box) };
+  return { source, adapter: adapterFor(source, box, opts) };
 }

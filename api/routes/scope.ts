@@ -1,7 +1,7 @@
 /** Loading an issue for a caller: another company's issue is 404, exactly like one that does not exist. */
 import type { Request, Response } from 'express';
 import { DomainError } from '../../domain/errors.js';
-import { DEFAULT_LEASE_SECONDS } from '../../domain/leases.js';
+import { companyRulesOf } from '../../domain/company.js';
 import { assertCompanyAccess, callerOf } from '../auth.js';
 import type { ApiDeps } from '../deps.js';
 import type { Company } from '../read-model.js';
@@ -19,12 +19,8 @@ export function assertTaskRunning(found: { issue: { id: string }; workflowStatus
   if (found.workflowStatus !== 'running') throw taskUnavailable(found.issue.id, found.workflowStatus as never);
 }
 
-export function companyRules(company: Company) {
-  return {
-    requireDeliverable: company.settings.requireDeliverable ?? true,
-    defaultLeaseSeconds: company.settings.defaultLeaseSeconds ?? DEFAULT_LEASE_SECONDS,
-  };
-}
+/** The company's rules with their defaults (domain/company.ts). */
+export const companyRules = (company: Company) => companyRulesOf(company.settings);
 
 export async function assertAssignable({ reads }: ApiDeps, agentId: string | null | undefined, companyId: string): Promise<void> {
   if (agentId && !(await reads.agentInCompany(agentId, companyId))) {

@@ -7,7 +7,6 @@
  */
 import { Router, type Request, type Response } from 'express';
 import { DomainError } from '../../domain/errors.js';
-import { DEFAULT_LEASE_SECONDS } from '../../domain/leases.js';
 import { STATUSES, type Status } from '../../domain/statuses.js';
 import { checkoutUpdate, patchUpdate, reportChecksUpdate, reviewUpdate, rollbackUpdate, shipUpdate, submitUpdate } from '../../workflows/messages.js';
 import { actorOf, callerOf, requireOperator } from '../auth.js';
@@ -79,7 +78,7 @@ export function tasksRouter(deps: ApiDeps): Router {
     await runIssueUpdate(deps, req, res, {
       operation: 'task.start',
       def: checkoutUpdate,
-      command: (found) => ({ actor, agentId: actor.agentId!, expectedStatuses: ['todo'] as Status[], leaseSeconds: companyRules(found.company).defaultLeaseSeconds ?? DEFAULT_LEASE_SECONDS }),
+      command: (found) => ({ actor, agentId: actor.agentId!, expectedStatuses: ['todo'] as Status[], leaseSeconds: companyRules(found.company).defaultLeaseSeconds }),
       respond: async (written) => ({ status: 202, body: await detail(written, req, res) }),
     });
   });

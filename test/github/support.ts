@@ -16,4 +16,5 @@ export function client(fake: RunningFake): GitHub {
 export function assertHonest(fake: RunningFake): void {
   assert.deepEqual(fake.violations, [], 'REST responses that break GitHub\'s schema');
   assert.deepEqual(fake.fake.hooks.violations, [], 'webhooks that break GitHub\'s schema');
+  assert.deepEqual(fake.errors, [], 'exceptions inside the fake GitHub');
 }

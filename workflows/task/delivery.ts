@@ -33,7 +33,8 @@ import type { TaskRun } from './run.js';
  * id) attaches to the operation still running, so it completes once, never twice. A verdict fails at once.
  */
 const provider = proxyActivities<DeliveryActivities>({
-  startToCloseTimeout: '30 seconds',
+  // Writes queue behind GitHub's spacing per credential (3 s between PR creations): allow for a queue.
+  startToCloseTimeout: '2 minutes',
   scheduleToCloseTimeout: '1 hour',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds' },
 });

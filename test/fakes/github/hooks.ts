@@ -13,6 +13,10 @@ export interface Delivery {
   action: string | undefined;
   payload: any;
   status: number | 'error';
+  /** performance.now() when the delivery was sent (benchmarks measure from here). */
+  sentAt: number;
+  /** How long the receiver took to answer, ms. */
+  answeredInMs: number;
 }
 
 export class WebhookEmitter {
@@ -44,6 +48,7 @@ export class WebhookEmitter {
     for (const sub of this.subscriptions) {
       const id = randomUUID();
       let status: number | 'error' = 'error';
+      const sentAt = performance.now();
       try {
         const res = await fetch(sub.url, {
           method: 'POST',
@@ -61,7 +66,7 @@ export class WebhookEmitter {
       } catch {
         // A receiver that is down just misses the delivery, as with GitHub.
       }
-      this.deliveries.push({ id, event, action, payload, status });
+      this.deliveries.push({ id, event, action, payload, status, sentAt, answeredInMs: performance.now() - sentAt });
     }
   }
 }

@@ -15,12 +15,15 @@ export interface RunningFake {
   fake: FakeGitHub;
   url: string;
   violations: Array<{ route: string; errors: unknown }>;
+  /** Exceptions inside the fake (its own bugs), with their stacks. */
+  errors: string[];
   close(): Promise<void>;
 }
 
 export async function startFakeGitHub(port = 0): Promise<RunningFake> {
   const fake = await new FakeGitHub().init();
   const violations: RunningFake['violations'] = [];
+  const errors: string[] = [];
   const app = express();
   app.use(express.json({ limit: '5mb' }));
   app.use('/_fake', controlRouter(fake));
@@ -167,15 +170,25 @@ export async function startFakeGitHub(port = 0): Promise<RunningFake> {
   app.use((req, res) => {
     res.status(501).json({ message: `fake-github: route not implemented: ${req.method} ${req.path}` });
   });
+  // A bug of the fake itself: named, recorded, and answered as GitHub's 500 would be.
+  app.use((err: Error, req: Request, res: express.Response, _next: express.NextFunction) => {
+    errors.push(`${req.method} ${req.path}: ${err.stack ?? err.message}`);
+    res.status(500).json({ message: `fake-github: ${err.message}` });
+  });
 
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(port, '127.0.0.1', () => resolve(s));
   });
+  // GitHub keeps connections open far longer than Node's 5 s default; a client reusing a socket the
+  // server just closed would otherwise see a reset under load.
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
   fake.origin = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
   return {
     fake,
     url: fake.origin,
     violations,
+    errors,
     async close() {
       server.closeAllConnections();
       await new Promise((r) => server.close(r));
