@@ -6,6 +6,7 @@
  */
 import { ApplicationFailure } from '@temporalio/common';
 import { DomainError } from '../domain/errors.js';
+import { isTransientDbError } from '../db/projection.js';
 import { ProviderError } from './github/types.js';
 import { ProviderRefusal } from './providers/ports.js';
 
@@ -19,6 +20,11 @@ export function normalizeError(err: unknown): unknown {
   if (err instanceof ProviderError) {
     const code = err.code === 'head_sha_mismatch' || err.code === 'not_mergeable' ? err.code : 'provider_rejected';
     return ApplicationFailure.create({ type: code, message: err.message, details: [{ upstreamStatus: err.status ?? null, providerCode: err.code }], nonRetryable: true });
+  }
+  // Postgres refusing the data (class 22/23…) would refuse it on every retry.
+  const sqlState = (err as { code?: unknown })?.code;
+  if (typeof sqlState === 'string' && /^[0-9A-Z]{5}$/.test(sqlState) && !isTransientDbError(err)) {
+    return ApplicationFailure.create({ type: 'internal_error', message: `Postgres refused: ${(err as Error).message}`, details: [{ sqlState }], nonRetryable: true });
   }
   const status = (err as { status?: unknown })?.status;
   if (typeof status === 'number' && REPEATING_4XX.has(status)) {

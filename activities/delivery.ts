@@ -1,4 +1,5 @@
 /** The task workflow's delivery activities: routing input from Postgres, provider calls through the ports. */
+import { Context } from '@temporalio/activity';
 import type { Pool } from '../db/pool.js';
 import type { RoutingRule } from '../domain/routing.js';
 import type { SecretBox } from '../runtime/secrets.js';
@@ -7,6 +8,20 @@ import { atBoundary } from './boundary.js';
 import { loadAdapter } from './providers/registry.js';
 import { createWakeActivity } from './wakes.js';
 import type { Config } from '../runtime/config.js';
+
+/**
+ * Provider calls heartbeat while they run (they may queue behind GitHub's write spacing for a while),
+ * so a worker that dies mid-call is noticed within the heartbeat timeout, not the whole call's.
+ */
+async function heartbeating<T>(fn: () => Promise<T>): Promise<T> {
+  const ctx = Context.current();
+  const beat = setInterval(() => ctx.heartbeat(), 3_000);
+  try {
+    return await fn();
+  } finally {
+    clearInterval(beat);
+  }
+}
 
 export function createDeliveryActivities(pool: Pool, box: () => SecretBox, config: Config): DeliveryActivities {
   const adapter = async (sourceId: string) => (await loadAdapter(pool, box(), sourceId, { spaceWrites: config.githubSpaceWrites })).adapter;
@@ -32,28 +47,24 @@ export function createDeliveryActivities(pool: Pool, box: () => SecretBox, confi
       };
     },
 
-    async openPullRequest({ sourceId, head, base, title, body, draft }) {
-      const a = await adapter(sourceId);
-      return a.openPullRequest({ head, base: base ?? (await a.defaultBranch()), title, body, draft });
-    },
+    openPullRequest: ({ sourceId, head, base, title, body, draft }) =>
+      heartbeating(async () => {
+        const a = await adapter(sourceId);
+        return a.openPullRequest({ head, base: base ?? (await a.defaultBranch()), title, body, draft });
+      }),
 
-    async observePullRequest({ sourceId, prNumber, reviewPolicy }) {
-      return (await adapter(sourceId)).observe(prNumber, reviewPolicy);
-    },
+    observePullRequest: ({ sourceId, prNumber, reviewPolicy }) => heartbeating(async () => (await adapter(sourceId)).observe(prNumber, reviewPolicy)),
 
-    async mergePullRequest({ sourceId, ...input }) {
-      return (await adapter(sourceId)).merge(input);
-    },
+    mergePullRequest: ({ sourceId, ...input }) => heartbeating(async () => (await adapter(sourceId)).merge(input)),
 
-    async revertPullRequest({ sourceId, prNumber }) {
-      return (await adapter(sourceId)).revert(prNumber);
-    },
+    revertPullRequest: ({ sourceId, prNumber }) => heartbeating(async () => (await adapter(sourceId)).revert(prNumber)),
 
-    async upstreamEffect({ sourceId, number, effect }) {
-      const a = await adapter(sourceId);
-      if (effect.kind === 'upstream_comment') await a.comment(number, effect.body);
-      if (effect.kind === 'upstream_state') await a.setState(number, effect.state);
-    },
+    upstreamEffect: ({ sourceId, number, effect }) =>
+      heartbeating(async () => {
+        const a = await adapter(sourceId);
+        if (effect.kind === 'upstream_comment') await a.comment(number, effect.body);
+        if (effect.kind === 'upstream_state') await a.setState(number, effect.state);
+      }),
 
     wakeAgent: createWakeActivity(pool, box, config),
   });

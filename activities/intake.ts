@@ -9,6 +9,7 @@ import { WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy, type Clien
 import { createdEntry } from '../domain/creation.js';
 import type { UpstreamIssue } from '../domain/delivery.js';
 import { intakeIssue } from '../domain/intake.js';
+import { storable } from '../domain/text.js';
 import { searchAttributeValues } from '../domain/search-attributes.js';
 import { systemActor } from '../domain/task.js';
 import type { Pool } from '../db/pool.js';
@@ -45,7 +46,23 @@ async function claim(pool: Pool, source: SourceRow, key: string): Promise<{ issu
   return { issueId, identifier: await identifierFor(pool, source.company_id, issueId), claimed: issueId === fresh };
 }
 
-export async function admitCandidate(pool: Pool, client: Client, config: Config, source: SourceRow, c: Candidate): Promise<Admitted> {
+/** The most of an upstream body a task keeps (the API's own description limit). */
+const MAX_BODY_BYTES = 64 * 1024;
+
+/** Upstream text as the API would have accepted it: storable, title within 500 characters, body within 64 KiB. */
+function tidy(c: Candidate): Candidate {
+  const clean = storable(c);
+  const body = clean.body;
+  const bytes = body === null ? 0 : Buffer.byteLength(body, 'utf8');
+  return {
+    ...clean,
+    title: clean.title.slice(0, 500),
+    body: body === null || bytes <= MAX_BODY_BYTES ? body : `${Buffer.from(body, 'utf8').subarray(0, MAX_BODY_BYTES - 200).toString('utf8').replace(/\uFFFD+$/, '')}\n\n…(cut: the upstream issue's body is ${bytes} bytes; read it at ${clean.url})`,
+  };
+}
+
+export async function admitCandidate(pool: Pool, client: Client, config: Config, source: SourceRow, given: Candidate): Promise<Admitted> {
+  const c = tidy(given);
   const { issueId, identifier, claimed } = await claim(pool, source, c.key);
   const state = intakeIssue(
     {

@@ -12,6 +12,7 @@ import type { Pool } from '../db/pool.js';
 import type { Config } from '../runtime/config.js';
 import type { SecretBox } from '../runtime/secrets.js';
 import { hashKey } from '../runtime/keys.js';
+import { storable } from '../domain/text.js';
 import type { DeliveryActivities } from '../workflows/activity-types.js';
 
 export type WakeTarget =
@@ -23,7 +24,9 @@ export const signWake = (secret: string, body: string) => `sha256=${createHmac('
 type WakeInput = Parameters<DeliveryActivities['wakeAgent']>[0];
 
 export function createWakeActivity(pool: Pool, box: () => SecretBox, config: Config): DeliveryActivities['wakeAgent'] {
-  return async (w: WakeInput) => {
+  return async (given: WakeInput) => {
+    // Text from upstream (an issue title) may hold what Postgres cannot store; the wake carries it anyway.
+    const w = storable(given);
     await pool.query(
       `INSERT INTO wakeups (id, company_id, agent_id, issue_id, reason, summary) VALUES ($1,$2,$3,$4,$5,$6) ON CONFLICT (id) DO NOTHING`,
       [w.wakeId, w.companyId, w.agentId, w.issueId, w.reason, w.summary],

@@ -4,7 +4,7 @@ import { PRIORITIES, STATUSES } from '../domain/statuses.js';
 
 const id = z.string().uuid();
 const name = z.string().min(1).max(200).refine((s) => s.trim() !== '', 'must not be empty or only whitespace');
-const ghName = z.string().regex(/^[A-Za-z0-9_.-]{1,100}$/, 'must be a GitHub owner or repository name');
+const ghName = z.string().regex(/^(?!\.+$)[A-Za-z0-9_.-]{1,100}$/, 'must be a GitHub owner or repository name');
 const labelList = z.array(z.string().min(1).max(100)).max(50);
 const httpUrl = z.string().max(2000).url().refine((u) => /^https?:\/\//.test(u), 'must be an http(s) URL');
 

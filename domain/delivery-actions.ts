@@ -2,7 +2,7 @@
  * availableActions on the agent's half (AgentRail's `/api/tasks`): what this caller may do to the
  * task's delivery right now. One pure function shared by every route and the workflow's refusals.
  */
-import { needsFix, shipReady } from './lifecycle.js';
+import { needsFix, resubmittable, shipReady } from './lifecycle.js';
 import type { Actor, IssueState } from './task.js';
 
 export type TaskAction =
@@ -18,7 +18,7 @@ export function taskActions(s: Pick<IssueState, 'status' | 'assigneeAgentId' | '
   if (mine) {
     if (s.status === 'todo' && !s.checkout && (s.assigneeAgentId || operator)) out.push('start');
     const fixing = s.status === 'in_review' && needsFix(d);
-    if (s.status === 'todo' || s.status === 'in_progress' || fixing) out.push('submit');
+    if (s.status === 'todo' || s.status === 'in_progress' || (s.status === 'in_review' && resubmittable(d))) out.push('submit');
     if (fixing) out.push('fix');
     if (s.status === 'in_review' && shipReady(d)) out.push('ship');
     if (s.status === 'done' && d?.ship && !d.rollback) out.push('rollback');

@@ -6,7 +6,7 @@
 import { taskActions } from './delivery-actions.js';
 import type { Effect } from './effects.js';
 import { DomainError } from './errors.js';
-import { needsFix, shipReady, type Artifact, type CiState, type CheckView, type Delivery, type ReviewState, type TaskSource } from './lifecycle.js';
+import { needsFix, resubmittable, shipReady, type Artifact, type CiState, type CheckView, type Delivery, type ReviewState, type TaskSource } from './lifecycle.js';
 import { entry, makeComment, nextState, type Applied, type Ctx } from './commands.js';
 import { TERMINAL_STATUSES } from './statuses.js';
 import { systemActor, type Actor, type IssueState } from './task.js';
@@ -26,8 +26,8 @@ export interface SubmitCmd {
 /** What the code host answered to a submit. */
 export interface OpenedPull { prUrl: string; prNumber: number; headSha: string; head: string; base: string; action: 'created' | 'existing' }
 
-/** The code host's view of the current PR, read by activity (webhook nudge or polling). */
-export interface Observation { headSha: string; ci: CiState; review: ReviewState; state: 'open' | 'closed'; merged: boolean }
+/** The code host's view of the current PR, read by activity (webhook nudge or polling). `headSha` is null only in artifact mode without a commit. */
+export interface Observation { headSha: string | null; ci: CiState; review: ReviewState; state: 'open' | 'closed'; merged: boolean; mergeCommitSha?: string | null; mergeCommitUrl?: string | null }
 
 export interface ShipCmd { actor: Actor; expectedHeadSha: string; mergeMethod?: 'squash' | 'merge' | 'rebase' }
 export interface MergeDone { operationId: string; mergeCommitSha: string | null; mergeCommitUrl: string | null; alreadyMerged: boolean }
@@ -44,8 +44,12 @@ const SUBMITTABLE = ['todo', 'in_progress', 'in_review'] as const;
 
 export function checkSubmit(s: IssueState, cmd: SubmitCmd): void {
   const { actor } = cmd;
-  if (!(SUBMITTABLE as readonly string[]).includes(s.status) || s.lifecycle?.delivery?.ship) {
-    throw refusal('not_submittable', s, actor, `Task is not in a submittable state (${s.status})`);
+  const d = s.lifecycle?.delivery ?? null;
+  const shippedAndKept = !!d?.ship && !d.rollback;
+  // In review, only the fix loop submits again (availableActions says `submit` then): a new head alone is seen by the watcher.
+  const reviewWithoutFix = s.status === 'in_review' && !resubmittable(d);
+  if (!(SUBMITTABLE as readonly string[]).includes(s.status) || shippedAndKept || reviewWithoutFix) {
+    throw refusal('not_submittable', s, actor, reviewWithoutFix ? 'Task is in review: submit again once CI fails or changes are requested (availableActions has `fix`)' : `Task is not in a submittable state (${s.status})`);
   }
   if (actor.kind === 'agent') {
     const owner = s.checkout?.agentId ?? s.assigneeAgentId;
@@ -109,6 +113,7 @@ export function applySubmitted(s: IssueState, cmd: SubmitCmd, pull: OpenedPull |
     head: pull?.head ?? cmd.pullRequest?.head ?? null,
     base: pull?.base ?? cmd.pullRequest?.base ?? null,
     headSha,
+    submittedHeadSha: headSha,
     action: pull?.action ?? 'accepted',
     artifacts: cmd.artifacts ?? [],
     // Reset to the new head: nothing said about an earlier head counts for this one.
@@ -137,6 +142,29 @@ export function applySubmitted(s: IssueState, cmd: SubmitCmd, pull: OpenedPull |
   return { write: { issue, comments: [comment], activity: [entry(cmd.actor, 'task.submitted', details, issue, ctx)] } };
 }
 
+const shortSha = (sha: string | null) => (sha ? sha.slice(0, 8) : 'the reported head');
+
+/**
+ * The PR was merged or closed on the code host by someone else: merged is shipped (done, the merge
+ * recorded); closed unmerged sends the task back to its assignee to submit again.
+ */
+function closedOutside(s: IssueState, o: Observation, ctx: Ctx): Applied {
+  const l = s.lifecycle!;
+  const d = l.delivery!;
+  const at = iso(ctx);
+  const system = systemActor('provider');
+  if (o.merged) {
+    const ship = { operationId: 'merged_outside_switchyard', mergeCommitSha: o.mergeCommitSha ?? null, mergeCommitUrl: o.mergeCommitUrl ?? null, method: 'unknown', shippedAt: at };
+    const issue = nextState(s, ctx, { status: 'done', checkout: null, completedAt: at, lifecycle: { ...l, delivery: { ...d, headSha: o.headSha ?? d.headSha, ship } } });
+    const comment = makeComment(system, `${d.prUrl ?? 'The pull request'} was merged outside Switchyard${o.mergeCommitUrl ? ` as ${o.mergeCommitSha}.\nMerge commit: ${o.mergeCommitUrl}` : '.'}`, issue, ctx);
+    return { write: { issue, comments: [comment], activity: [entry(system, 'task.shipped', { from: s.status, outside: true, mergeCommitSha: ship.mergeCommitSha, commentId: comment.id }, issue, ctx)] } };
+  }
+  const issue = nextState(s, ctx, { status: 'todo', checkout: null, lifecycle: { ...l, delivery: { ...d, ci: { ...d.ci, overallStatus: 'cancelled' } } } });
+  const comment = makeComment(system, `${d.prUrl ?? 'The pull request'} was closed without merging: submit again when the work is ready.`, issue, ctx);
+  const effects: Effect[] = s.assigneeAgentId ? [{ kind: 'wake', id: ctx.newId(), agentId: s.assigneeAgentId, reason: 'changes_requested', summary: `${d.prUrl ?? 'The PR'} was closed without merging` }] : [];
+  return { write: { issue, comments: [comment], activity: [entry(system, 'task.pr_closed', { prNumber: d.prNumber, commentId: comment.id }, issue, ctx)] }, effects };
+}
+
 /** Whether an observation tells anything new (the workflow only commits changes). */
 export function observationChanges(d: Delivery, o: Observation): boolean {
   const strip = (c: CiState) => JSON.stringify({ ...c, updatedAt: '' });
@@ -150,7 +178,9 @@ export function observationChanges(d: Delivery, o: Observation): boolean {
 export function applyObservation(s: IssueState, o: Observation, ctx: Ctx): Applied | undefined {
   const l = s.lifecycle;
   const d = l?.delivery;
-  if (!l || !d || d.ship || s.status !== 'in_review' || !observationChanges(d, o)) return undefined;
+  if (!l || !d || d.ship || s.status !== 'in_review') return undefined;
+  if (o.merged || o.state === 'closed') return closedOutside(s, o, ctx);
+  if (!observationChanges(d, o)) return undefined;
   const review = l.source?.reviewPolicy === 'never_require' && o.review.outcome !== 'changes_requested' ? { ...o.review, outcome: 'not_required' as const } : o.review;
   const next: Delivery = { ...d, headSha: o.headSha, ci: o.ci, review };
   const issue = nextState(s, ctx, { lifecycle: { ...l, delivery: next } });
@@ -165,11 +195,11 @@ export function applyObservation(s: IssueState, o: Observation, ctx: Ctx): Appli
   const agent = s.assigneeAgentId;
   if (agent) {
     const failedNow = o.ci.overallStatus === 'failed' && (d.ci.overallStatus !== 'failed' || o.headSha !== d.headSha);
-    if (failedNow) effects.push({ kind: 'wake', id: ctx.newId(), agentId: agent, reason: 'ci_failed', summary: `CI failed on ${o.headSha.slice(0, 8)}: ${o.ci.failureSummaries.map((f) => f.checkName).join(', ')}` });
+    if (failedNow) effects.push({ kind: 'wake', id: ctx.newId(), agentId: agent, reason: 'ci_failed', summary: `CI failed on ${shortSha(o.headSha)}: ${o.ci.failureSummaries.map((f) => f.checkName).join(', ')}` });
     if (review.outcome === 'changes_requested' && d.review.outcome !== 'changes_requested') {
       effects.push({ kind: 'wake', id: ctx.newId(), agentId: agent, reason: 'changes_requested', summary: `Changes requested: ${review.comments.map((c) => c.body).join(' | ').slice(0, 500)}` });
     }
-    if (shipReady(next) && !shipReady(d)) effects.push({ kind: 'wake', id: ctx.newId(), agentId: agent, reason: 'ready_to_ship', summary: `CI passed and review is ${review.outcome} on ${o.headSha.slice(0, 8)}: ready to ship` });
+    if (shipReady(next) && !shipReady(d)) effects.push({ kind: 'wake', id: ctx.newId(), agentId: agent, reason: 'ready_to_ship', summary: `CI passed and review is ${review.outcome} on ${shortSha(o.headSha)}: ready to ship` });
   }
   return { write: { issue, comments: [], activity }, effects };
 }
@@ -182,7 +212,7 @@ export function applyChecksReported(s: IssueState, checks: NonNullable<SubmitCmd
     throw new DomainError('head_sha_mismatch', 'These checks are for another head than the current submission', { expectedHeadSha: d.headSha, receivedHeadSha: headSha });
   }
   const ci = reportedCi(checks, d.headSha, new Date(ctx.now).toISOString());
-  return applyObservation(s, { headSha: d.headSha ?? '', ci, review: d.review, state: 'open', merged: false }, ctx) ?? { write: { issue: s, comments: [], activity: [] } };
+  return applyObservation(s, { headSha: d.headSha, ci, review: d.review, state: 'open', merged: false }, ctx) ?? { write: { issue: s, comments: [], activity: [] } };
 }
 
 /** Artifact mode (or any operator): a review verdict on the current submission. */
@@ -197,14 +227,15 @@ export function applyReviewRecorded(s: IssueState, review: { outcome: 'approved'
     createdAt: at,
     comments: review.comments.map((body, i) => ({ id: `rc_${d.submissions}_${i + 1}`, authorRole: 'reviewer', body, file: null, line: null })),
   };
-  return applyObservation(s, { headSha: d.headSha ?? '', ci: d.ci, review: state, state: 'open', merged: false }, ctx) ?? { write: { issue: s, comments: [], activity: [] } };
+  return applyObservation(s, { headSha: d.headSha, ci: d.ci, review: state, state: 'open', merged: false }, ctx) ?? { write: { issue: s, comments: [], activity: [] } };
 }
 
 /** 'merge': go ahead; 'shipped': merged already at this head (the same success again). */
 export function checkShip(s: IssueState, cmd: ShipCmd): 'merge' | 'shipped' {
   const d = s.lifecycle?.delivery ?? null;
-  const matches = (sha: string | null) => !!sha && (sha === cmd.expectedHeadSha || (sha.length < 40 && cmd.expectedHeadSha.startsWith(sha)));
-  if (d?.ship && matches(d.headSha)) return 'shipped';
+  // Artifact mode may know no head at all: then the caller's SHA is what ships (and is recorded).
+  const matches = (sha: string | null) => (sha === null ? d?.mode === 'artifact' : sha === cmd.expectedHeadSha || (sha.length < 40 && cmd.expectedHeadSha.startsWith(sha)));
+  if (d?.ship && !d.rollback && matches(d.headSha)) return 'shipped';
   if (cmd.actor.kind === 'agent' && s.assigneeAgentId !== cmd.actor.agentId) throw refusal('not_shippable', s, cmd.actor, 'Task is assigned to another agent');
   if (s.status !== 'in_review' || !d || !shipReady(d)) {
     const why = !d ? 'nothing was submitted' : needsFix(d) ? 'CI failed or changes were requested' : s.status !== 'in_review' ? `it is ${s.status}` : 'CI has not passed or review is not approved on the current head';
@@ -223,7 +254,7 @@ export function applyShipped(s: IssueState, cmd: ShipCmd, merge: MergeDone, ctx:
   const d = l.delivery!;
   const at = iso(ctx);
   const ship = { operationId: merge.operationId, mergeCommitSha: merge.mergeCommitSha, mergeCommitUrl: merge.mergeCommitUrl, method: cmd.mergeMethod ?? 'squash', shippedAt: at };
-  const issue = nextState(s, ctx, { status: 'done', checkout: null, expiryStreak: 0, completedAt: at, lifecycle: { ...l, delivery: { ...d, ship } } });
+  const issue = nextState(s, ctx, { status: 'done', checkout: null, expiryStreak: 0, completedAt: at, lifecycle: { ...l, delivery: { ...d, headSha: d.headSha ?? cmd.expectedHeadSha, ship } } });
   const what = d.prUrl ? `Merged ${d.prUrl}` : `Shipped submission ${d.submissionId}`;
   const body = merge.mergeCommitUrl ? `${what} as ${merge.mergeCommitSha}.\nMerge commit: ${merge.mergeCommitUrl}` : `${what} at ${d.headSha ?? 'the reported head'}.`;
   // The closing comment carries the merge commit URL: the deliverable seed 003 asks of a close.

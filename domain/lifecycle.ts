@@ -92,6 +92,8 @@ export interface Delivery {
   head: string | null;
   base: string | null;
   headSha: string | null;
+  /** The head when it was submitted: a later head (a fix pushed) may be submitted again. */
+  submittedHeadSha?: string | null;
   /** What the submit did on the code host: opened a PR, found the open one, or (artifact mode) recorded what it was told. */
   action: 'created' | 'existing' | 'accepted';
   artifacts: Artifact[];
@@ -115,6 +117,12 @@ export const lifecycleOf = (s: IssueState): Lifecycle => s.lifecycle ?? { stage:
 /** CI failed or changes were requested on the current head: the agent has fixing to do. */
 export function needsFix(d: Delivery | null): boolean {
   return !!d && !d.ship && (d.ci.overallStatus === 'failed' || d.ci.overallStatus === 'cancelled' || d.review.outcome === 'changes_requested');
+}
+
+/** In review, a new submission is for a fix: CI or review asked for one, or a new head was pushed since the last submit. */
+export function resubmittable(d: Delivery | null): boolean {
+  if (!d || d.ship) return false;
+  return needsFix(d) || (d.submittedHeadSha !== undefined && d.headSha !== d.submittedHeadSha);
 }
 
 /** Every ship condition of seed 004 but the caller's: CI passed on the current head, review approved or not required. */

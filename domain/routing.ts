@@ -65,13 +65,55 @@ export function ruleMatches(rule: RoutingRule, task: RoutedTask): boolean {
   return true;
 }
 
-/** Checked when rules are saved; a pattern that does not compile matches nothing rather than throwing. */
+/**
+ * A title pattern, if it compiles and cannot backtrack catastrophically; otherwise undefined (the rule
+ * matches nothing). Checked when rules are saved and again when they are used, because a pattern like
+ * `(a+)+$` against a hostile title would hang the workflow that evaluates it.
+ */
 export function safePattern(pattern: string): RegExp | undefined {
+  if (pattern.length > 200 || !linearEnough(pattern)) return undefined;
   try {
     return new RegExp(pattern, 'i');
   } catch {
     return undefined;
   }
+}
+
+/**
+ * Star height at most 1: no quantified group that itself contains a quantifier or an alternation
+ * (`(a+)+`, `(a|a)*`, `(.*x){3}`), and no backreferences. Those are the shapes that backtrack
+ * exponentially; everything else runs in time proportional to the (500-character) title.
+ */
+function linearEnough(pattern: string): boolean {
+  const groups: Array<{ risky: boolean }> = [];
+  let closed: { risky: boolean } | undefined;
+  let inClass = false;
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern[i]!;
+    if (c === '\\') {
+      if (/[1-9k]/.test(pattern[i + 1] ?? '')) return false;
+      i++;
+      closed = undefined;
+      continue;
+    }
+    if (inClass) {
+      if (c === ']') inClass = false;
+      continue;
+    }
+    const quantifier = c === '*' || c === '+' || c === '{';
+    if (quantifier || c === '?') {
+      if (closed?.risky && c !== '?') return false;
+      if (quantifier) for (const g of groups) g.risky = true;
+      closed = undefined;
+      continue;
+    }
+    closed = undefined;
+    if (c === '[') inClass = true;
+    else if (c === '(') groups.push({ risky: false });
+    else if (c === '|') for (const g of groups) g.risky = true;
+    else if (c === ')') closed = groups.pop();
+  }
+  return true;
 }
 
 export function decideRoute(input: RoutingInput): RoutingDecision {

@@ -8,7 +8,7 @@ import { CancellationScope, patched } from '@temporalio/workflow';
 import { legacyTaskWorkflow } from './legacy/task-v1.js';
 import type { LegacyTaskWorkflowInput } from './legacy/messages-v1.js';
 import type { TaskWorkflowInput } from './messages.js';
-import { deliveryLoop, registerDeliveryHandlers } from './task/delivery.js';
+import { deliveryLoop, effectsLoop, registerDeliveryHandlers } from './task/delivery.js';
 import { registerHandlers } from './task/handlers.js';
 import { lifecycle } from './task/lifecycle.js';
 import { runProjection } from './task/projection.js';
@@ -28,6 +28,7 @@ export async function taskWorkflow(input: TaskWorkflowInput): Promise<void> {
   if (patched(DELIVERY_PATCH)) {
     registerDeliveryHandlers(run);
     void deliveryLoop(run);
+    void effectsLoop(run);
   }
   await lifecycle(run, input.cancelRequested ?? false);
 }

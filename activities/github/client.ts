@@ -8,7 +8,7 @@ import { createAppAuth } from '@octokit/auth-app';
 import { retry } from '@octokit/plugin-retry';
 import { throttling } from '@octokit/plugin-throttling';
 import { Octokit } from '@octokit/rest';
-import Bottleneck from 'bottleneck/light.js';
+import Bottleneck from 'bottleneck';
 
 const GitHubOctokit = Octokit.plugin(throttling, retry);
 export type GitHub = InstanceType<typeof GitHubOctokit>;

@@ -87,7 +87,11 @@ export class GitHubAdapter implements IntakePort, CodeHostPort {
         ...feedback.comments.map((c, i) => ({ id: `comment_${i + 1}`, authorRole: 'reviewer', body: c.body, file: c.path, line: c.line })),
       ].slice(0, 100),
     };
-    return { headSha, ci, review, state: pr.state === 'closed' ? ('closed' as const) : ('open' as const), merged: Boolean(pr.merged) };
+    const mergeCommitSha = pr.merged ? (pr.merge_commit_sha ?? null) : null;
+    return {
+      headSha, ci, review, state: pr.state === 'closed' ? ('closed' as const) : ('open' as const), merged: Boolean(pr.merged),
+      mergeCommitSha, mergeCommitUrl: mergeCommitSha ? `${pr.base.repo.html_url}/commit/${mergeCommitSha}` : null,
+    };
   }
 
   async merge(input: { prNumber: number; expectedHeadSha: string; method: 'merge' | 'squash' | 'rebase'; title: string }) {

@@ -36,7 +36,7 @@ export function routingRouter(deps: ApiDeps): Router {
       if (ids.has(rule.id)) throw new DomainError('invalid_routing_rule', `Rule id "${rule.id}" is used twice`, { index: i, id: rule.id });
       ids.add(rule.id);
       if (rule.match.titlePattern && !safePattern(rule.match.titlePattern)) {
-        throw new DomainError('invalid_routing_rule', `Rule "${rule.id}": titlePattern is not a valid regular expression`, { index: i, field: 'match.titlePattern' });
+        throw new DomainError('invalid_routing_rule', `Rule "${rule.id}": titlePattern is not a valid regular expression, or one that can backtrack catastrophically (a quantified group holding a quantifier or an alternation, or a backreference)`, { index: i, field: 'match.titlePattern' });
       }
       const agents = 'agentId' in rule.target ? [rule.target.agentId] : rule.target.agentIds;
       for (const agentId of agents) {

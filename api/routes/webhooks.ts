@@ -19,22 +19,32 @@ import type { ApiDeps } from '../deps.js';
 import { fromTemporal } from '../errors.js';
 import { isUuid } from '../read-model.js';
 
-/** GitHub caps a delivery at 25 MB. */
-const MAX_DELIVERY = '25mb';
+/**
+ * GitHub caps a delivery at 25 MB, but the events taken here are small (a push, the one large kind,
+ * is ignored): 5 MB keeps unsigned junk from costing much memory before its signature is checked.
+ */
+const MAX_DELIVERY = '5mb';
 
 export function webhooksRouter(deps: ApiDeps): Router {
   const { pool, config } = deps;
   const router = Router();
 
-  router.post('/api/providers/github/webhooks/:sourceId', express.raw({ type: () => true, limit: MAX_DELIVERY }), async (req, res) => {
+  // The source and its secret are looked up before the body is read: nothing is buffered for a delivery that cannot be checked.
+  const knownSource: express.RequestHandler = async (req, res, next) => {
     const sourceId = String(req.params.sourceId);
     if (!isUuid(sourceId)) throw new DomainError('not_found', 'Source not found');
     const source = await getSource(pool, sourceId);
     if (!source.webhook_secret_sealed) throw new DomainError('webhook_signature_invalid', 'This source has no webhook secret: set one before sending deliveries');
+    res.locals.source = source;
+    next();
+  };
+
+  router.post('/api/providers/github/webhooks/:sourceId', knownSource, express.raw({ type: () => true, limit: MAX_DELIVERY }), async (req, res) => {
+    const source = res.locals.source as SourceRow;
     const raw = Buffer.isBuffer(req.body) ? req.body.toString('utf8') : '';
     let event: ProviderEvent;
     try {
-      event = await new WebhookVerifier(secretBox(config.secretKey).open(source.webhook_secret_sealed)).parse(req.headers, raw);
+      event = await new WebhookVerifier(secretBox(config.secretKey).open(source.webhook_secret_sealed!)).parse(req.headers, raw);
     } catch (err) {
       if (err instanceof ProviderError && err.code === 'bad_payload') throw new DomainError('invalid_json', err.message);
       if (err instanceof ProviderError) throw new DomainError('webhook_signature_invalid', err.message);
@@ -72,6 +82,8 @@ async function routeEvent(deps: ApiDeps, source: SourceRow, event: ProviderEvent
     const known = await deps.pool.query('SELECT 1 FROM source_items WHERE source_key = $1', [`${source.company_id}|${key}`]);
     // Label filters decide what is taken in; a task already taken in follows its issue whatever its labels.
     if (!known.rowCount && !passesLabels(c.source.labels, source.labels)) return { ignored: 'label_filter' };
+    // A paused source takes nothing new in (its polling finds the issue once resumed); its tasks still follow their issues.
+    if (!known.rowCount && source.paused) return { ignored: 'source_paused' };
     const admitted = await admitCandidate(deps.pool, deps.tasks.client, deps.config, source, {
       key, number: c.source.number, title: c.source.title, body: c.source.body, labels: c.source.labels, state: c.source.state, url: c.source.url, updatedAt: c.source.updatedAt,
     });

@@ -1,7 +1,7 @@
 /** Routing as a table: same input, same decision; first match wins; no rule or no match fails closed. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { decideRoute, type RoutingInput, type RoutingRule } from '../../domain/routing.js';
+import { decideRoute, safePattern, type RoutingInput, type RoutingRule } from '../../domain/routing.js';
 
 const A = '00000000-0000-4000-8000-00000000000a';
 const B = '00000000-0000-4000-8000-00000000000b';
@@ -58,4 +58,13 @@ for (const [name, given, agent, rule] of cases) {
 test('routing: a rule can set the priority', () => {
   const d = decideRoute(input({ labels: ['security'] }));
   assert.equal(d.kind === 'routed' && d.priority, 'critical');
+});
+
+test('routing: patterns that can backtrack catastrophically are refused, and match nothing if stored', () => {
+  for (const bad of ['(a+)+$', '(a|a)*', '(.*x){3}', '(x)\\1', '((ab)*)+']) assert.equal(safePattern(bad), undefined, bad);
+  for (const good of ['^\\[ui\\]', 'bug|crash', '(foo)+', 'a+b+', '^(foo|bar)?baz$', '[(+]+']) assert.ok(safePattern(good), good);
+  const hostile = input({ title: `${'a'.repeat(40)}!` }, { rules: [{ id: 'redos', name: 'x', match: { titlePattern: '(a+)+$' }, target: { agentId: A } }] });
+  const started = Date.now();
+  assert.equal(decideRoute(hostile).kind, 'unroutable');
+  assert.ok(Date.now() - started < 100, 'no catastrophic backtracking');
 });

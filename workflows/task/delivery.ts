@@ -33,14 +33,17 @@ import type { TaskRun } from './run.js';
  * id) attaches to the operation still running, so it completes once, never twice. A verdict fails at once.
  */
 const provider = proxyActivities<DeliveryActivities>({
-  // Writes queue behind GitHub's spacing per credential (3 s between PR creations): allow for a queue.
+  // Writes queue behind GitHub's spacing per credential (3 s between PR creations): allow for a queue;
+  // the heartbeat notices a dead worker long before that.
   startToCloseTimeout: '2 minutes',
+  heartbeatTimeout: '15 seconds',
   scheduleToCloseTimeout: '1 hour',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds' },
 });
 /** Work nobody waits on: observing the PR, routing, upstream comments. */
 const background = proxyActivities<DeliveryActivities>({
-  startToCloseTimeout: '30 seconds',
+  startToCloseTimeout: '2 minutes',
+  heartbeatTimeout: '15 seconds',
   retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 5 },
 });
 /** Wakes: retried with backoff for hours; a process wake runs as long as the agent does (heartbeating). */
@@ -64,10 +67,11 @@ function providerFailure(err: unknown): unknown {
     if (cause instanceof ApplicationFailure && isErrorCode(cause.type)) {
       return ApplicationFailure.create({ type: cause.type, message: cause.message, details: cause.details ?? [], nonRetryable: true });
     }
+    // Retried for an hour already: this answer is final for this key (Temporal keeps it under the update id).
     return ApplicationFailure.create({
       type: 'provider_unavailable',
-      message: `The provider did not answer (${cause?.message ?? err.message}); try again with the same Idempotency-Key`,
-      details: [{}],
+      message: `The provider did not answer for an hour (${cause?.message ?? err.message}); try again with a new Idempotency-Key`,
+      details: [{ final: true }],
       nonRetryable: true,
     });
   }
@@ -219,8 +223,12 @@ export function registerDeliveryHandlers(run: TaskRun): void {
 
   setHandler(msg.upstreamSignal, (up) => {
     if (run.closing) return;
-    const applied = delivery.applyUpstream(run.state, up, ctx());
-    if (applied) run.commitApplied(applied);
+    // A close that arrives while a ship is merging is most likely that merge's own `Closes #n`: decide it after.
+    if (run.providerBusy) {
+      run.deferredUpstream = up;
+      return;
+    }
+    applyUpstreamNow(run, up);
   });
   setHandler(msg.providerEventSignal, (event) => {
     const head = run.state.lifecycle?.delivery?.headSha;
@@ -231,6 +239,11 @@ export function registerDeliveryHandlers(run: TaskRun): void {
   setHandler(msg.rerouteSignal, () => {
     run.rerouteRequested = true;
   });
+}
+
+function applyUpstreamNow(run: TaskRun, up: import('../../domain/delivery.js').UpstreamIssue): void {
+  const applied = delivery.applyUpstream(run.state, up, ctx());
+  if (applied) run.commitApplied(applied);
 }
 
 /** Waiting on CI or review for a PR on a code host: the watcher looks at it (on events, and by polling). */
@@ -246,12 +259,27 @@ function routingDue(run: TaskRun): boolean {
   return run.rerouteRequested;
 }
 
-/** Runs for the life of the run: routes, carries out effects, watches the PR. Never holds up continue-as-new. */
+/**
+ * Carries out effects (wakes, upstream comments) in order, in its own loop: a wake target that is down
+ * (retried for hours) never holds up the watcher or routing.
+ */
+export async function effectsLoop(run: TaskRun): Promise<void> {
+  try {
+    for (;;) {
+      await condition(() => run.effects.length > 0);
+      await carryOutEffect(run);
+    }
+  } catch (err) {
+    if (!isCancellation(err)) throw err;
+  }
+}
+
+/** Runs for the life of the run: routes, applies deferred upstream changes, watches the PR. */
 export async function deliveryLoop(run: TaskRun): Promise<void> {
   let wait = POLL_MIN_MS;
   try {
     for (;;) {
-      const work = () => !run.closing && (run.nudged || routingDue(run) || run.effects.length > 0);
+      const work = () => !run.closing && (run.nudged || routingDue(run) || (run.deferredUpstream !== undefined && !run.providerBusy));
       if (watching(run)) {
         if (!(await condition(work, wait))) run.nudged = true;
       } else {
@@ -269,8 +297,10 @@ export async function deliveryLoop(run: TaskRun): Promise<void> {
         });
         continue;
       }
-      if (run.effects.length > 0) {
-        await carryOutEffect(run);
+      if (run.deferredUpstream !== undefined && !run.providerBusy) {
+        const up = run.deferredUpstream;
+        run.deferredUpstream = undefined;
+        applyUpstreamNow(run, up);
         continue;
       }
       if (run.nudged) {

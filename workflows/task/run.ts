@@ -32,6 +32,8 @@ export class TaskRun {
   rerouteRequested = false;
   /** One provider operation at a time (submit, ship, rollback, routing, observing): each sees the last one's result. */
   providerBusy = false;
+  /** An upstream change that arrived while a provider operation ran (a close caused by our own merge): applied after it. */
+  deferredUpstream: import('../../domain/delivery.js').UpstreamIssue | undefined;
   private readonly publisher = new Publisher();
 
   readonly input: TaskWorkflowInput;
