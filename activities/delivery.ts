@@ -53,7 +53,7 @@ export function createDeliveryActivities(pool: Pool, box: () => SecretBox, confi
         return a.openPullRequest({ head, base: base ?? (await a.defaultBranch()), title, body, draft });
       }),
 
-    observePullRequest: ({ sourceId, prNumber, reviewPolicy }) => heartbeating(async () => (await adapter(sourceId)).observe(prNumber, reviewPolicy)),
+    observePullRequest: ({ sourceId, prNumber, reviewPolicy, knownHead }) => heartbeating(async () => (await adapter(sourceId)).observe(prNumber, reviewPolicy, knownHead)),
 
     mergePullRequest: ({ sourceId, ...input }) => heartbeating(async () => (await adapter(sourceId)).merge(input)),
 

@@ -165,12 +165,18 @@ export async function benchLifecycle(): Promise<Record<string, number | string>>
 
     log(`${OPEN} open tasks on one worker (sticky cache ${CACHE})`);
     const rssBefore = rssMb(stack.workerPid);
+    const rssAt: Array<[number, number]> = [];
     for (let i = 0; i < OPEN; i += 25) {
       await Promise.all([...Array(Math.min(25, OPEN - i)).keys()].map(() => stack.admin.post(`/api/companies/${company.id}/issues`, { title: 'open', status: 'todo' })));
+      if ((i + 25) % 500 === 0) rssAt.push([i + 25, round(rssMb(stack.workerPid), 0)]);
     }
     await sleep(3_000);
     const rssAfter = rssMb(stack.workerPid);
     const perThousand = (rssAfter - rssBefore) / (OPEN / 1000);
+    // Up to the cache bound every open task is cached; past it, a new one evicts another.
+    const firstK = Math.min(OPEN, Number(CACHE));
+    const atBound = rssAt.find(([n]) => n >= firstK)?.[1] ?? rssAfter;
+    const perCachedMb = (atBound - rssBefore) / firstK;
 
     const hook = summarize(samples);
     const underLoad = summarize(loaded);
@@ -182,7 +188,8 @@ export async function benchLifecycle(): Promise<Record<string, number | string>>
     ]);
     console.log(`\nlifecycles: ${TASKS} in ${round(wall, 1)} s = ${round(lifecyclesPerSec)}/s; floor for ${wtPerLifecycle} workflow tasks each: ${round(floorLifecyclesPerSec)}/s (ratio ${round(lifecyclesPerSec / floorLifecyclesPerSec)})`);
     console.log(`duplicates: PRs ${duplicatePrs}, merges ${duplicateMerges}`);
-    console.log(`worker RSS: ${round(rssEmpty, 0)} MB at start, ${round(rssBefore, 0)} MB after the lifecycles, ${round(rssAfter, 0)} MB with ${OPEN} more open tasks (${round(perThousand, 1)} MB per 1,000; cache ${CACHE})`);
+    console.log(`worker RSS: ${round(rssEmpty, 0)} MB at start, ${round(rssBefore, 0)} MB after the lifecycles, ${round(rssAfter, 0)} MB with ${OPEN} more open tasks (${round(perThousand, 1)} MB per 1,000 on average; cache ${CACHE})`);
+    console.log(`worker RSS as open tasks were added: ${rssAt.map(([n, mb]) => `${n}: ${mb} MB`).join(', ')}; about ${round(perCachedMb * 1000, 0)} KB per cached task up to the bound`);
     return {
       lifecycles: TASKS,
       lifecyclesPerSec: round(lifecyclesPerSec),
@@ -198,6 +205,8 @@ export async function benchLifecycle(): Promise<Record<string, number | string>>
       duplicateMerges,
       workerRssMbEmpty: round(rssEmpty, 0),
       workerRssMbPer1000OpenTasks: round(perThousand, 1),
+      workerRssKbPerCachedTask: round(perCachedMb * 1000, 0),
+      workerRssMbWithAllOpen: round(rssAfter, 0),
       openTasks: OPEN,
       maxCachedWorkflows: Number(CACHE),
       fakeSchemaViolations: fake.violations.length + fake.fake.hooks.violations.length,

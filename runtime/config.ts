@@ -21,8 +21,6 @@ export interface Config {
   logLevel: string;
   /** Encrypts source credentials, webhook secrets and wake targets at rest (npm start generates one). */
   secretKey: string | undefined;
-  /** The task queue process wakes run on: a worker where the agents live polls it. */
-  wakeTaskQueue: string;
   /** Where agents woken in managed local mode reach the API (SWITCHYARD_URL in their environment). */
   publicUrl: string | undefined;
   /** How long the API key minted for one process wake (managed local mode) is accepted. */
@@ -59,7 +57,6 @@ export function loadConfig(env = process.env): Config {
     reconcileEveryMinutes: int('SWITCHYARD_RECONCILE_EVERY_MINUTES', 5)!,
     logLevel: env.LOG_LEVEL || 'info',
     secretKey: env.SWITCHYARD_SECRET_KEY || undefined,
-    wakeTaskQueue: env.SWITCHYARD_WAKE_TASK_QUEUE || `${env.SWITCHYARD_TASK_QUEUE || 'switchyard-tasks'}-wakes`,
     publicUrl: env.SWITCHYARD_PUBLIC_URL || undefined,
     runTokenTtlSeconds: int('SWITCHYARD_RUN_TOKEN_TTL_SECONDS', 3600)!,
     maxCachedWorkflows: int('SWITCHYARD_MAX_CACHED_WORKFLOWS', 1000)!,

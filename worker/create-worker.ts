@@ -31,26 +31,60 @@ export interface WorkerDeps {
   options?: Partial<WorkerOptions>;
 }
 
-export async function createWorker({ config, pool, connection, client, workflowBundle, options }: WorkerDeps): Promise<Worker> {
+/** Where wakes run: `<task queue>-wakes` (the workflow derives the same name), served where the agents live. */
+export const wakeQueueOf = (taskQueue: string) => `${taskQueue}-wakes`;
+
+/** What the worker process runs: both queues (default), only the tasks, or only the wakes (a host where agents live). */
+export type WorkerRole = 'all' | 'tasks' | 'wakes';
+
+/** The workers of one process, run and stopped together. */
+export interface WorkerGroup {
+  run(): Promise<void>;
+  shutdown(): void;
+  getState(): ReturnType<Worker['getState']>;
+}
+
+export async function createWorker({ config, pool, connection, client, workflowBundle, options, role = 'all' }: WorkerDeps & { role?: WorkerRole }): Promise<WorkerGroup> {
   // Opened when an activity first needs a secret: a worker without a key still serves tasks without sources.
   const box = () => secretBox(config.secretKey);
-  return Worker.create({
+  const delivery = createDeliveryActivities(pool, box, config);
+  const common = {
     connection,
     namespace: config.temporalNamespace,
-    taskQueue: config.taskQueue,
-    workflowBundle: workflowBundle ?? (await bundleWorkflows()),
-    activities: {
-      ...createProjectionActivities(pool, client),
-      ...createReconcileActivities(pool, client),
-      ...createDeliveryActivities(pool, box, config),
-      ...createIntakeActivities(pool, client, box, config),
-    },
     shutdownGraceTime: '30 seconds',
     // If Temporal itself is gone, draining cannot finish: give up rather than hang.
     shutdownForceTime: '45 seconds',
-    maxConcurrentActivityTaskExecutions: 50,
-    // Bounded: every open task stays cached otherwise (~130 MB per 1,000), and most are idle.
-    maxCachedWorkflows: config.maxCachedWorkflows,
-    ...options,
-  });
+  } as const;
+  const workers: Worker[] = [];
+  if (role !== 'wakes') {
+    const { wakeAgent: _onItsOwnQueue, ...taskActivities } = delivery;
+    workers.push(
+      await Worker.create({
+        ...common,
+        taskQueue: config.taskQueue,
+        workflowBundle: workflowBundle ?? (await bundleWorkflows()),
+        activities: {
+          ...createProjectionActivities(pool, client),
+          ...createReconcileActivities(pool, client),
+          ...taskActivities,
+          ...createIntakeActivities(pool, client, box, config),
+        },
+        maxConcurrentActivityTaskExecutions: 50,
+        // Bounded: every open task stays cached otherwise (~0.5 MB each), and most are idle.
+        maxCachedWorkflows: config.maxCachedWorkflows,
+        ...options,
+      }),
+    );
+  }
+  if (role !== 'tasks') {
+    // Process wakes spawn the agent on this host: the wake queue is served where the agents live.
+    workers.push(await Worker.create({ ...common, taskQueue: wakeQueueOf(config.taskQueue), activities: { wakeAgent: delivery.wakeAgent }, maxConcurrentActivityTaskExecutions: 20 }));
+  }
+  return {
+    run: () => Promise.all(workers.map((w) => w.run())).then(() => undefined),
+    shutdown: () => {
+      for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
+    },
+    getState: () => workers[0]!.getState(),
+  };
 }

@@ -8,7 +8,7 @@ import { ensureReconcileSchedule } from '../runtime/reconcile-schedule.js';
 import { syncIntakeSchedule } from '../runtime/intake-schedules.js';
 import { listPolledSources } from '../db/sources.js';
 import { ensureSearchAttributes } from '../runtime/search-attributes.js';
-import { createWorker } from './create-worker.js';
+import { createWorker, type WorkerRole } from './create-worker.js';
 
 const config = loadConfig();
 // The SDK's own INFO lines (worker state changes, multi-line objects) drown ours: it speaks from WARN
@@ -20,7 +20,9 @@ if (added.length) logger.info({ added }, 'search attributes registered');
 const pool = createPool(requireDatabaseUrl(config));
 const connection = await NativeConnection.connect({ address: config.temporalAddress });
 const { client, connection: clientConnection } = createTemporalClient(config);
-const worker = await createWorker({ config, pool, connection, client, workflowBundle: process.env.SWITCHYARD_WORKFLOW_BUNDLE ? { codePath: process.env.SWITCHYARD_WORKFLOW_BUNDLE } : undefined });
+const role = (process.env.SWITCHYARD_WORKER_ROLE || 'all') as WorkerRole;
+if (!['all', 'tasks', 'wakes'].includes(role)) throw new Error(`SWITCHYARD_WORKER_ROLE must be all, tasks or wakes, got "${role}"`);
+const worker = await createWorker({ config, pool, connection, client, role, workflowBundle: process.env.SWITCHYARD_WORKFLOW_BUNDLE ? { codePath: process.env.SWITCHYARD_WORKFLOW_BUNDLE } : undefined });
 
 const schedule = await ensureReconcileSchedule(client, config);
 if (schedule) logger.info({ schedule, everyMinutes: config.reconcileEveryMinutes }, 'reconciler scheduled');

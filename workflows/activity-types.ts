@@ -63,7 +63,7 @@ export interface RoutingContext {
 export interface DeliveryActivities {
   routingContext(companyId: string): Promise<RoutingContext>;
   openPullRequest(input: { sourceId: string; head: string; base?: string; title: string; body: string; draft?: boolean }): Promise<import('../domain/delivery.js').OpenedPull>;
-  observePullRequest(input: { sourceId: string; prNumber: number; reviewPolicy: 'require' | 'never_require' }): Promise<import('../domain/delivery.js').Observation>;
+  observePullRequest(input: { sourceId: string; prNumber: number; reviewPolicy: 'require' | 'never_require'; knownHead?: string | null }): Promise<import('../domain/delivery.js').Observation>;
   mergePullRequest(input: { sourceId: string; prNumber: number; expectedHeadSha: string; method: 'merge' | 'squash' | 'rebase'; title: string }): Promise<{ mergeCommitSha: string; mergeCommitUrl: string; alreadyMerged: boolean }>;
   revertPullRequest(input: { sourceId: string; prNumber: number }): Promise<{ prUrl: string; prNumber: number }>;
   upstreamEffect(input: { sourceId: string; number: number; effect: import('../domain/effects.js').Effect }): Promise<void>;

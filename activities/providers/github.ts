@@ -69,10 +69,18 @@ export class GitHubAdapter implements IntakePort, CodeHostPort {
     return { prUrl: pr.prUrl, prNumber: pr.prNumber, headSha: pr.headSha, head: input.head, base: input.base, action: pr.outcome === 'created' ? ('created' as const) : ('existing' as const) };
   }
 
-  async observe(prNumber: number, reviewPolicy: 'require' | 'never_require') {
-    const { data: pr } = await this.r.gh.rest.pulls.get({ ...this.ref, pull_number: prNumber });
+  /**
+   * The PR, CI on its head and its reviews. With the head the task knows, everything is read at once
+   * (one round trip); only if the head moved are its checks read again.
+   */
+  async observe(prNumber: number, reviewPolicy: 'require' | 'never_require', knownHead?: string | null) {
+    const [{ data: pr }, guessed, feedback] = await Promise.all([
+      this.r.gh.rest.pulls.get({ ...this.ref, pull_number: prNumber }),
+      knownHead ? ciSummary(this.r.gh, this.ref, knownHead) : Promise.resolve(undefined),
+      reviewFeedback(this.r.gh, this.ref, prNumber),
+    ]);
     const headSha = pr.head.sha;
-    const [summary, feedback] = await Promise.all([ciSummary(this.r.gh, this.ref, headSha), reviewFeedback(this.r.gh, this.ref, prNumber)]);
+    const summary = guessed && guessed.headSha === headSha ? guessed : await ciSummary(this.r.gh, this.ref, headSha);
     const checks: CheckView[] = summary.checks.slice(0, 50).map((c) => ({ name: c.name, workflow: c.source === 'check_run' ? 'github-actions' : null, status: checkStatus(c), url: c.url, durationSeconds: null }));
     const ci: CiState = { headSha, overallStatus: overallOf(checks), checks, failureSummaries: failuresOf(checks), updatedAt: new Date().toISOString() };
     const latest = feedback.reviews.filter((r) => r.state === 'APPROVED' || r.state === 'CHANGES_REQUESTED').at(-1);

@@ -22,7 +22,7 @@ export interface IntakePort {
 export interface CodeHostPort {
   defaultBranch(): Promise<string>;
   openPullRequest(input: { head: string; base: string; title: string; body: string; draft?: boolean }): Promise<OpenedPull>;
-  observe(prNumber: number, reviewPolicy: 'require' | 'never_require'): Promise<Observation>;
+  observe(prNumber: number, reviewPolicy: 'require' | 'never_require', knownHead?: string | null): Promise<Observation>;
   merge(input: { prNumber: number; expectedHeadSha: string; method: 'merge' | 'squash' | 'rebase'; title: string }): Promise<{ mergeCommitSha: string; mergeCommitUrl: string; alreadyMerged: boolean }>;
   revert(prNumber: number): Promise<{ prUrl: string; prNumber: number }>;
 }

@@ -1,23 +1,20 @@
-/** The delivery commands of the CLI against the real API and the fake GitHub: an operator connects a repo, an agent works a task. */
+/** The delivery commands of the CLI against the real API and the env.fake GitHub: an operator connects a repo, an agent works a task. */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { fakeGitHub } from '../github/support.js';
-import type { RunningFake } from '../fakes/github/server.js';
+import { stackWithFakeGitHub } from '../support/delivery.js';
 import { seedCompany } from '../support/seed.js';
-import { startStack, type Stack } from '../support/stack.js';
 
 const CLI = fileURLToPath(new URL('../../cli/main.ts', import.meta.url));
-let stack: Stack;
-let fake: RunningFake;
+const env = stackWithFakeGitHub();
 
 function cli(key: string, args: string[]): Promise<{ code: number; out: any; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, ['--import', 'tsx', CLI, ...args], { env: { ...process.env, SWITCHYARD_URL: stack.url, SWITCHYARD_API_KEY: key } }, (err, stdout, stderr) => {
+    execFile(process.execPath, ['--import', 'tsx', CLI, ...args], { env: { ...process.env, SWITCHYARD_URL: env.stack.url, SWITCHYARD_API_KEY: key } }, (err, stdout, stderr) => {
       let out: unknown = stdout;
       try {
         out = JSON.parse(stdout);
@@ -29,25 +26,18 @@ function cli(key: string, args: string[]): Promise<{ code: number; out: any; std
   });
 }
 
-before(async () => {
-  [stack, fake] = await Promise.all([startStack(), fakeGitHub()]);
-});
-after(async () => {
-  await stack?.stop();
-  await fake?.close();
-});
 
 test('sources add/sync/pause, routing set/show, task mine/start/submit/ci/review, agents wake-target', async () => {
-  const { companyId, agents } = await seedCompany(stack, 1);
+  const { companyId, agents } = await seedCompany(env.stack, 1);
   const agent = agents[0]!;
-  await fake.fake.createRepo('cli-org', 'tool');
-  await fake.fake.openIssue('cli-org', 'tool', { title: 'From the CLI', labels: ['bug'] });
+  await env.fake.fake.createRepo('cli-org', 'tool');
+  await env.fake.fake.openIssue('cli-org', 'tool', { title: 'From the CLI', labels: ['bug'] });
   const rules = path.join(tmpdir(), `rules-${companyId}.json`);
   writeFileSync(rules, JSON.stringify([{ id: 'all', name: 'Everything', match: {}, target: { agentId: agent.id } }]));
-  const op = stack.adminKey;
+  const op = env.stack.adminKey;
   assert.equal((await cli(op, ['routing', 'set', companyId, rules])).code, 0);
   assert.equal((await cli(op, ['routing', 'show', companyId])).out.rules[0].id, 'all');
-  const added = await cli(op, ['sources', 'add', companyId, '--owner', 'cli-org', '--repo', 'tool', '--token', 'ghp_cli_secret_token', '--base-url', fake.url, '--poll', '0']);
+  const added = await cli(op, ['sources', 'add', companyId, '--owner', 'cli-org', '--repo', 'tool', '--token', 'ghp_cli_secret_token', '--base-url', env.fake.url, '--poll', '0']);
   assert.equal(added.code, 0, added.stderr);
   assert.ok(!JSON.stringify(added.out).includes('ghp_cli_secret_token'));
   const synced = await cli(op, ['sources', 'sync', added.out.id]);
@@ -60,7 +50,7 @@ test('sources add/sync/pause, routing set/show, task mine/start/submit/ci/review
   assert.equal(mine.code, 0, mine.stderr);
   const id = mine.out.data[0].identifier;
   assert.equal((await cli(agent.key, ['task', 'start', id])).out.data.status, 'in_progress');
-  await fake.fake.pushCommit('cli-org', 'tool', 'cli-fix', { 'f.txt': 'x\n' });
+  await env.fake.fake.pushCommit('cli-org', 'tool', 'cli-fix', { 'f.txt': 'x\n' });
   const submitted = await cli(agent.key, ['task', 'submit', id, '--summary', 'Fixed from the CLI', '--head', 'cli-fix']);
   assert.equal(submitted.code, 0, submitted.stderr);
   assert.match(submitted.stderr, /Idempotency-Key: cli-/);

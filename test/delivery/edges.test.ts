@@ -4,72 +4,60 @@
  * mode with no commit at all, upstream text Postgres cannot store, and submits in review without a fix.
  */
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import { assertHonest, fakeGitHub } from '../github/support.js';
-import type { RunningFake } from '../fakes/github/server.js';
+import { test } from 'node:test';
+import { assertHonest } from '../github/support.js';
 import { seedCompany } from '../support/seed.js';
-import { startStack, type Stack } from '../support/stack.js';
-import { waitForMine, waitForTask, wireGitHub, type Wired } from '../support/delivery.js';
+import { stackWithFakeGitHub, type Wired, waitForMine, waitForTask, wireGitHub } from '../support/delivery.js';
 import { waitFor } from '../support/wait.js';
 
-let stack: Stack;
-let fake: RunningFake;
-
-before(async () => {
-  [stack, fake] = await Promise.all([startStack(), fakeGitHub()]);
-});
-after(async () => {
-  fake?.fake.releaseMerges();
-  await stack?.stop();
-  await fake?.close();
-});
+const env = stackWithFakeGitHub();
 
 /** A task in review on a fresh PR, CI green; returns its id, PR number and head. */
 async function inReview(w: Wired, title: string, branch: string) {
-  await fake.fake.openIssue(w.owner, w.repo, { title, labels: ['bug'] });
+  await env.fake.fake.openIssue(w.owner, w.repo, { title, labels: ['bug'] });
   const task = await waitFor('the task', async () => (await w.agent.http.get('/api/tasks/mine')).body.data.find((t: any) => t.title === title), (t) => !!t);
-  const sha = await fake.fake.pushCommit(w.owner, w.repo, branch, { [`${branch}.txt`]: 'x\n' });
+  const sha = await env.fake.fake.pushCommit(w.owner, w.repo, branch, { [`${branch}.txt`]: 'x\n' });
   const sub = await w.agent.http.post(`/api/tasks/${task.id}/submit`, { summary: title, pullRequest: { head: branch } }, { 'idempotency-key': `sub-${branch}` });
   assert.equal(sub.status, 202, JSON.stringify(sub.body));
-  await fake.fake.setCheckRun(w.owner, w.repo, { sha, name: 'ci', status: 'completed', conclusion: 'success' });
+  await env.fake.fake.setCheckRun(w.owner, w.repo, { sha, name: 'ci', status: 'completed', conclusion: 'success' });
   return { id: task.id as string, pr: sub.body.data.prNumber as number, sha };
 }
 
 test('a PR merged outside Switchyard ships the task; one closed unmerged sends it back to its agent', async () => {
-  const w = await wireGitHub(stack, fake, { reviewPolicy: 'never_require' });
+  const w = await wireGitHub(env.stack, env.fake, { reviewPolicy: 'never_require' });
   const merged = await inReview(w, 'Merged by a human', 'human-merge');
-  await fake.fake.mergePull(fake.fake.repo(w.owner, w.repo), merged.pr, { method: 'merge' });
+  await env.fake.fake.mergePull(env.fake.fake.repo(w.owner, w.repo), merged.pr, { method: 'merge' });
   const done = await waitForTask(w.agent, merged.id, 'shipped', (d) => d.status === 'done');
   assert.equal(done.stage, 'shipped');
-  assert.equal(done.shipped.mergeCommitSha, fake.fake.repo(w.owner, w.repo).pulls.get(merged.pr)!.mergeCommitSha);
+  assert.equal(done.shipped.mergeCommitSha, env.fake.fake.repo(w.owner, w.repo).pulls.get(merged.pr)!.mergeCommitSha);
 
   const second = await inReview(w, 'Closed by a human', 'human-close');
-  fake.fake.repo(w.owner, w.repo).pulls.get(second.pr)!.state = 'closed';
-  await fake.fake.hooks.emit('pull_request', 'closed', { number: second.pr, pull_request: await fake.fake.pullBody(fake.fake.repo(w.owner, w.repo), fake.fake.repo(w.owner, w.repo).pulls.get(second.pr)!), ...fake.fake.envelope(fake.fake.repo(w.owner, w.repo), w.owner) });
+  env.fake.fake.repo(w.owner, w.repo).pulls.get(second.pr)!.state = 'closed';
+  await env.fake.fake.hooks.emit('pull_request', 'closed', { number: second.pr, pull_request: await env.fake.fake.pullBody(env.fake.fake.repo(w.owner, w.repo), env.fake.fake.repo(w.owner, w.repo).pulls.get(second.pr)!), ...env.fake.fake.envelope(env.fake.fake.repo(w.owner, w.repo), w.owner) });
   const back = await waitForTask(w.agent, second.id, 'back to todo', (d) => d.status === 'todo');
   assert.ok(back.availableActions.includes('submit'));
-  assertHonest(fake);
+  assertHonest(env.fake);
 });
 
 test('an upstream close while the ship merges (GitHub closing the issue for `Closes #n`) does not cancel the task', async () => {
-  const w = await wireGitHub(stack, fake, { reviewPolicy: 'never_require' });
+  const w = await wireGitHub(env.stack, env.fake, { reviewPolicy: 'never_require' });
   const t = await inReview(w, 'Closes itself', 'self-close');
   await waitForTask(w.agent, t.id, 'ship', (d) => d.availableActions.includes('ship'));
-  fake.fake.holdMergeAnswers = true;
+  env.fake.fake.holdMergeAnswers = true;
   const shipping = w.agent.http.post(`/api/tasks/${t.id}/ship`, { expectedHeadSha: t.sha }, { 'idempotency-key': 'ship-self-close' });
-  await waitFor('the merge', async () => fake.fake.repo(w.owner, w.repo).pulls.get(t.pr)!.merged, (m) => m);
-  const upstream = [...fake.fake.repo(w.owner, w.repo).issues.values()].find((i) => i.title === 'Closes itself')!;
-  await fake.fake.editIssue(w.owner, w.repo, upstream.number, { state: 'closed' });
-  fake.fake.releaseMerges();
+  await waitFor('the merge', async () => env.fake.fake.repo(w.owner, w.repo).pulls.get(t.pr)!.merged, (m) => m);
+  const upstream = [...env.fake.fake.repo(w.owner, w.repo).issues.values()].find((i) => i.title === 'Closes itself')!;
+  await env.fake.fake.editIssue(w.owner, w.repo, upstream.number, { state: 'closed' });
+  env.fake.fake.releaseMerges();
   assert.equal((await shipping).status, 202);
   const done = await waitForTask(w.agent, t.id, 'done', (d) => d.status === 'done');
   assert.equal(done.stage, 'shipped');
-  const activity = (await stack.admin.get(`/api/issues/${t.id}/activity`)).body;
+  const activity = (await env.stack.admin.get(`/api/issues/${t.id}/activity`)).body;
   assert.ok(!activity.some((a: any) => a.details?.to === 'cancelled'), 'never cancelled');
 });
 
 test('rollback, then a second delivery: start, submit a new PR, ship again', async () => {
-  const w = await wireGitHub(stack, fake, { reviewPolicy: 'never_require' });
+  const w = await wireGitHub(env.stack, env.fake, { reviewPolicy: 'never_require' });
   const t = await inReview(w, 'Twice', 'twice-1');
   await waitForTask(w.agent, t.id, 'ship', (d) => d.availableActions.includes('ship'));
   assert.equal((await w.agent.http.post(`/api/tasks/${t.id}/ship`, { expectedHeadSha: t.sha }, { 'idempotency-key': 's1' })).status, 202);
@@ -77,33 +65,33 @@ test('rollback, then a second delivery: start, submit a new PR, ship again', asy
   const oldShip = await w.agent.http.post(`/api/tasks/${t.id}/ship`, { expectedHeadSha: t.sha }, { 'idempotency-key': 's-old' });
   assert.equal(oldShip.status, 409, 'a rolled-back merge is not "already shipped"');
   assert.equal((await w.agent.http.post(`/api/tasks/${t.id}/start`, {}, { 'idempotency-key': 'st2' })).status, 202);
-  const sha2 = await fake.fake.pushCommit(w.owner, w.repo, 'twice-2', { 'twice-2.txt': 'better\n' });
+  const sha2 = await env.fake.fake.pushCommit(w.owner, w.repo, 'twice-2', { 'twice-2.txt': 'better\n' });
   const sub = await w.agent.http.post(`/api/tasks/${t.id}/submit`, { summary: 'again', pullRequest: { head: 'twice-2' } }, { 'idempotency-key': 'sub2' });
   assert.equal(sub.status, 202, JSON.stringify(sub.body));
   assert.notEqual(sub.body.data.prNumber, t.pr);
-  await fake.fake.setCheckRun(w.owner, w.repo, { sha: sha2, name: 'ci', status: 'completed', conclusion: 'success' });
+  await env.fake.fake.setCheckRun(w.owner, w.repo, { sha: sha2, name: 'ci', status: 'completed', conclusion: 'success' });
   await waitForTask(w.agent, t.id, 'ship again', (d) => d.availableActions.includes('ship'));
   const again = await w.agent.http.post(`/api/tasks/${t.id}/ship`, { expectedHeadSha: sha2 }, { 'idempotency-key': 's2' });
   assert.equal(again.status, 202, JSON.stringify(again.body));
-  assert.equal(fake.fake.mergesDone >= 2, true);
+  assert.equal(env.fake.fake.mergesDone >= 2, true);
   // In review without a fix to make, a submit is refused like availableActions says.
-  assertHonest(fake);
+  assertHonest(env.fake);
 });
 
 test('in review with nothing to fix, submit is refused; artifact mode with no commit ships with the SHA given', async () => {
-  const w = await wireGitHub(stack, fake);
+  const w = await wireGitHub(env.stack, env.fake);
   const t = await inReview(w, 'No resubmit', 'no-resubmit');
   const again = await w.agent.http.post(`/api/tasks/${t.id}/submit`, { summary: 'again', pullRequest: { head: 'no-resubmit' } }, { 'idempotency-key': 'again' });
   assert.equal(again.status, 409);
   assert.equal(again.body.error.code, 'not_submittable');
 
-  const { companyId, agents } = await seedCompany(stack, 1);
-  const id = (await stack.admin.post(`/api/companies/${companyId}/issues`, { title: 'Doc only', status: 'todo', assigneeAgentId: agents[0]!.id })).body.id;
+  const { companyId, agents } = await seedCompany(env.stack, 1);
+  const id = (await env.stack.admin.post(`/api/companies/${companyId}/issues`, { title: 'Doc only', status: 'todo', assigneeAgentId: agents[0]!.id })).body.id;
   const sub = await agents[0]!.http.post(`/api/tasks/${id}/submit`, { summary: 'doc', mode: 'artifact', artifacts: [{ type: 'doc', url: 'https://docs.example/runbook' }] }, { 'idempotency-key': 'doc' });
   assert.equal(sub.status, 202, JSON.stringify(sub.body));
   assert.equal(sub.body.data.headSha, null);
-  await stack.admin.post(`/api/tasks/${id}/checks`, { checks: [{ name: 'lint', status: 'passed' }] });
-  const review = await stack.admin.post(`/api/tasks/${id}/review`, { outcome: 'approved' });
+  await env.stack.admin.post(`/api/tasks/${id}/checks`, { checks: [{ name: 'lint', status: 'passed' }] });
+  const review = await env.stack.admin.post(`/api/tasks/${id}/review`, { outcome: 'approved' });
   assert.ok(review.body.data.availableActions.includes('ship'), JSON.stringify(review.body));
   const sha = 'c'.repeat(40);
   const ship = await agents[0]!.http.post(`/api/tasks/${id}/ship`, { expectedHeadSha: sha }, { 'idempotency-key': 'doc-ship' });
@@ -112,8 +100,8 @@ test('in review with nothing to fix, submit is refused; artifact mode with no co
 });
 
 test('upstream text Postgres cannot store, or too long, is tidied on the way in', async () => {
-  const w = await wireGitHub(stack, fake);
-  await fake.fake.openIssue(w.owner, w.repo, { title: 'Nul \u0000 and \ud800 here', body: 'x'.repeat(200_000), labels: ['bug'] });
+  const w = await wireGitHub(env.stack, env.fake);
+  await env.fake.fake.openIssue(w.owner, w.repo, { title: 'Nul \u0000 and \ud800 here', body: 'x'.repeat(200_000), labels: ['bug'] });
   const task = await waitForMine(w.agent);
   const detail = (await w.agent.http.get(`/api/tasks/${task.id}`)).body.data;
   assert.ok(!detail.title.includes('\u0000'));

@@ -3,37 +3,26 @@
  * at once, label filters, upstream edits, close and reopen; webhooks that are forged or replayed.
  */
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { WebhookEmitter } from '../fakes/github/hooks.js';
-import { assertHonest, fakeGitHub } from '../github/support.js';
-import type { RunningFake } from '../fakes/github/server.js';
-import { startStack, type Stack } from '../support/stack.js';
-import { waitForMine, waitForTask, wireGitHub } from '../support/delivery.js';
+import { assertHonest } from '../github/support.js';
+import { stackWithFakeGitHub, waitForMine, waitForTask, wireGitHub } from '../support/delivery.js';
 import { waitFor } from '../support/wait.js';
 
-let stack: Stack;
-let fake: RunningFake;
+const env = stackWithFakeGitHub();
 
-before(async () => {
-  [stack, fake] = await Promise.all([startStack(), fakeGitHub()]);
-});
-after(async () => {
-  await stack?.stop();
-  await fake?.close();
-});
-
-const count = async (sql: string, params: unknown[]) => Number((await stack.pool.query<{ n: string }>(sql, params)).rows[0]!.n);
+const count = async (sql: string, params: unknown[]) => Number((await env.stack.pool.query<{ n: string }>(sql, params)).rows[0]!.n);
 
 test('a polled source is a Temporal Schedule; POST /sync takes issues in (pull requests and filtered labels left out)', async () => {
-  const w = await wireGitHub(stack, fake, { webhooks: false, pollIntervalSeconds: 300 });
-  const schedule = await stack.client.schedule.getHandle(`intake/${w.sourceId}`).describe();
+  const w = await wireGitHub(env.stack, env.fake, { webhooks: false, pollIntervalSeconds: 300 });
+  const schedule = await env.stack.client.schedule.getHandle(`intake/${w.sourceId}`).describe();
   assert.equal(schedule.state.paused, false);
   assert.equal((schedule.action as { workflowType: string }).workflowType, 'intakeWorkflow');
-  await fake.fake.openIssue(w.owner, w.repo, { title: 'Crash on save', labels: ['bug'] });
-  await fake.fake.openIssue(w.owner, w.repo, { title: 'Docs typo', labels: ['docs'] });
-  const patched = await stack.admin.patch(`/api/sources/${w.sourceId}`, { labels: { exclude: ['docs'] } });
+  await env.fake.fake.openIssue(w.owner, w.repo, { title: 'Crash on save', labels: ['bug'] });
+  await env.fake.fake.openIssue(w.owner, w.repo, { title: 'Docs typo', labels: ['docs'] });
+  const patched = await env.stack.admin.patch(`/api/sources/${w.sourceId}`, { labels: { exclude: ['docs'] } });
   assert.equal(patched.status, 200, JSON.stringify(patched.body));
-  const sync = await stack.admin.post(`/api/sources/${w.sourceId}/sync`, {});
+  const sync = await env.stack.admin.post(`/api/sources/${w.sourceId}/sync`, {});
   assert.equal(sync.status, 200, JSON.stringify(sync.body));
   assert.equal(sync.body.found, 2);
   assert.equal(sync.body.filteredOut, 1);
@@ -42,54 +31,54 @@ test('a polled source is a Temporal Schedule; POST /sync takes issues in (pull r
   assert.equal(task.title, 'Crash on save');
 
   // Pausing the source pauses its Schedule; the source shows no secret anywhere.
-  const paused = await stack.admin.patch(`/api/sources/${w.sourceId}`, { paused: true });
+  const paused = await env.stack.admin.patch(`/api/sources/${w.sourceId}`, { paused: true });
   assert.equal(paused.body.paused, true);
-  assert.equal((await stack.client.schedule.getHandle(`intake/${w.sourceId}`).describe()).state.paused, true);
-  const listed = JSON.stringify((await stack.admin.get(`/api/companies/${w.companyId}/sources`)).body);
+  assert.equal((await env.stack.client.schedule.getHandle(`intake/${w.sourceId}`).describe()).state.paused, true);
+  const listed = JSON.stringify((await env.stack.admin.get(`/api/companies/${w.companyId}/sources`)).body);
   assert.ok(!listed.includes(w.token) && !listed.includes(w.webhookSecret), 'no secret in any answer');
-  const stored = JSON.stringify((await stack.pool.query('SELECT * FROM sources WHERE id = $1', [w.sourceId])).rows);
+  const stored = JSON.stringify((await env.stack.pool.query('SELECT * FROM sources WHERE id = $1', [w.sourceId])).rows);
   assert.ok(!stored.includes(w.token), 'the token is sealed at rest');
   assert.equal((await w.agent.http.get(`/api/companies/${w.companyId}/sources`)).status, 403, 'agents see no sources');
-  const removed = await stack.admin.request('DELETE', `/api/sources/${w.sourceId}`);
+  const removed = await env.stack.admin.request('DELETE', `/api/sources/${w.sourceId}`);
   assert.equal(removed.status, 200);
-  await assert.rejects(stack.client.schedule.getHandle(`intake/${w.sourceId}`).describe());
-  assert.equal((await stack.admin.get(`/api/tasks/${task.id}`)).status, 200, 'tasks stay');
+  await assert.rejects(env.stack.client.schedule.getHandle(`intake/${w.sourceId}`).describe());
+  assert.equal((await env.stack.admin.get(`/api/tasks/${task.id}`)).status, 200, 'tasks stay');
 });
 
 test('one task per upstream issue: a webhook and two polls at once', async () => {
-  const w = await wireGitHub(stack, fake, { pollIntervalSeconds: null });
+  const w = await wireGitHub(env.stack, env.fake, { pollIntervalSeconds: null });
   // The webhook delivery is in flight while both polls run.
-  const opened = fake.fake.openIssue(w.owner, w.repo, { title: 'Race me', labels: ['bug'] });
-  const syncs = await Promise.all([stack.admin.post(`/api/sources/${w.sourceId}/sync`, {}), stack.admin.post(`/api/sources/${w.sourceId}/sync`, {}), opened]);
+  const opened = env.fake.fake.openIssue(w.owner, w.repo, { title: 'Race me', labels: ['bug'] });
+  const syncs = await Promise.all([env.stack.admin.post(`/api/sources/${w.sourceId}/sync`, {}), env.stack.admin.post(`/api/sources/${w.sourceId}/sync`, {}), opened]);
   for (const s of syncs.slice(0, 2)) assert.equal((s as { status: number }).status, 200, JSON.stringify((s as { body: unknown }).body));
   await waitForMine(w.agent);
-  await stack.admin.post(`/api/sources/${w.sourceId}/sync`, {});
+  await env.stack.admin.post(`/api/sources/${w.sourceId}/sync`, {});
   assert.equal(await count('SELECT count(*) AS n FROM issues WHERE company_id = $1', [w.companyId]), 1);
   assert.equal(await count('SELECT count(*) AS n FROM source_items WHERE company_id = $1', [w.companyId]), 1);
-  const { rows } = await stack.pool.query<{ id: string }>('SELECT id FROM issues WHERE company_id = $1', [w.companyId]);
+  const { rows } = await env.stack.pool.query<{ id: string }>('SELECT id FROM issues WHERE company_id = $1', [w.companyId]);
   let runs = 0;
-  for await (const _ of stack.client.workflow.list({ query: `WorkflowId = "issue/${rows[0]!.id}"` })) runs++;
+  for await (const _ of env.stack.client.workflow.list({ query: `WorkflowId = "issue/${rows[0]!.id}"` })) runs++;
   assert.equal(runs, 1, 'one workflow');
 });
 
 test('upstream edits follow; closed before ship cancels (saying so); reopened is back to todo', async () => {
-  const w = await wireGitHub(stack, fake);
-  const issue = await fake.fake.openIssue(w.owner, w.repo, { title: 'Old title', body: 'old', labels: ['bug'] });
+  const w = await wireGitHub(env.stack, env.fake);
+  const issue = await env.fake.fake.openIssue(w.owner, w.repo, { title: 'Old title', body: 'old', labels: ['bug'] });
   const { id } = await waitForMine(w.agent);
-  await fake.fake.editIssue(w.owner, w.repo, issue.number, { title: 'New title', body: 'new body' });
+  await env.fake.fake.editIssue(w.owner, w.repo, issue.number, { title: 'New title', body: 'new body' });
   await waitForTask(w.agent, id, 'the edit', (d) => d.title === 'New title' && d.description === 'new body');
-  await fake.fake.editIssue(w.owner, w.repo, issue.number, { state: 'closed' });
+  await env.fake.fake.editIssue(w.owner, w.repo, issue.number, { state: 'closed' });
   await waitForTask(w.agent, id, 'cancelled', (d) => d.status === 'cancelled');
-  const comments = (await stack.admin.get(`/api/issues/${id}/comments`)).body;
+  const comments = (await env.stack.admin.get(`/api/issues/${id}/comments`)).body;
   assert.ok(comments.some((c: any) => /closed before this task shipped/.test(c.body)));
-  await fake.fake.editIssue(w.owner, w.repo, issue.number, { state: 'open' });
+  await env.fake.fake.editIssue(w.owner, w.repo, issue.number, { state: 'open' });
   await waitForTask(w.agent, id, 'back to todo', (d) => d.status === 'todo' && d.availableActions.includes('start'));
-  assertHonest(fake);
+  assertHonest(env.fake);
 });
 
 test('forged, unsigned and replayed webhooks have no effect', async () => {
-  const w = await wireGitHub(stack, fake, { webhooks: false });
-  const url = `${stack.url}/api/providers/github/webhooks/${w.sourceId}`;
+  const w = await wireGitHub(env.stack, env.fake, { webhooks: false });
+  const url = `${env.stack.url}/api/providers/github/webhooks/${w.sourceId}`;
   const body = JSON.stringify({ action: 'opened', issue: { number: 99, title: 'forged', html_url: 'x', labels: [{ name: 'bug' }], state: 'open', updated_at: '2026-01-01T00:00:00Z' }, repository: { full_name: `${w.owner}/${w.repo}` } });
   const send = (signature: string | undefined, delivery: string) =>
     fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', 'x-github-event': 'issues', 'x-github-delivery': delivery, ...(signature ? { 'x-hub-signature-256': signature } : {}) }, body });
@@ -100,9 +89,9 @@ test('forged, unsigned and replayed webhooks have no effect', async () => {
   assert.equal(await count('SELECT count(*) AS n FROM webhook_deliveries WHERE source_id = $1', [w.sourceId]), 0, 'nothing recorded');
 
   // A genuine delivery, then the same delivery again: the second is 200 with no second effect.
-  fake.fake.hooks.subscribe(url, w.webhookSecret);
-  await fake.fake.openIssue(w.owner, w.repo, { title: 'Genuine', labels: ['bug'] });
-  const first = fake.fake.hooks.deliveries.at(-1)!;
+  env.fake.fake.hooks.subscribe(url, w.webhookSecret);
+  await env.fake.fake.openIssue(w.owner, w.repo, { title: 'Genuine', labels: ['bug'] });
+  const first = env.fake.fake.hooks.deliveries.at(-1)!;
   assert.equal(first.status, 202);
   await waitForMine(w.agent);
   const replay = JSON.stringify(first.payload);

@@ -1,30 +1,18 @@
 /**
- * One issue from the fake GitHub to a merged PR and back, driven the way an AgentRail agent drives it
+ * One issue from the env.fake GitHub to a merged PR and back, driven the way an AgentRail agent drives it
  * (`/api/tasks`, Bearer key, Idempotency-Key on writes), with webhooks as the fast path.
  */
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import { assertHonest, fakeGitHub } from '../github/support.js';
-import type { RunningFake } from '../fakes/github/server.js';
-import { startStack, type Stack } from '../support/stack.js';
-import { waitForMine, waitForTask, wireGitHub, type Wired } from '../support/delivery.js';
+import { test } from 'node:test';
+import { assertHonest } from '../github/support.js';
+import { stackWithFakeGitHub, waitForMine, waitForTask, wireGitHub } from '../support/delivery.js';
 import { workflowIdFor } from '../../workflows/messages.js';
 
-let stack: Stack;
-let fake: RunningFake;
-let w: Wired;
-
-before(async () => {
-  [stack, fake] = await Promise.all([startStack(), fakeGitHub()]);
-  w = await wireGitHub(stack, fake);
-});
-after(async () => {
-  await stack?.stop();
-  await fake?.close();
-});
+const env = stackWithFakeGitHub();
 
 test('issue → intake → routed → start → submit → CI fails → fix → CI passes → approved → ship → rollback', async () => {
-  const gh = fake.fake;
+  const w = await wireGitHub(env.stack, env.fake);
+  const gh = env.fake.fake;
   const issue = await gh.openIssue(w.owner, w.repo, { title: 'Login button does nothing', body: 'Steps: click it.', labels: ['bug'] });
   const summary = await waitForMine(w.agent);
   assert.match(summary.identifier, /^[A-Z]+-1$/);
@@ -36,7 +24,7 @@ test('issue → intake → routed → start → submit → CI fails → fix → 
   assert.equal(task.id, id, 'the identifier names the same task');
   assert.equal(task.assignmentSource, 'deterministic_rule');
   assert.deepEqual(task.routingReason.matchedRules.map((r: any) => r.id), ['bugs']);
-  assert.equal(task.links.issue, `${fake.url}/${w.owner}/${w.repo}/issues/${issue.number}`);
+  assert.equal(task.links.issue, `${env.fake.url}/${w.owner}/${w.repo}/issues/${issue.number}`);
 
   const started = await w.agent.http.post(`/api/tasks/${id}/start`, {}, { 'idempotency-key': 'start-1' });
   assert.equal(started.status, 202, JSON.stringify(started.body));
@@ -104,7 +92,7 @@ test('issue → intake → routed → start → submit → CI fails → fix → 
   const done = (await w.agent.http.get(`/api/tasks/${id}`)).body.data;
   assert.equal(done.status, 'done');
   assert.deepEqual(done.availableActions, ['rollback', 'view_ci_status', 'view_review_feedback']);
-  const comments = (await stack.admin.get(`/api/issues/${id}/comments`)).body;
+  const comments = (await env.stack.admin.get(`/api/issues/${id}/comments`)).body;
   assert.ok(comments.some((c: any) => c.body.includes(`/commit/${merged.mergeCommitSha}`)), 'the closing comment carries the merge commit URL');
   await waitForUpstream(() => gh.repo(w.owner, w.repo).issues.get(issue.number)!.state === 'closed', 'the upstream issue closed');
 
@@ -117,10 +105,10 @@ test('issue → intake → routed → start → submit → CI fails → fix → 
   await waitForUpstream(() => gh.repo(w.owner, w.repo).issues.get(issue.number)!.state === 'open', 'the upstream issue reopened');
 
   // The token never entered Temporal: not in any history of this task.
-  const history = JSON.stringify(await stack.client.workflow.getHandle(workflowIdFor(id)).fetchHistory());
+  const history = JSON.stringify(await env.stack.client.workflow.getHandle(workflowIdFor(id)).fetchHistory());
   assert.ok(!history.includes(w.token), 'token in history');
   assert.ok(!history.includes(w.webhookSecret), 'webhook secret in history');
-  assertHonest(fake);
+  assertHonest(env.fake);
 });
 
 async function waitForUpstream(ok: () => boolean, what: string) {

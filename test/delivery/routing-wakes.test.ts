@@ -7,46 +7,34 @@ import { createServer, type Server } from 'node:http';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { signWake } from '../../activities/wakes.js';
-import { fakeGitHub } from '../github/support.js';
-import type { RunningFake } from '../fakes/github/server.js';
-import { startStack, type Stack } from '../support/stack.js';
-import { waitForMine, waitForTask, wireGitHub } from '../support/delivery.js';
+import { stackWithFakeGitHub, waitForMine, waitForTask, wireGitHub } from '../support/delivery.js';
 import { waitFor } from '../support/wait.js';
 
-let stack: Stack;
-let fake: RunningFake;
-
-before(async () => {
-  [stack, fake] = await Promise.all([startStack({ config: { runTokenTtlSeconds: 4 } }), fakeGitHub()]);
-});
-after(async () => {
-  await stack?.stop();
-  await fake?.close();
-});
+const env = stackWithFakeGitHub({ config: { runTokenTtlSeconds: 4 } });
 
 test('no rule matches: backlog, unassigned, unroutable with the reason; a rule arrives: routed and woken', async () => {
-  const w = await wireGitHub(stack, fake, { rules: [] });
-  await fake.fake.openIssue(w.owner, w.repo, { title: 'Nobody owns this', labels: ['feature'] });
+  const w = await wireGitHub(env.stack, env.fake, { rules: [] });
+  await env.fake.fake.openIssue(w.owner, w.repo, { title: 'Nobody owns this', labels: ['feature'] });
   const issue = await waitFor(
     'the task to be unroutable',
-    async () => (await stack.admin.get(`/api/companies/${w.companyId}/issues`)).body[0],
+    async () => (await env.stack.admin.get(`/api/companies/${w.companyId}/issues`)).body[0],
     (i) => i?.routing?.state === 'unroutable',
   );
   assert.equal(issue.status, 'backlog');
   assert.equal(issue.assigneeAgentId, null);
   assert.match(issue.routing.reason.summary, /No routing rules/);
   assert.equal(issue.stage, 'routing');
-  const described = await stack.client.workflow.getHandle(`issue/${issue.id}`).describe();
+  const described = await env.stack.client.workflow.getHandle(`issue/${issue.id}`).describe();
   assert.equal(described.typedSearchAttributes.get({ name: 'RoutingState', type: 'KEYWORD' }), 'unroutable');
 
   // An operator route with still no rule: the same verdict, recorded again.
-  const route = await stack.admin.post(`/api/issues/${issue.id}/route`, {});
+  const route = await env.stack.admin.post(`/api/issues/${issue.id}/route`, {});
   assert.equal(route.status, 200, JSON.stringify(route.body));
   assert.equal(route.body.routing.state, 'unroutable');
 
-  const put = await stack.admin.request('PUT', `/api/companies/${w.companyId}/routing`, {
+  const put = await env.stack.admin.request('PUT', `/api/companies/${w.companyId}/routing`, {
     rules: [{ id: 'features', name: 'Features', match: { labelsAny: ['feature'] }, target: { agentIds: [w.agent.id], strategy: 'least_loaded' }, priority: 'high' }],
   });
   assert.equal(put.status, 200, JSON.stringify(put.body));
@@ -59,16 +47,16 @@ test('no rule matches: backlog, unassigned, unroutable with the reason; a rule a
   assert.equal(wakes[0].status, 'queued', 'no wake target: queued for an agent that polls');
 
   // Bad rules change nothing.
-  const bad = await stack.admin.request('PUT', `/api/companies/${w.companyId}/routing`, { rules: [{ id: 'x', name: 'x', match: { titlePattern: '(' }, target: { agentId: w.agent.id } }] });
+  const bad = await env.stack.admin.request('PUT', `/api/companies/${w.companyId}/routing`, { rules: [{ id: 'x', name: 'x', match: { titlePattern: '(' }, target: { agentId: w.agent.id } }] });
   assert.equal(bad.status, 422);
   assert.equal(bad.body.code, 'invalid_routing_rule');
-  const stranger = await stack.admin.request('PUT', `/api/companies/${w.companyId}/routing`, { rules: [{ id: 'x', name: 'x', match: {}, target: { agentId: '00000000-0000-4000-8000-000000000000' } }] });
+  const stranger = await env.stack.admin.request('PUT', `/api/companies/${w.companyId}/routing`, { rules: [{ id: 'x', name: 'x', match: {}, target: { agentId: '00000000-0000-4000-8000-000000000000' } }] });
   assert.equal(stranger.status, 422);
-  assert.equal((await stack.admin.get(`/api/companies/${w.companyId}/routing`)).body.rules[0].id, 'features');
+  assert.equal((await env.stack.admin.get(`/api/companies/${w.companyId}/routing`)).body.rules[0].id, 'features');
 });
 
 test('an HTTP wake is signed, retried until the target answers, and deduplicated by wakeId', async () => {
-  const w = await wireGitHub(stack, fake);
+  const w = await wireGitHub(env.stack, env.fake);
   const secret = 'wake-secret-0123456789';
   const seen: Array<{ signature: string; body: string }> = [];
   let failuresLeft = 2;
@@ -84,10 +72,10 @@ test('an HTTP wake is signed, retried until the target answers, and deduplicated
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   try {
     const url = `http://127.0.0.1:${(server.address() as { port: number }).port}/wake`;
-    const set = await stack.admin.request('PUT', `/api/agents/${w.agent.id}/wake-target`, { target: { type: 'http', url, secret } });
+    const set = await env.stack.admin.request('PUT', `/api/agents/${w.agent.id}/wake-target`, { target: { type: 'http', url, secret } });
     assert.equal(set.status, 200, JSON.stringify(set.body));
     assert.ok(!JSON.stringify(set.body).includes(secret), 'the secret is not shown back');
-    await fake.fake.openIssue(w.owner, w.repo, { title: 'Wake me', labels: ['bug'] });
+    await env.fake.fake.openIssue(w.owner, w.repo, { title: 'Wake me', labels: ['bug'] });
     await waitFor('three attempts, the last answered', async () => seen.length, (n) => n >= 3, 30_000);
     for (const s of seen) assert.equal(s.signature, signWake(secret, s.body), 'HMAC-SHA256 over the body');
     const payloads = seen.map((s) => JSON.parse(s.body));
@@ -101,7 +89,7 @@ test('an HTTP wake is signed, retried until the target answers, and deduplicated
 });
 
 test('a process wake spawns the agent with a run token that works for its run and expires', async () => {
-  const w = await wireGitHub(stack, fake);
+  const w = await wireGitHub(env.stack, env.fake);
   const dir = await mkdtemp(path.join(tmpdir(), 'sy-agent-'));
   const script = path.join(dir, 'agent.mjs');
   const out = path.join(dir, 'out.json');
@@ -115,19 +103,19 @@ const fs = await import('node:fs');
 fs.writeFileSync(${JSON.stringify(out)}, JSON.stringify({ me, task: task.data, start: start.status, env: { reason: process.env.SWITCHYARD_WAKE_REASON, runId: process.env.SWITCHYARD_RUN_ID, key: process.env.SWITCHYARD_API_KEY } }));
 `,
   );
-  stack.config.publicUrl = stack.url;
-  const set = await stack.admin.request('PUT', `/api/agents/${w.agent.id}/wake-target`, { target: { type: 'process', command: process.execPath, args: [script] } });
+  env.stack.config.publicUrl = env.stack.url;
+  const set = await env.stack.admin.request('PUT', `/api/agents/${w.agent.id}/wake-target`, { target: { type: 'process', command: process.execPath, args: [script] } });
   assert.equal(set.status, 200, JSON.stringify(set.body));
-  await fake.fake.openIssue(w.owner, w.repo, { title: 'Spawn me', labels: ['bug'] });
+  await env.fake.fake.openIssue(w.owner, w.repo, { title: 'Spawn me', labels: ['bug'] });
   const result = await waitFor('the agent process to report', () => readFile(out, 'utf8').then(JSON.parse).catch(() => undefined), (r) => !!r, 30_000);
   assert.equal(result.me.id, w.agent.id, 'the run token is the agent');
   assert.equal(result.env.reason, 'issue_assigned');
   assert.equal(result.start, 202, 'the run token may act on the task');
   const task = await waitForTask(w.agent, result.task.id, 'started by the spawned agent', (d) => d.status === 'in_progress');
-  const activity = (await stack.admin.get(`/api/issues/${task.id}/activity`)).body;
+  const activity = (await env.stack.admin.get(`/api/issues/${task.id}/activity`)).body;
   assert.equal(activity.find((a: any) => a.action === 'issue.checked_out').runId, result.env.runId, 'its changes carry its run id');
   await waitFor('the exit recorded', async () => (await w.agent.http.get('/api/agents/me/wakeups')).body.data[0]?.status, (s) => s === 'exited:0');
   await new Promise((r) => setTimeout(r, 4_500));
-  const expired = await stack.as(result.env.key).get('/api/agents/me');
+  const expired = await env.stack.as(result.env.key).get('/api/agents/me');
   assert.equal(expired.status, 401, 'the run token expired');
 });

@@ -4,29 +4,18 @@
  * no provider); refusals in AgentRail's shape with currentStatus and availableActions.
  */
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import { assertHonest, fakeGitHub } from '../github/support.js';
-import type { RunningFake } from '../fakes/github/server.js';
+import { test } from 'node:test';
+import { assertHonest } from '../github/support.js';
 import { seedCompany } from '../support/seed.js';
-import { startStack, type Stack } from '../support/stack.js';
-import { waitForMine, waitForTask, wireGitHub } from '../support/delivery.js';
+import { stackWithFakeGitHub, waitForMine, waitForTask, wireGitHub } from '../support/delivery.js';
 
-let stack: Stack;
-let fake: RunningFake;
-
-before(async () => {
-  [stack, fake] = await Promise.all([startStack(), fakeGitHub()]);
-});
-after(async () => {
-  await stack?.stop();
-  await fake?.close();
-});
+const env = stackWithFakeGitHub();
 
 test('ten concurrent submits (different keys) open one PR; changes requested → fix → approved → ship', async () => {
-  const w = await wireGitHub(stack, fake);
-  await fake.fake.openIssue(w.owner, w.repo, { title: 'Ten at once', labels: ['bug'] });
+  const w = await wireGitHub(env.stack, env.fake);
+  await env.fake.fake.openIssue(w.owner, w.repo, { title: 'Ten at once', labels: ['bug'] });
   const { id } = await waitForMine(w.agent);
-  const sha1 = await fake.fake.pushCommit(w.owner, w.repo, 'ten', { 'src/app.txt': 'ten\n' });
+  const sha1 = await env.fake.fake.pushCommit(w.owner, w.repo, 'ten', { 'src/app.txt': 'ten\n' });
   // AgentRail's SDK has no start: a submit from todo implies the checkout.
   const submits = await Promise.all([...Array(10).keys()].map((i) => w.agent.http.post(`/api/tasks/${id}/submit`, { summary: 'Ten', pullRequest: { head: 'ten' } }, { 'idempotency-key': `sub-${i}` })));
   // One submission wins; the others find the task in review with nothing to fix, as availableActions says.
@@ -37,13 +26,13 @@ test('ten concurrent submits (different keys) open one PR; changes requested →
     assert.equal(s.status, 409);
     assert.equal(s.body.error.code, 'not_submittable');
   }
-  const pulls = [...fake.fake.repo(w.owner, w.repo).pulls.values()];
+  const pulls = [...env.fake.fake.repo(w.owner, w.repo).pulls.values()];
   assert.equal(pulls.length, 1, 'one PR on GitHub');
   const prNumber = pulls[0]!.number;
 
-  await fake.fake.setCheckRun(w.owner, w.repo, { sha: sha1, name: 'build', status: 'completed', conclusion: 'success' });
-  await fake.fake.addReviewComment(w.owner, w.repo, prNumber, { user: 'rev', path: 'src/app.txt', line: 1, body: 'Use a constant here' });
-  await fake.fake.submitReview(w.owner, w.repo, prNumber, { user: 'rev', state: 'CHANGES_REQUESTED', body: 'Please fix' });
+  await env.fake.fake.setCheckRun(w.owner, w.repo, { sha: sha1, name: 'build', status: 'completed', conclusion: 'success' });
+  await env.fake.fake.addReviewComment(w.owner, w.repo, prNumber, { user: 'rev', path: 'src/app.txt', line: 1, body: 'Use a constant here' });
+  await env.fake.fake.submitReview(w.owner, w.repo, prNumber, { user: 'rev', state: 'CHANGES_REQUESTED', body: 'Please fix' });
   const fix = await waitForTask(w.agent, id, 'changes requested → fix', (d) => d.availableActions.includes('fix'));
   assert.equal(fix.review.outcome, 'changes_requested');
   const feedback = (await w.agent.http.get(`/api/tasks/${id}/review-feedback`)).body.data;
@@ -58,12 +47,12 @@ test('ten concurrent submits (different keys) open one PR; changes requested →
   assert.equal(shipTooSoon.body.error.details.currentStatus, 'in_review');
   assert.ok(Array.isArray(shipTooSoon.body.error.details.availableActions));
 
-  const sha2 = await fake.fake.pushCommit(w.owner, w.repo, 'ten', { 'src/app.txt': 'ten, fixed\n' });
+  const sha2 = await env.fake.fake.pushCommit(w.owner, w.repo, 'ten', { 'src/app.txt': 'ten, fixed\n' });
   const again = await w.agent.http.post(`/api/tasks/${id}/submit`, { summary: 'Addressed review' , pullRequest: { head: 'ten' } }, { 'idempotency-key': 'sub-fix' });
   assert.equal(again.status, 202);
   assert.equal(again.body.data.headSha, sha2);
-  await fake.fake.setCheckRun(w.owner, w.repo, { sha: sha2, name: 'build', status: 'completed', conclusion: 'success' });
-  await fake.fake.submitReview(w.owner, w.repo, prNumber, { user: 'rev', state: 'APPROVED' });
+  await env.fake.fake.setCheckRun(w.owner, w.repo, { sha: sha2, name: 'build', status: 'completed', conclusion: 'success' });
+  await env.fake.fake.submitReview(w.owner, w.repo, prNumber, { user: 'rev', state: 'APPROVED' });
   await waitForTask(w.agent, id, 'ship', (d) => d.availableActions.includes('ship'));
   const ship = await w.agent.http.post(`/api/tasks/${id}/ship`, { expectedHeadSha: sha2 }, { 'idempotency-key': 'ship' });
   assert.equal(ship.status, 202, JSON.stringify(ship.body));
@@ -76,16 +65,16 @@ test('ten concurrent submits (different keys) open one PR; changes requested →
   const reused = await w.agent.http.post(`/api/tasks/${id}/ship`, { expectedHeadSha: sha1 }, { 'idempotency-key': 'ship' });
   assert.equal(reused.status, 409);
   assert.equal(reused.body.error.code, 'idempotency_key_reused');
-  assertHonest(fake);
+  assertHonest(env.fake);
 });
 
 test('never_require: CI green ships without any review', async () => {
-  const w = await wireGitHub(stack, fake, { reviewPolicy: 'never_require' });
-  await fake.fake.openIssue(w.owner, w.repo, { title: 'No review', labels: ['bug'] });
+  const w = await wireGitHub(env.stack, env.fake, { reviewPolicy: 'never_require' });
+  await env.fake.fake.openIssue(w.owner, w.repo, { title: 'No review', labels: ['bug'] });
   const { id } = await waitForMine(w.agent);
-  const sha = await fake.fake.pushCommit(w.owner, w.repo, 'nr', { 'src/app.txt': 'nr\n' });
+  const sha = await env.fake.fake.pushCommit(w.owner, w.repo, 'nr', { 'src/app.txt': 'nr\n' });
   assert.equal((await w.agent.http.post(`/api/tasks/${id}/submit`, { summary: 'nr', pullRequest: { head: 'nr' } }, { 'idempotency-key': 'a' })).status, 202);
-  await fake.fake.setStatus(w.owner, w.repo, { sha, state: 'success', context: 'ci/circleci' });
+  await env.fake.fake.setStatus(w.owner, w.repo, { sha, state: 'success', context: 'ci/circleci' });
   const ready = await waitForTask(w.agent, id, 'ship without review', (d) => d.availableActions.includes('ship'));
   assert.equal(ready.review.outcome, 'not_required');
   const ship = await w.agent.http.post(`/api/tasks/${id}/ship`, { expectedHeadSha: sha, mode: 'merge_only', targetEnvironment: 'production' }, { 'idempotency-key': 'b' });
@@ -94,9 +83,9 @@ test('never_require: CI green ships without any review', async () => {
 });
 
 test('artifact mode: no provider, reported checks, an operator review, ship; a task without a source refuses adapter_managed', async () => {
-  const { companyId, agents } = await seedCompany(stack, 2);
+  const { companyId, agents } = await seedCompany(env.stack, 2);
   const [agent, other] = agents;
-  const created = await stack.admin.post(`/api/companies/${companyId}/issues`, { title: 'Hand-made task', status: 'todo', assigneeAgentId: agent!.id });
+  const created = await env.stack.admin.post(`/api/companies/${companyId}/issues`, { title: 'Hand-made task', status: 'todo', assigneeAgentId: agent!.id });
   const id = created.body.id;
   assert.match(created.body.identifier, /^CO[A-Z]{0,2}-1$/, 'the first task of the company');
   const noSource = await agent!.http.post(`/api/tasks/${id}/submit`, { summary: 'x', pullRequest: { head: 'b' } }, { 'idempotency-key': 'k0' });
@@ -123,14 +112,14 @@ test('artifact mode: no provider, reported checks, an operator review, ship; a t
   const second = await agent!.http.post(`/api/tasks/${id}/submit`, { summary: 'Fixed', mode: 'artifact', artifacts: [{ type: 'commit', url: `https://git.example/acme/web/commit/${sha}` }], checks: [{ name: 'unit-tests', status: 'running' }] }, { 'idempotency-key': 'submit-demo-2' });
   assert.equal(second.status, 202);
   assert.equal(second.body.data.headSha, sha);
-  const wrongHead = await stack.admin.post(`/api/tasks/${id}/checks`, { headSha: 'a'.repeat(40), checks: [{ name: 'unit-tests', status: 'passed' }] });
+  const wrongHead = await env.stack.admin.post(`/api/tasks/${id}/checks`, { headSha: 'a'.repeat(40), checks: [{ name: 'unit-tests', status: 'passed' }] });
   assert.equal(wrongHead.status, 409);
   assert.equal(wrongHead.body.error.code, 'head_sha_mismatch');
-  const checks = await stack.admin.post(`/api/tasks/${id}/checks`, { headSha: sha, checks: [{ name: 'unit-tests', status: 'passed' }] });
+  const checks = await env.stack.admin.post(`/api/tasks/${id}/checks`, { headSha: sha, checks: [{ name: 'unit-tests', status: 'passed' }] });
   assert.equal(checks.status, 202, JSON.stringify(checks.body));
   assert.equal(checks.body.data.overallStatus, 'passed');
   assert.equal((await agent!.http.post(`/api/tasks/${id}/review`, { outcome: 'approved' })).status, 403, 'reviews are the operator\'s');
-  const review = await stack.admin.post(`/api/tasks/${id}/review`, { outcome: 'approved', comments: ['Nice'] });
+  const review = await env.stack.admin.post(`/api/tasks/${id}/review`, { outcome: 'approved', comments: ['Nice'] });
   assert.equal(review.status, 202, JSON.stringify(review.body));
   assert.ok(review.body.data.availableActions.includes('ship'));
   const ship = await agent!.http.post(`/api/tasks/${id}/ship`, { mode: 'merge_and_deploy', targetEnvironment: 'production', expectedHeadSha: sha }, { 'idempotency-key': 'ship-demo-1' });

@@ -1,9 +1,10 @@
 /** A company wired to the fake GitHub: a repository, a source with a webhook secret, a routing rule, an agent. */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import type { RunningFake } from '../fakes/github/server.js';
+import { after, before } from 'node:test';
+import { startFakeGitHub, type RunningFake } from '../fakes/github/server.js';
 import { seedCompany, type SeededAgent } from './seed.js';
-import type { Stack } from './stack.js';
+import { startStack, type Stack, type StackOptions } from './stack.js';
 import { waitFor } from './wait.js';
 
 export interface Wired {
@@ -50,4 +51,18 @@ export function waitForTask(agent: SeededAgent, taskId: string, what: string, ok
 export async function waitForMine(agent: SeededAgent, timeoutMs = 20_000) {
   const mine = await waitFor('the task to reach the agent\'s queue', async () => (await agent.http.get('/api/tasks/mine')).body, (b) => b?.data?.length > 0, timeoutMs);
   return mine.data[0];
+}
+
+/** This file's stack and fake GitHub, started before its tests and stopped after them. */
+export function stackWithFakeGitHub(opts: StackOptions = {}): { readonly stack: Stack; readonly fake: RunningFake } {
+  const env = {} as { stack: Stack; fake: RunningFake };
+  before(async () => {
+    [env.stack, env.fake] = await Promise.all([startStack(opts), startFakeGitHub()]);
+  });
+  after(async () => {
+    env.fake?.fake.releaseMerges();
+    await env.stack?.stop();
+    await env.fake?.close();
+  });
+  return env;
 }

@@ -5,7 +5,8 @@
 import { randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
 import { Client, Connection } from '@temporalio/client';
-import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
+import type { WorkerGroup } from '../../worker/create-worker.js';
 import { createApp } from '../../api/app.js';
 import { answerClientErrors } from '../../api/client-errors.js';
 import { ReadModel } from '../../api/read-model.js';
@@ -26,7 +27,7 @@ export interface Stack {
   pool: Pool;
   client: Client;
   databaseUrl: string;
-  worker: Worker | undefined;
+  worker: WorkerGroup | undefined;
   admin: HttpClient;
   as(key: string, runId?: string): HttpClient;
   stopWorker(): Promise<void>;
@@ -79,7 +80,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   const client = new Client({ connection, namespace: config.temporalNamespace });
   const nativeConnection = await NativeConnection.connect({ address: temporalAddress });
 
-  let worker: Worker | undefined;
+  let worker: WorkerGroup | undefined;
   let running: Promise<void> | undefined;
   const startWorker = async () => {
     const { createWorker } = await import('../../worker/create-worker.js');

@@ -15,6 +15,7 @@ import {
   setHandler,
   sleep,
   uuid4,
+  workflowInfo,
 } from '@temporalio/workflow';
 import type { Applied, Ctx } from '../../domain/commands.js';
 import * as delivery from '../../domain/delivery.js';
@@ -46,13 +47,18 @@ const background = proxyActivities<DeliveryActivities>({
   heartbeatTimeout: '15 seconds',
   retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 5 },
 });
-/** Wakes: retried with backoff for hours; a process wake runs as long as the agent does (heartbeating). */
-const wakes = proxyActivities<DeliveryActivities>({
-  startToCloseTimeout: '2 hours',
-  heartbeatTimeout: '1 minute',
-  scheduleToCloseTimeout: '24 hours',
-  retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '10 minutes' },
-});
+/**
+ * Wakes: retried with backoff for hours; a process wake runs as long as the agent does (heartbeating).
+ * They run on `<task queue>-wakes`, served by workers where the agents live (worker/create-worker.ts).
+ */
+const wakes = () =>
+  proxyActivities<DeliveryActivities>({
+    taskQueue: `${workflowInfo().taskQueue}-wakes`,
+    startToCloseTimeout: '2 hours',
+    heartbeatTimeout: '1 minute',
+    scheduleToCloseTimeout: '24 hours',
+    retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '10 minutes' },
+  });
 
 /** The polling fallback: how soon to look at the PR again when no webhook arrives. */
 export const POLL_MIN_MS = 10_000;
@@ -320,7 +326,7 @@ async function observe(run: TaskRun): Promise<boolean> {
     const l = run.state.lifecycle!;
     const d = l.delivery!;
     try {
-      const o = await background.observePullRequest({ sourceId: l.source!.sourceId, prNumber: d.prNumber!, reviewPolicy: l.source!.reviewPolicy });
+      const o = await background.observePullRequest({ sourceId: l.source!.sourceId, prNumber: d.prNumber!, reviewPolicy: l.source!.reviewPolicy, knownHead: d.headSha });
       // A new submission while this call ran: what it saw belongs to the old one.
       if (run.state.lifecycle?.delivery?.submissionId !== d.submissionId) return true;
       const applied = delivery.applyObservation(run.state, o, ctx());
@@ -340,7 +346,7 @@ async function carryOutEffect(run: TaskRun): Promise<void> {
   const s = run.state;
   try {
     if (effect.kind === 'wake') {
-      await wakes.wakeAgent({ wakeId: effect.id, companyId: s.companyId, issueId: s.id, agentId: effect.agentId, reason: effect.reason, summary: effect.summary });
+      await wakes().wakeAgent({ wakeId: effect.id, companyId: s.companyId, issueId: s.id, agentId: effect.agentId, reason: effect.reason, summary: effect.summary });
     } else if (s.lifecycle?.source) {
       await background.upstreamEffect({ sourceId: s.lifecycle.source.sourceId, number: s.lifecycle.source.number, effect });
     }

@@ -7,7 +7,16 @@ import path from 'node:path';
 const IDENTITY = { GIT_AUTHOR_NAME: 'fake-github', GIT_AUTHOR_EMAIL: 'fake@fake-github.invalid', GIT_COMMITTER_NAME: 'fake-github', GIT_COMMITTER_EMAIL: 'fake@fake-github.invalid' };
 
 export class GitRepo {
+  /** Ref updates of one repository happen one at a time, as on GitHub (two merges into main at once both land). */
+  private queue: Promise<unknown> = Promise.resolve();
+
   private constructor(readonly dir: string) {}
+
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(fn, fn);
+    this.queue = run.catch(() => {});
+    return run;
+  }
 
   static async create(root: string, name: string): Promise<GitRepo> {
     const dir = path.join(root, `${name}.git`);
@@ -28,7 +37,11 @@ export class GitRepo {
   }
 
   /** Writes files on top of a branch (or a new branch from `from`) as one commit; returns its SHA. */
-  async commit(branch: string, files: Record<string, string>, message: string, from?: string): Promise<string> {
+  commit(branch: string, files: Record<string, string>, message: string, from?: string): Promise<string> {
+    return this.serial(() => this.commitNow(branch, files, message, from));
+  }
+
+  private async commitNow(branch: string, files: Record<string, string>, message: string, from?: string): Promise<string> {
     const parent = (await this.head(branch)) ?? (from ? await this.head(from) : undefined);
     const index = path.join(await mkdtemp(path.join(tmpdir(), 'fakegh-index-')), 'index');
     try {
@@ -58,7 +71,11 @@ export class GitRepo {
   }
 
   /** Merges (or squashes) `head` into `base`; moves `base`; returns the new commit, or undefined on conflicts. */
-  async merge(base: string, head: string, message: string, method: 'merge' | 'squash' | 'rebase'): Promise<string | undefined> {
+  merge(base: string, head: string, message: string, method: 'merge' | 'squash' | 'rebase'): Promise<string | undefined> {
+    return this.serial(() => this.mergeNow(base, head, message, method));
+  }
+
+  private async mergeNow(base: string, head: string, message: string, method: 'merge' | 'squash' | 'rebase'): Promise<string | undefined> {
     const baseSha = (await this.head(base))!;
     const tree = await this.mergeTree(baseSha, head);
     if (!tree) return undefined;
