@@ -216,6 +216,8 @@ export function applyUpdate(s: IssueState, cmd: UpdateCmd, ctx: Ctx): Applied {
       ...s.lifecycle,
       routing: { state: 'manual', decisionId: null, assignmentSource: 'manual', reason: { summary, matchedRules: [], strategy: null, candidates: [] }, decidedAt: new Date(ctx.now).toISOString() },
     };
+    // An unroutable task given to an agent is ready for it, as a routed one would be.
+    if (s.status === 'backlog' && patch.status === undefined && patch.assigneeAgentId) changes.status = 'todo';
   }
   const status = patch.status ?? s.status;
   if (status !== 'in_progress' || reassigned) {

@@ -1,5 +1,6 @@
 /** The delivery commands of the CLI against the real API and the env.fake GitHub: an operator connects a repo, an agent works a task. */
 import assert from 'node:assert/strict';
+import { assertHonest } from '../github/support.js';
 import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -61,4 +62,5 @@ test('sources add/sync/pause, routing set/show, task mine/start/submit/ci/review
   assert.equal(early.code, 1);
   assert.match(early.stderr, /HTTP 409[\s\S]*not_shippable/);
   assert.equal((await cli(op, ['agents', 'wake-target', agent.id, '--none'])).code, 0);
+  assertHonest(env.fake);
 });

@@ -3,6 +3,7 @@
  * retried until the target answers, and a process wake (managed local mode) whose run token works and expires.
  */
 import assert from 'node:assert/strict';
+import { assertHonest } from '../github/support.js';
 import { createServer, type Server } from 'node:http';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -53,6 +54,7 @@ test('no rule matches: backlog, unassigned, unroutable with the reason; a rule a
   const stranger = await env.stack.admin.request('PUT', `/api/companies/${w.companyId}/routing`, { rules: [{ id: 'x', name: 'x', match: {}, target: { agentId: '00000000-0000-4000-8000-000000000000' } }] });
   assert.equal(stranger.status, 422);
   assert.equal((await env.stack.admin.get(`/api/companies/${w.companyId}/routing`)).body.rules[0].id, 'features');
+  assertHonest(env.fake);
 });
 
 test('an HTTP wake is signed, retried until the target answers, and deduplicated by wakeId', async () => {
@@ -118,4 +120,5 @@ fs.writeFileSync(${JSON.stringify(out)}, JSON.stringify({ me, task: task.data, s
   await new Promise((r) => setTimeout(r, 4_500));
   const expired = await env.stack.as(result.env.key).get('/api/agents/me');
   assert.equal(expired.status, 401, 'the run token expired');
+  assertHonest(env.fake);
 });

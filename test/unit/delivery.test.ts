@@ -1,6 +1,7 @@
 /** The delivery rules without Temporal: availableActions through the lifecycle, ship conditions, head SHA, upstream. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { applyUpdate } from '../../domain/commands.js';
 import { applyObservation, applyShipped, applySubmitted, applyUpstream, checkShip, reportedCi } from '../../domain/delivery.js';
 import { taskActions } from '../../domain/delivery-actions.js';
 import { DomainError } from '../../domain/errors.js';
@@ -78,4 +79,16 @@ test('upstream: edits update the task, a close before ship cancels it with a com
   assert.equal(closed.write.issue.status, 'cancelled');
   assert.match(closed.write.comments[0]!.body, /closed before this task shipped/);
   assert.equal(applyUpstream(closed.write.issue, up, ctx())!.write.issue.status, 'todo');
+});
+
+test('an operator\'s assignment wins over routing, is recorded as manual, and wakes the agent (never for its own action)', () => {
+  const s = { ...assigned(), assigneeAgentId: null, status: 'backlog' as const };
+  const op: Actor = { kind: 'operator', user: 'board' };
+  const manual = applyUpdate(s, { actor: op, patch: { assigneeAgentId: AGENT }, requireDeliverable: true }, ctx());
+  assert.equal(manual.write.issue.lifecycle!.routing!.state, 'manual');
+  assert.equal(manual.write.issue.lifecycle!.routing!.assignmentSource, 'manual');
+  assert.equal(manual.write.issue.status, 'todo', 'ready for the agent to start');
+  assert.deepEqual(manual.effects!.map((e) => e.kind === 'wake' && [e.agentId, e.reason]), [[AGENT, 'issue_assigned']]);
+  const self = applyUpdate(s, { actor: me, patch: { assigneeAgentId: AGENT }, requireDeliverable: true }, ctx());
+  assert.deepEqual(self.effects, [], 'no wake for its own action');
 });
