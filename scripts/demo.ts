@@ -25,6 +25,8 @@ async function ready(): Promise<boolean> {
 
 let stack: ChildProcess | undefined;
 let stopping = false;
+/** Removes what the demo connected, so a later npm start does not poll a fake GitHub that is gone. */
+let cleanup: (() => Promise<void>) | undefined;
 if (await ready()) {
   say(`using the stack already running at ${api}`);
 } else {
@@ -45,6 +47,7 @@ if (await ready()) {
 const fake = await startFakeGitHub(Number(process.env.FAKE_GITHUB_PORT ?? 0));
 async function stop(code = 0): Promise<never> {
   stopping = true;
+  await cleanup?.().catch((err) => console.error(`[demo] could not remove the demo's source: ${(err as Error).message}`));
   await fake.close();
   if (stack) {
     stack.kill('SIGINT');
@@ -77,6 +80,10 @@ try {
   const secret = randomBytes(16).toString('hex');
   const source = await call('POST', `/api/companies/${company.id}/sources`, { provider: 'github', owner, repo, baseUrl: fake.url, credential: { token: `ghp_demo_${randomBytes(8).toString('hex')}` }, webhookSecret: secret, pollIntervalSeconds: 60 });
   fake.fake.hooks.subscribe(`${api}/api/providers/github/webhooks/${source.id}`, secret);
+  cleanup = async () => {
+    await call('DELETE', `/api/sources/${source.id}`);
+    say(`removed the demo's source and its Schedule (the fake GitHub goes with the demo); the task stays`);
+  };
   say(`source ${owner}/${repo} connected: webhooks to ${api}/api/providers/github/webhooks/${source.id}, polling Schedule ${source.schedule}`);
   say(`  Schedules: ${uiUrl}/namespaces/default/schedules`);
 

@@ -36,6 +36,7 @@ test('npm run demo -- --exit: every stage from routing to shipped, then everythi
     assert.match(out, /watch it: http:\/\/127\.0\.0\.1:\d+\/namespaces\/default\/workflows\/issue%2F/);
     assert.match(out, /\[demo\] shipped: http:\/\/\S+\/commit\/[0-9a-f]{40}/);
     assert.match(out, /upstream issue .* is closed/);
+    assert.match(out, /removed the demo's source and its Schedule/, 'a later npm start does not poll a fake that is gone');
   } finally {
     rmSync(dir, { recursive: true, force: true });
     await dropDatabase(env.pg, database).catch(() => {});

@@ -13,7 +13,13 @@ console.log(`fake GitHub on ${running.url}
                   POST ${running.url}/_fake/repos/${owner}/demo/check-runs {sha, name, status, conclusion}
                   POST ${running.url}/_fake/repos/${owner}/demo/statuses {sha, state, context}
                   POST ${running.url}/_fake/repos/${owner}/demo/pulls/:n/reviews {user, state, body}
+                  POST ${running.url}/_fake/repos/${owner}/demo/pulls/:n/comments {user, path, line, body}
+                  POST ${running.url}/_fake/repos/${owner}/demo/issues/:n {title?, body?, labels?, state?}
                   POST ${running.url}/_fake/hooks {url, secret}
+                  POST ${running.url}/_fake/rate-limit {kind: primary|secondary, retryAfterSeconds}
+                  POST ${running.url}/_fake/outage {count?, status?} (count 0 ends it)
+  inspect:        GET ${running.url}/repos/${owner}/demo/issues/:n, /pulls/:n, /issues?state=all (the html_url links it
+                  hands out name things; the fake serves only the REST API)
 Ctrl-C stops it.`);
 const stop = () => running.close().then(() => process.exit(0));
 process.once('SIGINT', stop);

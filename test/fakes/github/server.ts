@@ -66,6 +66,13 @@ export async function startFakeGitHub(port = 0): Promise<RunningFake> {
 
   route('get', '/repos/{owner}/{repo}', async (req) => ({ status: 200, body: fake.present.fullRepository(repoOf(req)) }));
 
+  route('get', '/repos/{owner}/{repo}/issues/{issue_number}', async (req) => {
+    const repo = repoOf(req);
+    const issue = repo.issues.get(num(req.params.issue_number));
+    if (!issue) throw new FakeError(404, { message: 'Not Found', documentation_url: 'https://docs.github.com/rest/issues/issues#get-an-issue', status: '404' });
+    return { status: 200, body: fake.present.issue(repo, issue) };
+  });
+
   route('patch', '/repos/{owner}/{repo}/issues/{issue_number}', async (req) => {
     const repo = repoOf(req);
     const { title, body, labels, state } = req.body ?? {};
