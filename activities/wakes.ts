@@ -55,7 +55,7 @@ export function createWakeActivity(pool: Pool, box: () => SecretBox, config: Con
   };
 
   async function deliverHttp(target: Extract<WakeTarget, { type: 'http' }>, w: WakeInput): Promise<void> {
-    const body = JSON.stringify({ wakeId: w.wakeId, reason: w.reason, taskId: w.issueId, agentId: w.agentId, companyId: w.companyId, summary: w.summary, sentAt: new Date().toISOString() });
+    const body = JSON.stringify({ wakeId: w.wakeId, reason: w.reason, taskId: w.issueId, agentId: w.agentId, companyId: w.companyId, summary: w.summary, commentId: w.commentId ?? null, sentAt: new Date().toISOString() });
     const res = await fetch(target.url, {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'x-switchyard-signature': signWake(target.secret, body), 'x-switchyard-wake-id': w.wakeId },
@@ -79,6 +79,16 @@ export function createWakeActivity(pool: Pool, box: () => SecretBox, config: Con
       SWITCHYARD_TASK_ID: w.issueId,
       SWITCHYARD_WAKE_REASON: w.reason,
       SWITCHYARD_WAKE_ID: w.wakeId,
+      ...(w.commentId ? { SWITCHYARD_WAKE_COMMENT_ID: w.commentId } : {}),
+      // Paperclip's names too, so an agent written for Paperclip's heartbeat runs unchanged.
+      PAPERCLIP_API_URL: cfg.publicUrl ?? `http://127.0.0.1:${cfg.port}`,
+      PAPERCLIP_API_KEY: token,
+      PAPERCLIP_AGENT_ID: w.agentId,
+      PAPERCLIP_COMPANY_ID: w.companyId,
+      PAPERCLIP_RUN_ID: runId,
+      PAPERCLIP_TASK_ID: w.issueId,
+      PAPERCLIP_WAKE_REASON: w.reason,
+      ...(w.commentId ? { PAPERCLIP_WAKE_COMMENT_ID: w.commentId } : {}),
     };
     const child = spawn(target.command, target.args ?? [], { cwd: target.cwd, env, stdio: 'ignore' });
     const beat = setInterval(() => Context.current().heartbeat({ pid: child.pid }), 5_000);

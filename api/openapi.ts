@@ -184,8 +184,11 @@ export const openApiDocument = {
       }),
     },
     '/api/issues/{issueId}/comments': {
-      get: op('Comments, oldest first', { params: [issueId], ok: [200, { type: 'array', items: ref('Comment') }] }),
+      get: op('Comments, oldest first unless order=desc; after a comment id; up to limit', { params: [issueId, ...queryOf(schema.listComments)], ok: [200, { type: 'array', items: ref('Comment') }] }),
       post: op('Add a comment', { params: [issueId], mutates: true, body: bodyOf(schema.commentBody), ok: [201, ref('Comment')] }),
+    },
+    '/api/issues/{issueId}/comments/{commentId}': {
+      get: op('One comment', { params: [issueId, { name: 'commentId', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } }], ok: [200, ref('Comment')] }),
     },
     '/api/issues/{issueId}/activity': { get: op('Who did what, with run ids', { params: [issueId], ok: [200, { type: 'array' }] }) },
     ...deliveryPaths,

@@ -119,13 +119,27 @@ export class ReadModel {
     await this.pool.query("UPDATE issues SET workflow_status = $2 WHERE id = $1 AND workflow_status = 'running'", [issueId, status]);
   }
 
-  async comments(issueId: string) {
+  /** Oldest first by default; `after` a comment means later in the chosen order. */
+  async comments(issueId: string, opts: { order?: 'asc' | 'desc'; after?: string; limit?: number } = {}) {
+    const desc = opts.order === 'desc';
     const { rows } = await this.pool.query(
       `SELECT id, body, author_agent_id AS "authorAgentId", author_user AS "authorUser", run_id AS "runId", created_at AS "createdAt"
-       FROM comments WHERE issue_id = $1 ORDER BY created_at, seq`,
-      [issueId],
+       FROM comments c WHERE issue_id = $1
+         AND ($2::uuid IS NULL OR (c.created_at, c.seq) ${desc ? '<' : '>'} (SELECT created_at, seq FROM comments WHERE id = $2 AND issue_id = $1))
+       ORDER BY created_at ${desc ? 'DESC' : 'ASC'}, seq ${desc ? 'DESC' : 'ASC'} LIMIT $3`,
+      [issueId, opts.after ?? null, opts.limit ?? 10_000],
     );
     return rows;
+  }
+
+  async comment(issueId: string, commentId: string) {
+    if (!isUuid(commentId)) return undefined;
+    const { rows } = await this.pool.query(
+      `SELECT id, body, author_agent_id AS "authorAgentId", author_user AS "authorUser", run_id AS "runId", created_at AS "createdAt"
+       FROM comments WHERE issue_id = $1 AND id = $2`,
+      [issueId, commentId],
+    );
+    return rows[0];
   }
 
   async activity(issueId: string) {

@@ -55,7 +55,18 @@ export const checkout = z.strictObject({
   leaseSeconds: z.number().int().optional(),
 });
 
-export const commentBody = z.strictObject({ body: comment.refine((s) => s.trim() !== '', 'must not be empty') });
+export const commentBody = z.strictObject({
+  body: comment.refine((s) => s.trim() !== '', 'must not be empty'),
+  /** Paperclip's flags: reopen a done or cancelled issue; wake the assignee. */
+  reopen: z.boolean().optional(),
+  resume: z.boolean().optional(),
+});
+
+export const listComments = z.strictObject({
+  order: z.enum(['asc', 'desc']).optional(),
+  after: z.string().uuid().optional(),
+  limit: z.coerce.number().int().min(1).max(500).optional(),
+});
 export const release = z.strictObject({ comment: comment.optional() });
 export const close = z.strictObject({ comment: comment });
 export const heartbeat = z.strictObject({}).optional();

@@ -76,7 +76,7 @@ export function nextState(s: IssueState, ctx: Ctx, changes: Partial<IssueState>)
 }
 
 /** A sign of life from the owner: the lease starts over and the expiry streak is forgotten. */
-function renewed(s: IssueState, actor: Actor, ctx: Ctx): Partial<IssueState> {
+export function renewed(s: IssueState, actor: Actor, ctx: Ctx): Partial<IssueState> {
   if (!s.checkout || !isOwner(s, actor)) return {};
   return {
     checkout: { ...s.checkout, runId: actor.runId ?? s.checkout.runId, leaseExpiresAt: leaseExpiresAt(ctx.now, s.checkout.leaseSeconds) },

@@ -4,10 +4,12 @@
  * carries the unfinished ones across continue-as-new; each has an id, so a retried delivery is
  * recognised (wakes are deduplicated by `wakeId`).
  */
-export type WakeReason = 'issue_assigned' | 'ci_failed' | 'changes_requested' | 'ready_to_ship';
+export type WakeReason =
+  | 'issue_assigned' | 'ci_failed' | 'changes_requested' | 'ready_to_ship'
+  | 'issue_commented' | 'issue_comment_mentioned' | 'issue_reopened_via_comment';
 
 export type Effect =
-  | { kind: 'wake'; id: string; agentId: string; reason: WakeReason; summary: string }
+  | { kind: 'wake'; id: string; agentId: string; reason: WakeReason; summary: string; commentId?: string }
   | { kind: 'upstream_comment'; id: string; body: string }
   | { kind: 'upstream_state'; id: string; state: 'open' | 'closed' };
 

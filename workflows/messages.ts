@@ -4,8 +4,9 @@
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { Observation, RollbackCmd, ShipCmd, SubmitCmd, UpstreamIssue } from '../domain/delivery.js';
+import type { ThreadCommentCmd } from '../domain/comments.js';
 import type { Effect } from '../domain/effects.js';
-import type { CheckoutCmd, CloseCmd, CommentCmd, HeartbeatCmd, ReleaseCmd, UpdateCmd } from '../domain/commands.js';
+import type { CheckoutCmd, CloseCmd, HeartbeatCmd, ReleaseCmd, UpdateCmd } from '../domain/commands.js';
 import type { IssueSnapshot } from '../domain/projection.js';
 import type { ActivityEntry, Actor, IssueState, NewComment } from '../domain/task.js';
 
@@ -46,7 +47,7 @@ export interface RestoreCmd {
 
 export const checkoutUpdate = defineUpdate<TaskResult, [CheckoutCmd & Known]>('checkout');
 export const patchUpdate = defineUpdate<TaskResult, [UpdateCmd & Known]>('update');
-export const commentUpdate = defineUpdate<TaskResult, [CommentCmd & Known]>('comment');
+export const commentUpdate = defineUpdate<TaskResult, [ThreadCommentCmd & Known]>('comment');
 export const releaseUpdate = defineUpdate<TaskResult, [ReleaseCmd & Known]>('release');
 export const closeUpdate = defineUpdate<TaskResult, [CloseCmd & Known]>('close');
 export const heartbeatUpdate = defineUpdate<TaskResult, [HeartbeatCmd & Known]>('heartbeat');

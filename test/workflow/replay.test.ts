@@ -104,6 +104,13 @@ describe('replay', () => {
     await b.http.patch(`/api/issues/${released.id}`, { status: 'blocked', comment: 'Needs a human.', assigneeAgentId: a.id });
     ids['release-block-reassign'] = released.id;
 
+    // A comment by someone else, with a mention, on an assigned task; then a human's comment reopens it.
+    const talked = await createIssue(stack, companyId, { status: 'todo', assigneeAgentId: a.id });
+    await b.http.post(`/api/issues/${talked.id}/comments`, { body: `Looking at it with [@A](agent://${a.id})` });
+    await stack.admin.patch(`/api/issues/${talked.id}`, { status: 'cancelled' });
+    await stack.admin.post(`/api/issues/${talked.id}/comments`, { body: 'Reopening: still needed.' });
+    ids['comment-wakes-reopen'] = talked.id;
+
     const long = await createIssue(stack, companyId, { status: 'todo' });
     await a.http.post(`/api/issues/${long.id}/checkout`, { agentId: a.id, expectedStatuses: ALL_TAKEABLE });
     for (let i = 0; i < 12; i++) await a.http.post(`/api/issues/${long.id}/comments`, { body: `c${i}` }, { 'Idempotency-Key': `k${i}` });
@@ -147,13 +154,13 @@ describe('replay', () => {
       fresh.push({ name, json: exportHistory(workflowIdFor(id), name === 'restore' ? runs[0]! : runs.at(-1)!) });
     }
     if (process.env.RECORD_HISTORIES === '1') {
-      // v3: recorded with the delivery pipeline (the `delivery-v1` patch); v1 and v2 files stay as they were.
-      for (const h of fresh) writeFileSync(path.join(DIR, `v3-${h.name}.json`), h.json);
+      // v4: recorded with comment wakes (the `comment-wakes-v1` patch); v1, v2 and v3 files stay as they were.
+      for (const h of fresh) writeFileSync(path.join(DIR, `v4-${h.name}.json`), h.json);
     }
     const committed = readdirSync(DIR)
       .filter((f) => f.endsWith('.json'))
       .map((f) => ({ name: `committed:${f}`, json: readFileSync(path.join(DIR, f), 'utf8') }));
-    assert.ok(committed.length >= 24, 'the committed histories are there (v1 remote, v1 local, v2, v3)');
+    assert.ok(committed.length >= 34, 'the committed histories are there (v1 remote, v1 local, v2, v3, v4)');
 
     for (const { name, json } of [...fresh, ...committed]) {
       // runReplayHistory takes the exported JSON as it is (it decodes it with historyFromJSON).

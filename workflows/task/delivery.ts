@@ -346,7 +346,7 @@ async function carryOutEffect(run: TaskRun): Promise<void> {
   const s = run.state;
   try {
     if (effect.kind === 'wake') {
-      await wakes().wakeAgent({ wakeId: effect.id, companyId: s.companyId, issueId: s.id, agentId: effect.agentId, reason: effect.reason, summary: effect.summary });
+      await wakes().wakeAgent({ wakeId: effect.id, companyId: s.companyId, issueId: s.id, agentId: effect.agentId, reason: effect.reason, summary: effect.summary, ...(effect.commentId ? { commentId: effect.commentId } : {}) });
     } else if (s.lifecycle?.source) {
       await background.upstreamEffect({ sourceId: s.lifecycle.source.sourceId, number: s.lifecycle.source.number, effect });
     }

@@ -5,7 +5,8 @@
  * the answer only after the workflow task holding it is durable, and writes the read model from it.
  */
 import type { UpdateDefinition } from '@temporalio/common';
-import { ApplicationFailure, currentUpdateInfo, setHandler, uuid4 } from '@temporalio/workflow';
+import { ApplicationFailure, currentUpdateInfo, patched, setHandler, uuid4 } from '@temporalio/workflow';
+import { applyThreadComment } from '../../domain/comments.js';
 import * as rules from '../../domain/commands.js';
 import { DomainError } from '../../domain/errors.js';
 import { findUnstorableText } from '../../domain/text.js';
@@ -15,6 +16,9 @@ import type { TaskRun } from './run.js';
 type Command = msg.Known & { actor: import('../../domain/task.js').Actor };
 
 const ctx = (): rules.Ctx => ({ now: Date.now(), newId: uuid4 });
+
+/** Comments wake the assignee and the agents they mention (issue 8); runs recorded before keep quiet comments. */
+export const COMMENT_WAKES_PATCH = 'comment-wakes-v1';
 
 export function registerHandlers(run: TaskRun): void {
   const update = <C extends Command>(
@@ -27,7 +31,8 @@ export function registerHandlers(run: TaskRun): void {
 
   update(msg.checkoutUpdate, (cmd) => rules.checkCheckout(run.state, cmd), (cmd, c) => rules.applyCheckout(run.state, cmd, c));
   update(msg.patchUpdate, (cmd) => rules.checkUpdate(run.state, cmd), (cmd, c) => rules.applyUpdate(run.state, cmd, c));
-  update(msg.commentUpdate, () => undefined, (cmd, c) => rules.applyComment(run.state, cmd, c));
+  // Runs recorded before comment wakes (no marker) keep the plain comment; new ones wake whom a comment concerns.
+  update(msg.commentUpdate, () => undefined, (cmd, c) => (patched(COMMENT_WAKES_PATCH) ? applyThreadComment(run.state, cmd, c) : rules.applyComment(run.state, cmd, c)));
   update(msg.releaseUpdate, (cmd) => rules.checkRelease(run.state, cmd), (cmd, c) => rules.applyRelease(run.state, cmd, c));
   update(msg.closeUpdate, (cmd) => rules.checkClose(run.state, cmd), (cmd, c) => rules.applyClose(run.state, cmd, c));
   update(msg.heartbeatUpdate, (cmd) => rules.checkHeartbeat(run.state, cmd), (cmd, c) => rules.applyHeartbeat(run.state, cmd, c));
