@@ -13,6 +13,7 @@ import { issueThreadRouter } from './routes/issue-thread.js';
 import { issuesRouter } from './routes/issues.js';
 import { refuseUnstorableText } from './text-safety.js';
 import { agentWakesRouter } from './routes/agent-wakes.js';
+import { goalsRouter } from './routes/goals.js';
 import { routingRouter } from './routes/routing.js';
 import { sourcesRouter } from './routes/sources.js';
 import { tasksRouter } from './routes/tasks.js';
@@ -40,6 +41,7 @@ export function createApp(deps: ApiDeps): express.Express {
   app.use(sourcesRouter(deps));
   app.use(routingRouter(deps));
   app.use(agentWakesRouter(deps));
+  app.use(goalsRouter(deps));
   app.use('/api', () => {
     throw new DomainError('not_found', 'No such route');
   });

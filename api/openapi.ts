@@ -8,6 +8,7 @@ import { ERROR_HTTP_STATUS } from '../domain/errors.js';
 import { PRIORITIES, STATUSES } from '../domain/statuses.js';
 import * as schema from './schemas.js';
 import * as delivery from './schemas-delivery.js';
+import { createGoal, patchGoal } from './routes/goals.js';
 
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 const json = (schema: unknown) => ({ content: { 'application/json': { schema } } });
@@ -114,6 +115,24 @@ const deliveryPaths = {
   '/api/tasks/{issueId}/review': { post: taskOp('Artifact mode: a review verdict (operator)', { body: delivery.reviewTask, ok: 202 }) },
 };
 
+const goalId = { name: 'goalId', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } };
+
+/** Seed 000's collaboration (issue 8): goals and subtasks so far. */
+const collaborationPaths = {
+  '/api/companies/{companyId}/goals': {
+    post: op('A goal: company, team, agent or task level', { params: [companyId], body: bodyOf(createGoal), ok: [201, { type: 'object' }], mutates: true }),
+    get: op('The company\'s goals, oldest first', { params: [companyId], ok: [200, { type: 'array' }] }),
+  },
+  '/api/goals/{goalId}': {
+    get: op('One goal', { params: [goalId], ok: [200, { type: 'object' }] }),
+    patch: op('Change a goal', { params: [goalId], body: bodyOf(patchGoal), ok: [200, { type: 'object' }] }),
+    delete: op('Delete a goal nothing points at (409 otherwise)', { params: [goalId], ok: [200, { type: 'object' }] }),
+  },
+  '/api/issues/{issueId}/children': {
+    post: op('A child issue (the body of a create; the parent is the issue in the path)', { params: [issueId], body: bodyOf(schema.createIssue), ok: [201, ref('Issue')], mutates: true }),
+  },
+};
+
 export const openApiDocument = {
   openapi: '3.1.0',
   info: { title: 'Switchyard', version: '0.1.0', description: 'Agent task control plane: every task is a Temporal workflow; reads come from Postgres.' },
@@ -192,6 +211,7 @@ export const openApiDocument = {
     },
     '/api/issues/{issueId}/activity': { get: op('Who did what, with run ids', { params: [issueId], ok: [200, { type: 'array' }] }) },
     ...deliveryPaths,
+    ...collaborationPaths,
     '/healthz': { get: { summary: 'Process alive', security: [], responses: { 200: { description: 'OK' } } } },
     '/readyz': { get: { summary: 'Temporal and Postgres reachable, and a worker polling the task queue', security: [], responses: { 200: { description: 'ready' }, 503: { description: 'names the check that fails' } } } },
   },

@@ -1,6 +1,6 @@
 /** Issues: create (starts the task's workflow), list and read (Postgres), update (a workflow Update). */
 import { randomUUID } from 'node:crypto';
-import { Router } from 'express';
+import { Router, type Request, type Response } from 'express';
 import { reviewClosingComment } from '../../domain/closeout.js';
 import { initialIssue } from '../../domain/creation.js';
 import { DomainError } from '../../domain/errors.js';
@@ -17,19 +17,19 @@ import { createIssueRecord } from './create-issue.js';
 import { identifierFor } from '../../db/identifiers.js';
 import { runIssueUpdate } from './issue-update.js';
 import { assertAssignable, companyRules, scopedIssue } from './scope.js';
+import { assertHierarchy, hierarchyOf } from './hierarchy.js';
 
 export function issuesRouter(deps: ApiDeps): Router {
   const { pool, reads } = deps;
   const router = Router();
 
-  router.post('/api/companies/:companyId/issues', async (req, res) => {
-    assertCompanyAccess(res, req.params.companyId);
-    const company = await reads.company(req.params.companyId);
-    const body = schema.parse(schema.createIssue, req.body);
+  /** Creates an issue (a subtask when it has a parent): checks its links, then starts its workflow. */
+  const create = async (req: Request, res: Response, companyId: string, given: unknown, impliedParent?: string) => {
+    assertCompanyAccess(res, companyId);
+    const company = await reads.company(companyId);
+    const body = { ...schema.parse(schema.createIssue, given), ...(impliedParent ? { parentId: impliedParent } : {}) };
     await assertAssignable(deps, body.assigneeAgentId, company.id);
-    if (body.parentId && !(await reads.issueInCompany(body.parentId, company.id))) {
-      throw new DomainError('validation_error', 'The parent issue does not exist in this company', { parentId: body.parentId });
-    }
+    await assertHierarchy(deps, company.id, body.parentId, body.goalId);
     const actor = actorOf(req, res);
     await runIdempotent(pool, req, res, { companyId: company.id, operation: 'issue.create' }, async ({ seed }) => {
       const id = seed ? uuidFromSeed(seed) : randomUUID();
@@ -38,6 +38,15 @@ export function issuesRouter(deps: ApiDeps): Router {
       const created = await createIssueRecord(deps, state, actor, deadlineOf(res));
       return { status: 201, body: presentIssue(created, actor) };
     });
+  };
+
+  router.post('/api/companies/:companyId/issues', (req, res) => create(req, res, req.params.companyId, req.body));
+
+  /** Paperclip's route for a child issue: the body of a create, the parent implied. */
+  router.post('/api/issues/:issueId/children', async (req, res) => {
+    const parent = await scopedIssue(deps, req, res);
+    if (req.body && typeof req.body === 'object' && 'parentId' in req.body) throw new DomainError('validation_error', 'The parent is the issue in the path: leave parentId out', { field: 'parentId' });
+    await create(req, res, parent.company.id, req.body, parent.issue.id);
   });
 
   router.get('/api/companies/:companyId/issues', async (req, res) => {
@@ -63,7 +72,7 @@ export function issuesRouter(deps: ApiDeps): Router {
 
   router.get('/api/issues/:issueId', async (req, res) => {
     const { issue, workflowStatus } = await scopedIssue(deps, req, res);
-    res.json(presentIssue(issue, actorOf(req, res), workflowStatus));
+    res.json({ ...presentIssue(issue, actorOf(req, res), workflowStatus), ...(await hierarchyOf(deps, issue)) });
   });
 
   router.patch('/api/issues/:issueId', async (req, res) => {

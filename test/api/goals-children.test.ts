@@ -1,0 +1,56 @@
+/** Issue 8 §1 (first slice): goals, subtasks under a parent (also by Paperclip's children route), ancestors and children on read, isolation. */
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { seedCompany } from '../support/seed.js';
+import { startStack, type Stack } from '../support/stack.js';
+
+let stack: Stack;
+before(async () => {
+  stack = await startStack();
+});
+after(() => stack.stop());
+
+test('goals, subtasks and where an issue sits; another company\'s parent or goal is 404', async () => {
+  const { companyId, agents } = await seedCompany(stack, 1);
+  const manager = agents[0]!;
+  const goal = await manager.http.post(`/api/companies/${companyId}/goals`, { title: 'Faster checkout', level: 'company', status: 'active' });
+  assert.equal(goal.status, 201, JSON.stringify(goal.body));
+  const team = await stack.admin.post(`/api/companies/${companyId}/goals`, { title: 'Cache the cart', level: 'team', parentId: goal.body.id });
+  assert.equal(team.status, 201);
+  assert.equal((await stack.admin.patch(`/api/goals/${goal.body.id}`, { parentId: team.body.id })).status, 422, 'no goal under its own sub-goal');
+
+  const parent = await manager.http.post(`/api/companies/${companyId}/issues`, { title: 'Implement caching layer', goalId: team.body.id, status: 'todo', assigneeAgentId: manager.id });
+  assert.equal(parent.status, 201, JSON.stringify(parent.body));
+  const child = await manager.http.post(`/api/issues/${parent.body.id}/children`, { title: 'Write the cache module', goalId: team.body.id });
+  assert.equal(child.status, 201, JSON.stringify(child.body));
+  assert.equal(child.body.parentId, parent.body.id);
+  const grandchild = await manager.http.post(`/api/companies/${companyId}/issues`, { title: 'Benchmark it', parentId: child.body.id });
+  assert.equal(grandchild.status, 201);
+
+  const read = (await manager.http.get(`/api/issues/${grandchild.body.id}`)).body;
+  assert.deepEqual(read.ancestors.map((a: any) => a.id), [child.body.id, parent.body.id], 'parent first');
+  const top = (await manager.http.get(`/api/issues/${parent.body.id}`)).body;
+  assert.deepEqual(top.children, { total: 1, byStatus: { backlog: 1 } });
+  assert.equal(top.goal.title, 'Cache the cart');
+
+  // Another company: its parent and its goal do not exist for us.
+  const other = await seedCompany(stack, 1);
+  const foreignGoal = (await stack.admin.post(`/api/companies/${other.companyId}/goals`, { title: 'Theirs', level: 'company' })).body;
+  assert.equal((await manager.http.post(`/api/companies/${companyId}/issues`, { title: 'x', goalId: foreignGoal.id })).status, 404);
+  assert.equal((await manager.http.post(`/api/companies/${companyId}/issues`, { title: 'x', parentId: (await stack.admin.post(`/api/companies/${other.companyId}/issues`, { title: 'theirs' })).body.id })).status, 404);
+  assert.equal((await manager.http.get(`/api/goals/${foreignGoal.id}`)).status, 404);
+  assert.equal((await manager.http.post(`/api/issues/${parent.body.id}/children`, { title: 'y', parentId: parent.body.id })).status, 400);
+  assert.equal((await stack.admin.request('DELETE', `/api/goals/${team.body.id}`)).status, 409, 'issues still point at it');
+});
+
+test('issues nest at most 20 levels', async () => {
+  const { companyId } = await seedCompany(stack, 0);
+  let parentId: string | undefined;
+  for (let depth = 1; depth <= 20; depth++) {
+    const res = await stack.admin.post(`/api/companies/${companyId}/issues`, { title: `level ${depth}`, ...(parentId ? { parentId } : {}) });
+    assert.equal(res.status, 201, `level ${depth}: ${JSON.stringify(res.body)}`);
+    parentId = res.body.id;
+  }
+  const tooDeep = await stack.admin.post(`/api/companies/${companyId}/issues`, { title: 'level 21', parentId });
+  assert.equal(tooDeep.status, 422);
+});
