@@ -14,6 +14,7 @@ import { issuesRouter } from './routes/issues.js';
 import { refuseUnstorableText } from './text-safety.js';
 import { agentWakesRouter } from './routes/agent-wakes.js';
 import { goalsRouter } from './routes/goals.js';
+import { heartbeatRouter } from './routes/heartbeat.js';
 import { routingRouter } from './routes/routing.js';
 import { sourcesRouter } from './routes/sources.js';
 import { tasksRouter } from './routes/tasks.js';
@@ -42,6 +43,7 @@ export function createApp(deps: ApiDeps): express.Express {
   app.use(routingRouter(deps));
   app.use(agentWakesRouter(deps));
   app.use(goalsRouter(deps));
+  app.use(heartbeatRouter(deps));
   app.use('/api', () => {
     throw new DomainError('not_found', 'No such route');
   });

@@ -9,6 +9,7 @@ import { PRIORITIES, STATUSES } from '../domain/statuses.js';
 import * as schema from './schemas.js';
 import * as delivery from './schemas-delivery.js';
 import { createGoal, patchGoal } from './routes/goals.js';
+import { heartbeatContextQuery } from './routes/heartbeat.js';
 
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 const json = (schema: unknown) => ({ content: { 'application/json': { schema } } });
@@ -127,6 +128,10 @@ const collaborationPaths = {
     get: op('One goal', { params: [goalId], ok: [200, { type: 'object' }] }),
     patch: op('Change a goal', { params: [goalId], body: bodyOf(patchGoal), ok: [200, { type: 'object' }] }),
     delete: op('Delete a goal nothing points at (409 otherwise)', { params: [goalId], ok: [200, { type: 'object' }] }),
+  },
+  '/api/agents/me/inbox-lite': { get: op('The calling agent\'s todo, in_progress and blocked issues (Paperclip\'s inbox)', { ok: [200, { type: 'array' }] }) },
+  '/api/issues/{issueId}/heartbeat-context': {
+    get: op('One read for a heartbeat: the issue, ancestors, goal, comment cursor, the waking comment', { params: [issueId, ...queryOf(heartbeatContextQuery)], ok: [200, { type: 'object' }] }),
   },
   '/api/issues/{issueId}/children': {
     post: op('A child issue (the body of a create; the parent is the issue in the path)', { params: [issueId], body: bodyOf(schema.createIssue), ok: [201, ref('Issue')], mutates: true }),

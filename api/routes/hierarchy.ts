@@ -36,7 +36,7 @@ export async function hierarchyOf(deps: ApiDeps, issue: IssueState) {
       `WITH RECURSIVE up(id, parent_id, depth) AS (
          SELECT id, parent_id, 0 FROM issues WHERE id = $1
          UNION ALL SELECT i.id, i.parent_id, up.depth + 1 FROM issues i JOIN up ON i.id = up.parent_id WHERE up.depth < $2)
-       SELECT i.id, i.identifier, i.title, i.status FROM up JOIN issues i ON i.id = up.id WHERE up.depth > 0 ORDER BY up.depth`,
+       SELECT i.id, i.identifier, i.title, i.status, i.priority FROM up JOIN issues i ON i.id = up.id WHERE up.depth > 0 ORDER BY up.depth`,
       [issue.id, MAX_DEPTH + 1],
     ),
     deps.pool.query<{ status: string; n: number }>('SELECT status, count(*)::int AS n FROM issues WHERE parent_id = $1 GROUP BY status', [issue.id]),

@@ -54,3 +54,26 @@ test('issues nest at most 20 levels', async () => {
   const tooDeep = await stack.admin.post(`/api/companies/${companyId}/issues`, { title: 'level 21', parentId });
   assert.equal(tooDeep.status, 422);
 });
+
+test('a heartbeat in two reads: inbox-lite, then heartbeat-context with the waking comment', async () => {
+  const { companyId, agents } = await seedCompany(stack, 2);
+  const [me, other] = agents as [(typeof agents)[0], (typeof agents)[0]];
+  const goal = (await stack.admin.post(`/api/companies/${companyId}/goals`, { title: 'Ship v2', level: 'company' })).body;
+  const parent = (await stack.admin.post(`/api/companies/${companyId}/issues`, { title: 'Epic', goalId: goal.id })).body;
+  const mine = (await stack.admin.post(`/api/companies/${companyId}/issues`, { title: 'Mine', parentId: parent.id, goalId: goal.id, assigneeAgentId: me.id, priority: 'high' })).body;
+  await stack.admin.post(`/api/companies/${companyId}/issues`, { title: 'Not mine', assigneeAgentId: other.id });
+  const inbox = await me.http.get('/api/agents/me/inbox-lite');
+  assert.equal(inbox.status, 200);
+  assert.deepEqual(inbox.body.map((i: any) => [i.id, i.status, i.dependencyReady, i.parentId, i.goalId]), [[mine.id, 'todo', true, parent.id, goal.id]]);
+  assert.equal((await stack.admin.get('/api/agents/me/inbox-lite')).status, 403);
+
+  const said = (await other.http.post(`/api/issues/${mine.id}/comments`, { body: 'Please also cover the edge case.' })).body;
+  const ctx = await me.http.get(`/api/issues/${mine.id}/heartbeat-context?wakeCommentId=${said.id}`);
+  assert.equal(ctx.status, 200, JSON.stringify(ctx.body));
+  assert.equal(ctx.body.issue.id, mine.id);
+  assert.deepEqual(ctx.body.ancestors.map((a: any) => a.id), [parent.id]);
+  assert.equal(ctx.body.goal.id, goal.id);
+  assert.deepEqual(ctx.body.commentCursor.totalComments, 1);
+  assert.equal(ctx.body.commentCursor.latestCommentId, said.id);
+  assert.equal(ctx.body.wakeComment.body, 'Please also cover the edge case.');
+});

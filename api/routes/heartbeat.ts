@@ -1,0 +1,62 @@
+/**
+ * A Paperclip heartbeat in two reads (issue 8 §5): the agent's inbox, then one issue's context —
+ * where it sits, its goal, where the comments stand and the comment that woke the agent.
+ * Blockers between issues are not modelled yet: every inbox entry is `dependencyReady`.
+ */
+import { Router } from 'express';
+import { z } from 'zod';
+import { DomainError } from '../../domain/errors.js';
+import { callerOf } from '../auth.js';
+import type { ApiDeps } from '../deps.js';
+import { parse } from '../schemas.js';
+import { hierarchyOf } from './hierarchy.js';
+import { scopedIssue } from './scope.js';
+
+export const heartbeatContextQuery = z.strictObject({ wakeCommentId: z.string().uuid().optional() });
+
+export function heartbeatRouter(deps: ApiDeps): Router {
+  const { pool, reads } = deps;
+  const router = Router();
+
+  router.get('/api/agents/me/inbox-lite', async (_req, res) => {
+    const caller = callerOf(res);
+    if (caller.kind !== 'agent') throw new DomainError('forbidden', 'The inbox is an agent\'s: use an agent key');
+    const { rows } = await pool.query(
+      `SELECT id, identifier, title, status, priority, NULL AS "projectId", goal_id AS "goalId", parent_id AS "parentId", updated_at AS "updatedAt",
+              true AS "dependencyReady", '{}'::uuid[] AS "unresolvedBlockerIssueIds"
+       FROM issues WHERE assignee_agent_id = $1 AND status IN ('todo', 'in_progress', 'blocked') AND workflow_status = 'running'
+       ORDER BY priority_rank, updated_at DESC`,
+      [caller.agent.id],
+    );
+    res.json(rows);
+  });
+
+  router.get('/api/issues/:issueId/heartbeat-context', async (req, res) => {
+    const query = parse(heartbeatContextQuery, req.query);
+    const { issue } = await scopedIssue(deps, req, res);
+    const [where, cursor, wakeComment] = await Promise.all([
+      hierarchyOf(deps, issue),
+      pool.query<{ total: number; id: string | null; at: string | null }>(
+        `SELECT count(*)::int AS total, (array_agg(id ORDER BY created_at DESC, seq DESC))[1] AS id, max(created_at) AS at FROM comments WHERE issue_id = $1`,
+        [issue.id],
+      ),
+      query.wakeCommentId ? reads.comment(issue.id, query.wakeCommentId) : Promise.resolve(undefined),
+    ]);
+    const c = cursor.rows[0]!;
+    res.json({
+      issue: {
+        id: issue.id, identifier: issue.identifier ?? null, title: issue.title, description: issue.description, status: issue.status, priority: issue.priority,
+        assigneeAgentId: issue.assigneeAgentId, parentId: issue.parentId, goalId: issue.goalId, updatedAt: issue.updatedAt, blockedBy: [], blocks: [],
+      },
+      ancestors: where.ancestors,
+      project: null,
+      goal: where.goal,
+      commentCursor: { totalComments: c.total, latestCommentId: c.id, latestCommentAt: c.at },
+      wakeComment: wakeComment ?? null,
+      attachments: [],
+      planReviewContext: null,
+    });
+  });
+
+  return router;
+}
