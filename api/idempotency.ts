@@ -33,6 +33,10 @@ export interface IdempotencyScope {
   reentrant?: boolean;
   /** AgentRail's writes (submit, ship, rollback) refuse a request without a key (400). */
   keyRequired?: boolean;
+  /** A key sent in the body (Paperclip's issue create), used when there is no Idempotency-Key header. */
+  bodyKey?: string;
+  /** How a replayed answer is told apart, for clients that expect it (Paperclip: 200 with `deduplicated: true`). */
+  replayAs?: (outcome: { status: number; body: unknown }) => { status: number; body: unknown };
 }
 
 /** How long a first attempt that never recorded its answer blocks a non-reentrant retry. */
@@ -72,7 +76,9 @@ export async function runIdempotent(
   scope: IdempotencyScope,
   exec: (attempt: Attempt) => Promise<Outcome>,
 ): Promise<void> {
-  const key = idempotencyKeyOf(req);
+  const headerKey = idempotencyKeyOf(req);
+  const key = headerKey ?? scope.bodyKey;
+  const replayAs = headerKey === undefined ? scope.replayAs : undefined;
   const present = presenterFor(req.path);
   if (key === undefined) {
     if (scope.keyRequired) throw new DomainError('validation_error', 'Idempotency-Key header is required.', { header: 'Idempotency-Key' });
@@ -96,7 +102,8 @@ export async function runIdempotent(
   }
   if (record.status_code !== null) {
     res.setHeader('Idempotent-Replayed', 'true');
-    return send(res, { status: record.status_code, body: record.response_body });
+    const stored = { status: record.status_code, body: record.response_body };
+    return send(res, replayAs ? replayAs(stored) : stored);
   }
   if (inserted.rowCount === 0 && scope.reentrant === false) {
     // Take over a stale attempt (compare-and-set on its start time), or tell the caller to wait.

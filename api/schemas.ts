@@ -38,6 +38,12 @@ export const createIssue = z.strictObject({
   assigneeAgentId: id.nullable().optional(),
   parentId: id.nullable().optional(),
   goalId: text(200).nullable().optional(),
+  /** Paperclip's clients send the key in the body: a replay answers 200 with the issue and `deduplicated: true`. */
+  idempotencyKey: z.string().min(1).max(255).optional(),
+  /** Sent by Paperclip's CLI; accepted and not used yet (README). */
+  workMode: z.enum(['standard', 'ask', 'planning', 'skill_test']).optional(),
+  requestDepth: z.number().int().min(0).max(100).optional(),
+  allowDuplicate: z.boolean().optional(),
 });
 
 export const patchIssue = z.strictObject({

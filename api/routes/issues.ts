@@ -27,11 +27,14 @@ export function issuesRouter(deps: ApiDeps): Router {
   const create = async (req: Request, res: Response, companyId: string, given: unknown, impliedParent?: string) => {
     assertCompanyAccess(res, companyId);
     const company = await reads.company(companyId);
-    const body = { ...schema.parse(schema.createIssue, given), ...(impliedParent ? { parentId: impliedParent } : {}) };
+    const { idempotencyKey, workMode: _workMode, requestDepth: _requestDepth, allowDuplicate: _allowDuplicate, ...fields } = schema.parse(schema.createIssue, given);
+    const body = { ...fields, ...(impliedParent ? { parentId: impliedParent } : {}) };
     await assertAssignable(deps, body.assigneeAgentId, company.id);
     await assertHierarchy(deps, company.id, body.parentId, body.goalId);
     const actor = actorOf(req, res);
-    await runIdempotent(pool, req, res, { companyId: company.id, operation: 'issue.create' }, async ({ seed }) => {
+    const dedup = (o: { status: number; body: unknown }) =>
+      o.status === 201 ? { status: 200, body: { ...(o.body as object), deduplicated: true, deduplicationReason: 'idempotency_key' } } : o;
+    await runIdempotent(pool, req, res, { companyId: company.id, operation: 'issue.create', bodyKey: idempotencyKey, replayAs: dedup }, async ({ seed }) => {
       const id = seed ? uuidFromSeed(seed) : randomUUID();
       const identifier = await identifierFor(pool, company.id, id);
       const state = { ...initialIssue({ ...body, id, companyId: company.id }, Date.now()), identifier };

@@ -77,3 +77,23 @@ test('a heartbeat in two reads: inbox-lite, then heartbeat-context with the waki
   assert.equal(ctx.body.commentCursor.latestCommentId, said.id);
   assert.equal(ctx.body.wakeComment.body, 'Please also cover the edge case.');
 });
+
+test('Paperclip\'s create: idempotencyKey in the body (replay 200 deduplicated), its CLI\'s extra fields accepted, unknown ones refused', async () => {
+  const { companyId, agents } = await seedCompany(stack, 1);
+  const agent = agents[0]!;
+  const body = { title: 'Implement caching layer', idempotencyKey: 'create:cache-1', workMode: 'standard', requestDepth: 1, allowDuplicate: false, status: 'todo' };
+  const all = await Promise.all([...Array(5)].map(() => agent.http.post(`/api/companies/${companyId}/issues`, body)));
+  const ids = new Set(all.map((r) => r.body.id));
+  assert.equal(ids.size, 1, 'one issue');
+  for (const r of all) assert.ok([200, 201].includes(r.status), JSON.stringify(r.body));
+  const again = await agent.http.post(`/api/companies/${companyId}/issues`, body);
+  assert.equal(again.status, 200);
+  assert.equal(again.body.deduplicated, true);
+  assert.equal(again.body.deduplicationReason, 'idempotency_key');
+  const reused = await agent.http.post(`/api/companies/${companyId}/issues`, { ...body, title: 'Something else' });
+  assert.equal(reused.status, 409);
+  assert.equal(reused.body.code, 'idempotency_key_reused');
+  const { rows } = await stack.pool.query('SELECT count(*)::int AS n FROM issues WHERE company_id = $1', [companyId]);
+  assert.equal(rows[0].n, 1);
+  assert.equal((await agent.http.post(`/api/companies/${companyId}/issues`, { title: 'x', madeUpField: 1 })).status, 400);
+});
