@@ -205,18 +205,29 @@ export function applyObservation(s: IssueState, o: Observation, ctx: Ctx): Appli
 }
 
 /** Artifact mode: CI reported by any CI system for the current submission. */
-export function applyChecksReported(s: IssueState, checks: NonNullable<SubmitCmd['checks']>, headSha: string | null, ctx: Ctx): Applied {
+/**
+ * A report (checks, a review) is a decision of its own: it always makes a version and a log entry, even
+ * when it changes nothing else, so the answer never re-commits the state it already had.
+ */
+function reported(s: IssueState, observed: Applied | undefined, actor: Actor, action: string, details: Record<string, unknown>, ctx: Ctx): Applied {
+  const applied = observed ?? { write: { issue: nextState(s, ctx, {}), comments: [], activity: [] } };
+  const logged = entry(actor, action, { ...details, changed: observed !== undefined }, applied.write.issue, ctx);
+  return { ...applied, write: { ...applied.write, activity: [...applied.write.activity, logged] } };
+}
+
+export function applyChecksReported(s: IssueState, checks: NonNullable<SubmitCmd['checks']>, headSha: string | null, actor: Actor, ctx: Ctx): Applied {
   const d = s.lifecycle?.delivery;
   if (!d || s.status !== 'in_review' || d.ship) throw new DomainError('status_conflict', 'Checks are taken for a submission in review only', { taskId: s.id, currentStatus: s.status });
   if (headSha && d.headSha && headSha.toLowerCase() !== d.headSha) {
     throw new DomainError('head_sha_mismatch', 'These checks are for another head than the current submission', { expectedHeadSha: d.headSha, receivedHeadSha: headSha });
   }
   const ci = reportedCi(checks, d.headSha, new Date(ctx.now).toISOString());
-  return applyObservation(s, { headSha: d.headSha, ci, review: d.review, state: 'open', merged: false }, ctx) ?? { write: { issue: s, comments: [], activity: [] } };
+  const observed = applyObservation(s, { headSha: d.headSha, ci, review: d.review, state: 'open', merged: false }, ctx);
+  return reported(s, observed, actor, 'task.checks_reported', { headSha: d.headSha, checks: checks.map((c) => `${c.name}=${c.status}`) }, ctx);
 }
 
 /** Artifact mode (or any operator): a review verdict on the current submission. */
-export function applyReviewRecorded(s: IssueState, review: { outcome: 'approved' | 'changes_requested'; comments: string[]; reviewer: string }, ctx: Ctx): Applied {
+export function applyReviewRecorded(s: IssueState, review: { outcome: 'approved' | 'changes_requested'; comments: string[]; reviewer: string }, actor: Actor, ctx: Ctx): Applied {
   const d = s.lifecycle?.delivery;
   if (!d || s.status !== 'in_review' || d.ship) throw new DomainError('status_conflict', 'A review is taken for a submission in review only', { taskId: s.id, currentStatus: s.status });
   const at = new Date(ctx.now).toISOString();
@@ -227,7 +238,8 @@ export function applyReviewRecorded(s: IssueState, review: { outcome: 'approved'
     createdAt: at,
     comments: review.comments.map((body, i) => ({ id: `rc_${d.submissions}_${i + 1}`, authorRole: 'reviewer', body, file: null, line: null })),
   };
-  return applyObservation(s, { headSha: d.headSha, ci: d.ci, review: state, state: 'open', merged: false }, ctx) ?? { write: { issue: s, comments: [], activity: [] } };
+  const observed = applyObservation(s, { headSha: d.headSha, ci: d.ci, review: state, state: 'open', merged: false }, ctx);
+  return reported(s, observed, actor, 'task.review_recorded', { headSha: d.headSha, outcome: review.outcome }, ctx);
 }
 
 /** 'merge': go ahead; 'shipped': merged already at this head (the same success again). */

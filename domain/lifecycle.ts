@@ -112,8 +112,6 @@ export interface Lifecycle {
   routedPriority?: Priority | null;
 }
 
-export const lifecycleOf = (s: IssueState): Lifecycle => s.lifecycle ?? { stage: stageOf(s), source: null, routing: null, delivery: null };
-
 /** CI failed or changes were requested on the current head: the agent has fixing to do. */
 export function needsFix(d: Delivery | null): boolean {
   return !!d && !d.ship && (d.ci.overallStatus === 'failed' || d.ci.overallStatus === 'cancelled' || d.review.outcome === 'changes_requested');

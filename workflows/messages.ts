@@ -3,7 +3,7 @@
  * input. Shared by the workflow, the API, the activities and the tests.
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { Observation, RollbackCmd, ShipCmd, SubmitCmd, UpstreamIssue } from '../domain/delivery.js';
+import type { RollbackCmd, ShipCmd, SubmitCmd, UpstreamIssue } from '../domain/delivery.js';
 import type { ThreadCommentCmd } from '../domain/comments.js';
 import type { Effect } from '../domain/effects.js';
 import type { CheckoutCmd, CloseCmd, HeartbeatCmd, ReleaseCmd, UpdateCmd } from '../domain/commands.js';
@@ -76,8 +76,6 @@ export const upstreamSignal = defineSignal<[UpstreamIssue]>('upstream');
 export const providerEventSignal = defineSignal<[{ kind: string; headSha?: string | null; deliveryId?: string }]>('providerEvent');
 /** The company's routing rules changed: an unroutable task tries again. */
 export const rerouteSignal = defineSignal<[]>('reroute');
-
-export type { Observation };
 
 export const stateQuery = defineQuery<IssueState>('state');
 

@@ -6,6 +6,7 @@
 import { DomainError } from '../../domain/errors.js';
 import type { IssueState } from '../../domain/task.js';
 import type { ApiDeps } from '../deps.js';
+import { isUuid } from '../read-model.js';
 
 export const MAX_DEPTH = 20;
 
@@ -23,8 +24,7 @@ export async function assertHierarchy(deps: ApiDeps, companyId: string, parentId
     if (row.depth >= MAX_DEPTH) throw new DomainError('invalid_transition', `Issues nest at most ${MAX_DEPTH} levels deep`, { parentId, maxDepth: MAX_DEPTH });
   }
   if (goalId) {
-    const isUuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(goalId);
-    const { rowCount } = isUuid ? await deps.pool.query('SELECT 1 FROM goals WHERE id = $1 AND company_id = $2', [goalId, companyId]) : { rowCount: 0 };
+    const { rowCount } = isUuid(goalId) ? await deps.pool.query('SELECT 1 FROM goals WHERE id = $1 AND company_id = $2', [goalId, companyId]) : { rowCount: 0 };
     if (!rowCount) throw new DomainError('not_found', 'The goal does not exist in this company', { goalId });
   }
 }

@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { Router } from 'express';
 import { DomainError } from '../../domain/errors.js';
 import { getSource, listSources, presentSource, type SourceRow } from '../../db/sources.js';
-import { deleteIntakeSchedule, intakeScheduleId, syncIntakeSchedule } from '../../runtime/intake-schedules.js';
+import { INTAKE_WORKFLOW_TYPE, deleteIntakeSchedule, intakeScheduleId, syncIntakeSchedule } from '../../runtime/intake-schedules.js';
 import { secretBox } from '../../runtime/secrets.js';
 import type { IntakeReport } from '../../workflows/activity-types.js';
 import { requireOperator } from '../auth.js';
@@ -16,6 +16,7 @@ import type { ApiDeps } from '../deps.js';
 import { fromTemporal, workflowFailure } from '../errors.js';
 import { runIdempotent } from '../idempotency.js';
 import { uuidFromSeed } from '../../runtime/ids.js';
+import { isUuid } from '../read-model.js';
 import { parse } from '../schemas.js';
 import * as schema from '../schemas-delivery.js';
 
@@ -26,7 +27,7 @@ export function sourcesRouter(deps: ApiDeps): Router {
 
   /** The source, for an operator (sources are operator-only; another company's is 404 like a missing one). */
   const scoped = async (sourceId: string, companyId?: string): Promise<SourceRow> => {
-    if (!/^[0-9a-f-]{36}$/i.test(sourceId)) throw new DomainError('not_found', 'Source not found', { sourceId });
+    if (!isUuid(sourceId)) throw new DomainError('not_found', 'Source not found', { sourceId });
     const source = await getSource(pool, sourceId);
     if (companyId && source.company_id !== companyId) throw new DomainError('not_found', 'Source not found', { sourceId });
     return source;
@@ -128,7 +129,7 @@ export function sourcesRouter(deps: ApiDeps): Router {
     let report: IntakeReport;
     try {
       report = await deps.tasks.withTemporal(deadlineOf(res), () =>
-        deps.tasks.client.workflow.execute('intakeWorkflow', {
+        deps.tasks.client.workflow.execute(INTAKE_WORKFLOW_TYPE, {
           workflowId: `intake-sync/${source.id}/${randomUUID()}`,
           taskQueue: config.taskQueue,
           args: [{ sourceId: source.id }],

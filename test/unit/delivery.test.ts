@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { applyUpdate } from '../../domain/commands.js';
-import { applyObservation, applyShipped, applySubmitted, applyUpstream, checkShip, reportedCi } from '../../domain/delivery.js';
+import { applyChecksReported, applyObservation, applyShipped, applySubmitted, applyUpstream, checkShip, reportedCi } from '../../domain/delivery.js';
 import { taskActions } from '../../domain/delivery-actions.js';
 import { DomainError } from '../../domain/errors.js';
 import { intakeIssue } from '../../domain/intake.js';
@@ -91,4 +91,13 @@ test('an operator\'s assignment wins over routing, is recorded as manual, and wa
   assert.deepEqual(manual.effects!.map((e) => e.kind === 'wake' && [e.agentId, e.reason]), [[AGENT, 'issue_assigned']]);
   const self = applyUpdate(s, { actor: me, patch: { assigneeAgentId: AGENT }, requireDeliverable: true }, ctx());
   assert.deepEqual(self.effects, [], 'no wake for its own action');
+});
+
+test('a report that changes nothing is still its own decision: a new version and a log entry', () => {
+  const base = { ...assigned(), lifecycle: { ...assigned().lifecycle!, source: null } };
+  const s1 = applySubmitted(base, { actor: me, mode: 'artifact', summary: 's', checks: [{ name: 't', status: 'passed' }] }, null, ctx()).write.issue;
+  const op: Actor = { kind: 'operator', user: 'board' };
+  const again = applyChecksReported(s1, [{ name: 't', status: 'passed' }], null, op, ctx());
+  assert.equal(again.write.issue.version, s1.version + 1);
+  assert.deepEqual(again.write.activity.map((a) => [a.action, a.details.changed]), [['task.checks_reported', false]]);
 });

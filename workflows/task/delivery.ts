@@ -114,10 +114,7 @@ async function handleWithProvider(run: TaskRun, cmd: Cmd, decide: () => Promise<
       throw providerFailure(err);
     }
     if (applied === 'current') return run.replayOf({}, cmd);
-    run.commitApplied(applied);
-    const result = run.resultOf(applied.write, cmd, { commentWrittenHere: true });
-    run.memo.remember(updateId, result);
-    return result;
+    return run.answer(applied, cmd, updateId, { commentWrittenHere: true });
   });
 }
 
@@ -218,13 +215,13 @@ export function registerDeliveryHandlers(run: TaskRun): void {
     { validator: (cmd) => validate(run, cmd, () => checkRoute(cmd)) },
   );
 
-  setHandler(msg.reportChecksUpdate, (cmd) => handle(run, cmd, (c) => delivery.applyChecksReported(run.state, cmd.checks, cmd.headSha ?? null, c)), {
-    validator: (cmd) => validate(run, cmd, () => delivery.applyChecksReported(run.state, cmd.checks, cmd.headSha ?? null, ctx())),
+  setHandler(msg.reportChecksUpdate, (cmd) => handle(run, cmd, (c) => delivery.applyChecksReported(run.state, cmd.checks, cmd.headSha ?? null, cmd.actor, c)), {
+    validator: (cmd) => validate(run, cmd, () => delivery.applyChecksReported(run.state, cmd.checks, cmd.headSha ?? null, cmd.actor, ctx())),
   });
   setHandler(
     msg.reviewUpdate,
-    (cmd) => handle(run, cmd, (c) => delivery.applyReviewRecorded(run.state, { outcome: cmd.outcome, comments: cmd.comments, reviewer: cmd.actor.user ?? 'operator' }, c)),
-    { validator: (cmd) => validate(run, cmd, () => delivery.applyReviewRecorded(run.state, { outcome: cmd.outcome, comments: cmd.comments, reviewer: 'operator' }, ctx())) },
+    (cmd) => handle(run, cmd, (c) => delivery.applyReviewRecorded(run.state, reviewOf(cmd), cmd.actor, c)),
+    { validator: (cmd) => validate(run, cmd, () => delivery.applyReviewRecorded(run.state, reviewOf(cmd), cmd.actor, ctx())) },
   );
 
   setHandler(msg.upstreamSignal, (up) => {
@@ -246,6 +243,12 @@ export function registerDeliveryHandlers(run: TaskRun): void {
     run.rerouteRequested = true;
   });
 }
+
+const reviewOf = (cmd: { actor: { user?: string }; outcome: 'approved' | 'changes_requested'; comments: string[] }) => ({
+  outcome: cmd.outcome,
+  comments: cmd.comments,
+  reviewer: cmd.actor.user ?? 'operator',
+});
 
 function applyUpstreamNow(run: TaskRun, up: import('../../domain/delivery.js').UpstreamIssue): void {
   const applied = delivery.applyUpstream(run.state, up, ctx());

@@ -79,10 +79,7 @@ export function handle(run: TaskRun, cmd: Command, apply: (c: rules.Ctx) => rule
   } catch (err) {
     throw toFailure(err);
   }
-  run.commitApplied(applied);
-  const result = run.resultOf(applied.write, cmd);
-  run.memo.remember(updateId, result);
-  return result;
+  return run.answer(applied, cmd, updateId);
 }
 
 export function toFailure(err: unknown): unknown {

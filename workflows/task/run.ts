@@ -73,6 +73,14 @@ export class TaskRun {
     if (applied.effects?.length) this.effects = enqueueEffects(this.effects, applied.effects, this.runningEffectId);
   }
 
+  /** An Update's decision made: committed, answered, and remembered under its update id. */
+  answer(applied: Applied, known: Known, updateId: string | undefined, opts: { commentWrittenHere?: boolean } = {}): TaskResult {
+    this.commitApplied(applied);
+    const result = this.resultOf(applied.write, known, opts);
+    this.memo.remember(updateId, result);
+    return result;
+  }
+
   /** The answer to the update that made `write`. */
   resultOf(write: IssueWrite, known: Known, opts: { commentWrittenHere?: boolean } = {}): TaskResult {
     const comment = write.comments[0];
