@@ -28,8 +28,8 @@ export function createWakeActivity(pool: Pool, box: () => SecretBox, config: Con
     // Text from upstream (an issue title) may hold what Postgres cannot store; the wake carries it anyway.
     const w = storable(given);
     await pool.query(
-      `INSERT INTO wakeups (id, company_id, agent_id, issue_id, reason, summary) VALUES ($1,$2,$3,$4,$5,$6) ON CONFLICT (id) DO NOTHING`,
-      [w.wakeId, w.companyId, w.agentId, w.issueId, w.reason, w.summary],
+      `INSERT INTO wakeups (id, company_id, agent_id, issue_id, reason, summary, details) VALUES ($1,$2,$3,$4,$5,$6,$7) ON CONFLICT (id) DO NOTHING`,
+      [w.wakeId, w.companyId, w.agentId, w.issueId, w.reason, w.summary, w.details ? JSON.stringify(w.details) : null],
     );
     const { rows } = await pool.query<{ status: string; wake_target_type: string | null; wake_target_sealed: string | null }>(
       `SELECT w.status, a.wake_target_type, a.wake_target_sealed FROM wakeups w JOIN agents a ON a.id = w.agent_id WHERE w.id = $1`,
@@ -55,7 +55,7 @@ export function createWakeActivity(pool: Pool, box: () => SecretBox, config: Con
   };
 
   async function deliverHttp(target: Extract<WakeTarget, { type: 'http' }>, w: WakeInput): Promise<void> {
-    const body = JSON.stringify({ wakeId: w.wakeId, reason: w.reason, taskId: w.issueId, agentId: w.agentId, companyId: w.companyId, summary: w.summary, commentId: w.commentId ?? null, sentAt: new Date().toISOString() });
+    const body = JSON.stringify({ wakeId: w.wakeId, reason: w.reason, taskId: w.issueId, agentId: w.agentId, companyId: w.companyId, summary: w.summary, commentId: w.commentId ?? null, details: w.details ?? null, sentAt: new Date().toISOString() });
     const res = await fetch(target.url, {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'x-switchyard-signature': signWake(target.secret, body), 'x-switchyard-wake-id': w.wakeId },
@@ -89,6 +89,8 @@ export function createWakeActivity(pool: Pool, box: () => SecretBox, config: Con
       PAPERCLIP_TASK_ID: w.issueId,
       PAPERCLIP_WAKE_REASON: w.reason,
       ...(w.commentId ? { PAPERCLIP_WAKE_COMMENT_ID: w.commentId } : {}),
+      // What woke it, in full (an interaction's id, status and reject reason; the blockers or children).
+      ...(w.details ? { PAPERCLIP_WAKE_PAYLOAD_JSON: JSON.stringify(w.details), SWITCHYARD_WAKE_DETAILS: JSON.stringify(w.details) } : {}),
     };
     const child = spawn(target.command, target.args ?? [], { cwd: target.cwd, env, stdio: 'ignore' });
     const beat = setInterval(() => Context.current().heartbeat({ pid: child.pid }), 5_000);

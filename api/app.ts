@@ -14,6 +14,8 @@ import { issuesRouter } from './routes/issues.js';
 import { refuseUnstorableText } from './text-safety.js';
 import { agentWakesRouter } from './routes/agent-wakes.js';
 import { goalsRouter } from './routes/goals.js';
+import { documentsRouter } from './routes/documents.js';
+import { interactionsRouter } from './routes/interactions.js';
 import { heartbeatRouter } from './routes/heartbeat.js';
 import { routingRouter } from './routes/routing.js';
 import { sourcesRouter } from './routes/sources.js';
@@ -44,6 +46,8 @@ export function createApp(deps: ApiDeps): express.Express {
   app.use(agentWakesRouter(deps));
   app.use(goalsRouter(deps));
   app.use(heartbeatRouter(deps));
+  app.use(documentsRouter(deps));
+  app.use(interactionsRouter(deps));
   app.use('/api', () => {
     throw new DomainError('not_found', 'No such route');
   });

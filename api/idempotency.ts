@@ -77,8 +77,11 @@ export async function runIdempotent(
   exec: (attempt: Attempt) => Promise<Outcome>,
 ): Promise<void> {
   const headerKey = idempotencyKeyOf(req);
+  if (headerKey !== undefined && scope.bodyKey !== undefined && headerKey !== scope.bodyKey) {
+    throw new DomainError('validation_error', 'The Idempotency-Key header and the body idempotencyKey differ: send one key, or the same in both', { field: 'idempotencyKey' });
+  }
   const key = headerKey ?? scope.bodyKey;
-  const replayAs = headerKey === undefined ? scope.replayAs : undefined;
+  const replayAs = scope.bodyKey !== undefined ? scope.replayAs : undefined;
   const present = presenterFor(req.path);
   if (key === undefined) {
     if (scope.keyRequired) throw new DomainError('validation_error', 'Idempotency-Key header is required.', { header: 'Idempotency-Key' });
@@ -132,6 +135,12 @@ export async function runIdempotent(
       // (the workflow answers a known update id the same way), so nothing happens twice.
       logger.error({ err, key, operation: scope.operation }, 'could not record an idempotent answer');
     }
+  }
+  // Not the request that recorded the key (a concurrent duplicate, or the retry of one that never
+  // answered): it ran under the same ids and made nothing new, so it answers as a replay does.
+  if (inserted.rowCount === 0 && outcome.status < 300) {
+    res.setHeader('Idempotent-Replayed', 'true');
+    return send(res, replayAs ? replayAs(outcome) : outcome);
   }
   send(res, outcome);
 }

@@ -118,7 +118,10 @@ const deliveryPaths = {
 
 const goalId = { name: 'goalId', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } };
 
-/** Seed 000's collaboration (issue 8): goals and subtasks so far. */
+const docKey = { name: 'key', in: 'path', required: true, schema: { type: 'string', pattern: '^[a-z0-9][a-z0-9_-]{0,63}$' } };
+const interactionId = { name: 'interactionId', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } };
+
+/** Seed 000's collaboration (issue 8): goals, subtasks, documents, confirmations. */
 const collaborationPaths = {
   '/api/companies/{companyId}/goals': {
     post: op('A goal: company, team, agent or task level', { params: [companyId], body: bodyOf(createGoal), ok: [201, { type: 'object' }], mutates: true }),
@@ -134,8 +137,22 @@ const collaborationPaths = {
     get: op('One read for a heartbeat: the issue, ancestors, goal, comment cursor, the waking comment', { params: [issueId, ...queryOf(heartbeatContextQuery)], ok: [200, { type: 'object' }] }),
   },
   '/api/issues/{issueId}/children': {
-    post: op('A child issue (the body of a create; the parent is the issue in the path)', { params: [issueId], body: bodyOf(schema.createIssue), ok: [201, ref('Issue')], mutates: true }),
+    post: op('A child issue (the body of a create; the parent is the issue in the path); 409 plan_not_approved while the parent\'s plan waits', { params: [issueId], body: bodyOf(schema.createIssue), ok: [201, ref('Issue')], mutates: true }),
   },
+  '/api/issues/{issueId}/documents': { get: op('The issue\'s documents with their latest body, by key', { params: [issueId], ok: [200, { type: 'array' }] }) },
+  '/api/issues/{issueId}/documents/{key}': {
+    get: op('One document at its latest revision', { params: [issueId, docKey], ok: [200, { type: 'object' }] }),
+    put: op('Create (no base: 201, revision 1) or update (baseRevisionId = latestRevisionId: 200, revision + 1); 409 revision_conflict {currentRevisionId}', { params: [issueId, docKey], body: bodyOf(schema.putDocument), ok: [200, { type: 'object' }], mutates: true }),
+  },
+  '/api/issues/{issueId}/documents/{key}/revisions': { get: op('Every revision, newest first', { params: [issueId, docKey], ok: [200, { type: 'array' }] }) },
+  '/api/issues/{issueId}/interactions': {
+    get: op('The issue\'s confirmations, oldest first', { params: [issueId], ok: [200, { type: 'array' }] }),
+    post: op('Ask for a confirmation (201, also when the same idempotencyKey and body come again); 422 target_not_current', { params: [issueId], body: bodyOf(schema.createInteraction), ok: [201, { type: 'object' }], mutates: true }),
+  },
+  '/api/issues/{issueId}/interactions/{interactionId}': { get: op('One confirmation', { params: [issueId, interactionId], ok: [200, { type: 'object' }] }) },
+  '/api/issues/{issueId}/interactions/{interactionId}/accept': { post: op('Accept (one resolution wins: 409 already_resolved); a stale target answers 200 expired', { params: [issueId, interactionId], body: bodyOf(schema.acceptInteraction.unwrap()), ok: [200, { type: 'object' }], mutates: true }) },
+  '/api/issues/{issueId}/interactions/{interactionId}/reject': { post: op('Reject, with a reason (422 reason_required when the request asks for one)', { params: [issueId, interactionId], body: bodyOf(schema.rejectInteraction.unwrap()), ok: [200, { type: 'object' }], mutates: true }) },
+  '/api/issues/{issueId}/interactions/{interactionId}/withdraw': { post: op('Withdraw (its creator, the assignee or an operator)', { params: [issueId, interactionId], body: bodyOf(schema.withdrawInteraction.unwrap()), ok: [200, { type: 'object' }], mutates: true }) },
 };
 
 export const openApiDocument = {
@@ -151,7 +168,7 @@ export const openApiDocument = {
         status: { enum: STATUSES }, priority: { enum: PRIORITIES },
         assigneeAgentId: nullableStr, parentId: nullableStr, goalId: nullableStr,
         checkout: ref('Checkout'),
-        availableActions: { type: 'array', items: { enum: ['checkout', 'update', 'comment', 'release', 'close', 'heartbeat'] } },
+        availableActions: { type: 'array', items: { enum: ['checkout', 'update', 'comment', 'release', 'close', 'heartbeat', 'delegate'] } },
         workflowStatus: { enum: ['running', 'canceled', 'terminated', 'completed', 'failed', 'timed_out'], description: 'running, or how the task\'s workflow ended in Temporal (then availableActions is empty until an operator restores it)' },
         version: { type: 'integer' }, createdAt: str, updatedAt: str, startedAt: nullableStr, completedAt: nullableStr,
       }),

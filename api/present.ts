@@ -20,6 +20,7 @@ export function presentIssue(s: IssueState, actor: Actor, workflowStatus: Workfl
     assigneeAgentId: s.assigneeAgentId,
     parentId: s.parentId,
     goalId: s.goalId,
+    blockedByIssueIds: (s.collab?.blockedBy ?? []).map((b) => b.id),
     checkout: s.checkout ? { agentId: s.checkout.agentId, runId: s.checkout.runId, leaseExpiresAt: s.checkout.leaseExpiresAt } : null,
     availableActions: workflowStatus === 'running' ? availableActions(s, actor) : [],
     workflowStatus,

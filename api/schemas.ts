@@ -17,6 +17,8 @@ const description = z.string().refine((s) => Buffer.byteLength(s, 'utf8') <= MAX
 
 export const companySettings = z.strictObject({
   requireDeliverable: z.boolean().optional(),
+  /** Subtasks of an issue wait for its pending plan confirmation (issue 8 §4); default true. */
+  enforcePlanApproval: z.boolean().optional(),
   defaultLeaseSeconds: z.number().int().optional(),
 });
 export type CompanySettings = z.infer<typeof companySettings>;
@@ -44,6 +46,8 @@ export const createIssue = z.strictObject({
   workMode: z.enum(['standard', 'ask', 'planning', 'skill_test']).optional(),
   requestDepth: z.number().int().min(0).max(100).optional(),
   allowDuplicate: z.boolean().optional(),
+  blockedByIssueIds: z.array(id).max(50).optional(),
+  ...paperclipIgnored(),
 });
 
 export const patchIssue = z.strictObject({
@@ -53,7 +57,73 @@ export const patchIssue = z.strictObject({
   title: label(500).optional(),
   description: description.nullable().optional(),
   assigneeAgentId: id.nullable().optional(),
+  parentId: id.nullable().optional(),
+  goalId: text(200).nullable().optional(),
+  blockedByIssueIds: z.array(id).max(50).optional(),
+  reviewInteractionId: id.optional(),
+  /** Paperclip's: a done or cancelled issue goes back to todo (as status: todo does). */
+  reopen: z.boolean().optional(),
+  /** Paperclip's: wake the assignee (with a comment, as any comment does). */
+  resume: z.boolean().optional(),
+  workMode: z.enum(['standard', 'ask', 'planning', 'skill_test']).optional(),
+  requestDepth: z.number().int().min(0).max(100).optional(),
+  reviewRequest: z.strictObject({ instructions: text(10_000) }).nullable().optional(),
+  interrupt: z.boolean().optional(),
+  hiddenAt: z.string().datetime().nullable().optional(),
+  ...paperclipIgnored(),
 });
+
+/**
+ * Fields Paperclip's issue schemas define that Switchyard has no meaning for (projects, user
+ * assignees, billing, execution policies): accepted so its clients work unchanged, and ignored
+ * (README). A user assignee can only be none.
+ */
+function paperclipIgnored() {
+  return {
+    projectId: id.nullable().optional(),
+    assigneeUserId: z.null().optional(),
+    unblockDescriptor: z.unknown().optional(),
+    billingCode: text(200).nullable().optional(),
+    executionPolicy: z.unknown().optional(),
+  };
+}
+
+const documentKey = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'must match [a-z0-9][a-z0-9_-]* and be at most 64 characters');
+export const documentKeyParam = documentKey;
+export const putDocument = z.strictObject({
+  format: z.literal('markdown'),
+  body: z.string(),
+  title: text(200).nullable().optional(),
+  changeSummary: text(500).nullable().optional(),
+  baseRevisionId: id.nullable().optional(),
+});
+
+const target = z.discriminatedUnion('type', [
+  z.strictObject({ type: z.literal('issue_document'), key: documentKey, revisionId: id, issueId: id.optional(), documentId: id.optional(), revisionNumber: z.number().int().min(1).optional() }),
+  z.strictObject({ type: z.literal('custom'), key: text(200), revisionId: text(200).nullable().optional() }),
+]);
+export const createInteraction = z.strictObject({
+  kind: z.literal('request_confirmation'),
+  idempotencyKey: z.string().min(1).max(255).optional(),
+  continuationPolicy: z.enum(['none', 'wake_assignee', 'wake_assignee_on_accept']).optional(),
+  resolverPolicy: z.enum(['board_only', 'board_or_agents', 'human_only', 'not_creator', 'anyone']).optional(),
+  title: text(240).nullable().optional(),
+  summary: text(1000).nullable().optional(),
+  sourceCommentId: id.optional(),
+  payload: z.strictObject({
+    version: z.literal(1),
+    prompt: label(1000),
+    acceptLabel: text(100).optional(),
+    rejectLabel: text(100).optional(),
+    rejectRequiresReason: z.boolean().optional(),
+    detailsMarkdown: z.string().refine((v) => Buffer.byteLength(v, 'utf8') <= 8 * 1024, 'must be at most 8 KiB').optional(),
+    supersedeOnUserComment: z.boolean().optional(),
+    target: target.optional(),
+  }),
+});
+export const acceptInteraction = z.strictObject({ selectedOptionIds: z.array(z.string()).optional() }).optional();
+export const rejectInteraction = z.strictObject({ reason: text(4000).nullable().optional() }).optional();
+export const withdrawInteraction = rejectInteraction;
 
 export const checkout = z.strictObject({
   agentId: id,

@@ -16,6 +16,7 @@ import { DomainError } from '../domain/errors.js';
 import type { WorkflowStatus } from '../domain/projection.js';
 import { searchAttributeValues } from '../domain/search-attributes.js';
 import type { Effect } from '../domain/effects.js';
+import { startNotices } from '../domain/dependencies.js';
 import type { IssueState } from '../domain/task.js';
 import { uuidFromSeed } from '../runtime/ids.js';
 import type { Config } from '../runtime/config.js';
@@ -79,6 +80,8 @@ export class TaskGateway {
     const effects: Effect[] = state.assigneeAgentId
       ? [{ kind: 'wake', id: uuidFromSeed(`${state.id}:assigned`), agentId: state.assigneeAgentId, reason: 'issue_assigned', summary: `Assigned ${state.identifier ?? state.id}: ${state.title}` }]
       : [];
+    // Its parent learns it exists, its blockers that it waits on them (ids derived: a retry sends each once).
+    effects.push(...startNotices(state, (what) => uuidFromSeed(`${state.id}:${what}`)));
     const input: TaskWorkflowInput = { state, continueAsNewAfterEvents: this.config.continueAsNewAfterEvents, ...(effects.length ? { effects } : {}) };
     try {
       await this.call(deadline, () => this.client.workflow.start(TASK_WORKFLOW_TYPE, { ...this.startOptions(state), args: [input], workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING }));

@@ -24,6 +24,7 @@ export interface IssueRow {
   workflow_status: WorkflowStatus;
   identifier?: string | null;
   lifecycle?: IssueState['lifecycle'];
+  collab?: IssueState['collab'] | null;
 }
 
 export function rowToState(r: IssueRow): IssueState {
@@ -48,6 +49,7 @@ export function rowToState(r: IssueRow): IssueState {
     // Only tasks that have them carry these (tasks from before the delivery pipeline keep their shape).
     ...(r.identifier ? { identifier: r.identifier } : {}),
     ...(r.lifecycle ? { lifecycle: r.lifecycle } : {}),
+    ...(r.collab ? { collab: r.collab } : {}),
   };
 }
 

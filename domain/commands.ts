@@ -8,6 +8,8 @@ import { DomainError } from './errors.js';
 import { leaseExpiresAt, MAX_EXPIRIES_BEFORE_PAUSE } from './leases.js';
 import type { Effect } from './effects.js';
 import { stageOf } from './lifecycle.js';
+import { emptyCollab, unresolvedBlockers, MAX_BLOCKERS } from './collab.js';
+import { checkReviewInteraction } from './interactions.js';
 import { canTransition, TERMINAL_STATUSES, type Priority, type Status } from './statuses.js';
 import { actorLabel, isOwner, systemActor, type ActivityEntry, type Actor, type IssueState, type IssueWrite, type NewComment } from './task.js';
 
@@ -24,8 +26,19 @@ export interface UpdatePatch {
   title?: string;
   description?: string | null;
   assigneeAgentId?: string | null;
+  goalId?: string | null;
+  /** Paperclip's: replaces the set of issues this one waits on (`[]` clears it). */
+  blockedByIssueIds?: string[];
+  /** Paperclip's: the pending confirmation this move to review waits on (must be the caller's). */
+  reviewInteractionId?: string;
 }
-export interface UpdateCmd { actor: Actor; patch: UpdatePatch; requireDeliverable: boolean }
+export interface UpdateCmd {
+  actor: Actor;
+  patch: UpdatePatch;
+  requireDeliverable: boolean;
+  /** Of `patch.blockedByIssueIds`, those the API saw done (the blockers themselves confirm later). */
+  blockersDone?: string[];
+}
 export interface CommentCmd { actor: Actor; body: string }
 export interface ReleaseCmd { actor: Actor; comment?: string }
 export interface CloseCmd { actor: Actor; comment: string; requireDeliverable: boolean }
@@ -55,7 +68,7 @@ export function invalidTransition(from: Status, to: Status, hint?: string): Doma
 }
 
 /** Mutations need the owner while checked out; operators may always act. */
-function assertMayChange(s: IssueState, actor: Actor): void {
+export function assertMayChange(s: IssueState, actor: Actor): void {
   if (actor.kind === 'operator') return;
   if (s.checkout && !isOwner(s, actor)) throw notOwner(s, actor);
 }
@@ -110,6 +123,10 @@ export function checkCheckout(s: IssueState, cmd: CheckoutCmd): 'take' | 'renew'
     throw new DomainError('checkout_conflict', 'Issue checkout conflict', conflictDetails(s));
   }
   if (!canTransition(s.status, 'in_progress')) throw invalidTransition(s.status, 'in_progress');
+  const open = unresolvedBlockers(s.collab);
+  if (open.length > 0) {
+    throw new DomainError('unresolved_blockers', 'Issue is waiting on issues that are not done yet', { issueId: s.id, unresolvedBlockerIssueIds: open });
+  }
   return 'take';
 }
 
@@ -191,6 +208,11 @@ export function checkUpdate(s: IssueState, cmd: UpdateCmd): CloseoutReport | und
     return closingReport(patch.comment ?? '', cmd.requireDeliverable);
   }
   assertMayChange(s, actor);
+  if (patch.reviewInteractionId !== undefined) checkReviewInteraction(s, actor, patch.reviewInteractionId);
+  if (patch.blockedByIssueIds) {
+    if (patch.blockedByIssueIds.includes(s.id)) throw new DomainError('invalid_blockers', 'An issue cannot wait on itself', { issueId: s.id });
+    if (new Set(patch.blockedByIssueIds).size > MAX_BLOCKERS) throw new DomainError('invalid_blockers', `An issue waits on at most ${MAX_BLOCKERS} others`, { limit: MAX_BLOCKERS });
+  }
   if (patch.status && patch.status !== s.status) {
     if (patch.status === 'in_progress') throw invalidTransition(s.status, 'in_progress', 'use POST /api/issues/{issueId}/checkout');
     if (!canTransition(s.status, patch.status)) throw invalidTransition(s.status, patch.status);
@@ -208,6 +230,12 @@ export function applyUpdate(s: IssueState, cmd: UpdateCmd, ctx: Ctx): Applied {
     return applyClose(s, { actor, comment: patch.comment ?? '', requireDeliverable: cmd.requireDeliverable }, ctx, pickFields(patch));
   }
   const changes: Partial<IssueState> = { ...renewed(s, actor, ctx), ...pickFields(patch) };
+  if (patch.blockedByIssueIds) {
+    const collab = s.collab ?? emptyCollab();
+    const known = new Map(collab.blockedBy.map((b) => [b.id, b.resolved]));
+    const done = new Set(cmd.blockersDone ?? []);
+    changes.collab = { ...collab, blockedBy: [...new Set(patch.blockedByIssueIds)].map((id) => ({ id, resolved: known.get(id) ?? done.has(id) })) };
+  }
   const reassigned = patch.assigneeAgentId !== undefined && patch.assigneeAgentId !== s.assigneeAgentId;
   // An operator's assignment always wins over routing, and is recorded as manual.
   if (reassigned && s.lifecycle && actor.kind === 'operator') {
@@ -246,10 +274,12 @@ function pickFields(patch: UpdatePatch): Partial<IssueState> {
   if (patch.title !== undefined) out.title = patch.title;
   if (patch.description !== undefined) out.description = patch.description;
   if (patch.assigneeAgentId !== undefined) out.assigneeAgentId = patch.assigneeAgentId;
+  if (patch.goalId !== undefined) out.goalId = patch.goalId;
   return out;
 }
 
-const TRACKED: Array<keyof IssueState> = ['status', 'priority', 'title', 'assigneeAgentId'];
+const TRACKED: Array<keyof IssueState> = ['status', 'priority', 'title', 'assigneeAgentId', 'goalId'];
+const blockerIds = (s: IssueState) => (s.collab?.blockedBy ?? []).map((b) => b.id);
 
 /**
  * What an update changed, for the activity log. The description (up to 64 KiB) is logged by its
@@ -262,6 +292,7 @@ function diff(before: IssueState, after: IssueState): Record<string, { from: unk
     out.description = { from: lengthOf(before.description), to: lengthOf(after.description) };
   }
   if (before.checkout && !after.checkout) out.checkout = { from: before.checkout.agentId, to: null };
+  if (blockerIds(before).join() !== blockerIds(after).join()) out.blockedByIssueIds = { from: blockerIds(before), to: blockerIds(after) };
   return out;
 }
 

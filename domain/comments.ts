@@ -5,6 +5,7 @@
  */
 import { entry, makeComment, nextState, renewed, type Applied, type CommentCmd, type Ctx } from './commands.js';
 import type { Effect } from './effects.js';
+import { expireInteractions } from './interactions.js';
 import { TERMINAL_STATUSES } from './statuses.js';
 import type { IssueState } from './task.js';
 
@@ -26,9 +27,15 @@ export function applyThreadComment(s: IssueState, cmd: ThreadCommentCmd, ctx: Ct
   const terminal = TERMINAL_STATUSES.includes(s.status);
   // A human's comment on a closed issue reopens it; an agent's only when it asks (`reopen`).
   const reopen = terminal && (cmd.reopen === true || cmd.actor.kind === 'operator');
-  const issue = nextState(s, ctx, { ...renewed(s, cmd.actor, ctx), ...(reopen ? { status: 'todo' as const, checkout: null, completedAt: null } : {}) });
+  let issue = nextState(s, ctx, { ...renewed(s, cmd.actor, ctx), ...(reopen ? { status: 'todo' as const, checkout: null, completedAt: null } : {}) });
   const comment = makeComment(cmd.actor, cmd.body, issue, ctx);
   const activity = [entry(cmd.actor, 'issue.commented', { commentId: comment.id, mentions: cmd.mentions ?? [] }, issue, ctx)];
+  // A person answering in the thread instead of on the card: pending questions are moot.
+  if (cmd.actor.kind === 'operator') {
+    const expired = expireInteractions(issue, (i) => i.payload.supersedeOnUserComment !== false, 'superseded_by_comment', ctx, { commentId: comment.id });
+    issue = expired.issue;
+    activity.push(...expired.activity);
+  }
   if (reopen) activity.push(entry(cmd.actor, 'issue.reopened', { from: s.status, via: 'comment', commentId: comment.id }, issue, ctx));
   const author = cmd.actor.kind === 'agent' ? cmd.actor.agentId : undefined;
   const label = issue.identifier ?? issue.id;

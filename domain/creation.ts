@@ -1,4 +1,5 @@
 /** A new task: its first state and the `issue.created` entry, the same whoever creates it. */
+import { emptyCollab } from './collab.js';
 import type { Priority, Status } from './statuses.js';
 import { actorLabel, type ActivityEntry, type Actor, type IssueState } from './task.js';
 
@@ -12,6 +13,8 @@ export interface NewIssue {
   assigneeAgentId?: string | null;
   parentId?: string | null;
   goalId?: string | null;
+  /** Issues it waits on, and whether each is done already. */
+  blockedBy?: Array<{ id: string; resolved: boolean }>;
 }
 
 export function initialIssue(input: NewIssue, now: number): IssueState {
@@ -36,6 +39,7 @@ export function initialIssue(input: NewIssue, now: number): IssueState {
     updatedAt: at,
     startedAt: null,
     completedAt: null,
+    collab: { ...emptyCollab(), blockedBy: input.blockedBy ?? [] },
   };
 }
 

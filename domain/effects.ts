@@ -1,15 +1,18 @@
 /**
  * What a decision asks the world to do once it is committed: wake an agent, say something upstream,
- * close or reopen the upstream issue. The workflow carries them out by activity, in order, and
+ * close or reopen the upstream issue, tell another task what became of this one. The workflow carries them out by activity, in order, and
  * carries the unfinished ones across continue-as-new; each has an id, so a retried delivery is
  * recognised (wakes are deduplicated by `wakeId`).
  */
 export type WakeReason =
   | 'issue_assigned' | 'ci_failed' | 'changes_requested' | 'ready_to_ship'
-  | 'issue_commented' | 'issue_comment_mentioned' | 'issue_reopened_via_comment';
+  | 'issue_commented' | 'issue_comment_mentioned' | 'issue_reopened_via_comment'
+  | 'issue_blockers_resolved' | 'issue_children_completed' | 'interaction_resolved';
 
 export type Effect =
-  | { kind: 'wake'; id: string; agentId: string; reason: WakeReason; summary: string; commentId?: string }
+  | { kind: 'wake'; id: string; agentId: string; reason: WakeReason; summary: string; commentId?: string; details?: Record<string, unknown> }
+  /** A message to another task's workflow (its parent, a blocker, a dependent): domain/collab.ts. */
+  | { kind: 'notify'; id: string; issueId: string; message: import('./collab.js').CollabMessage }
   | { kind: 'upstream_comment'; id: string; body: string }
   | { kind: 'upstream_state'; id: string; state: 'open' | 'closed' };
 

@@ -86,7 +86,10 @@ export function fingerprintOf(state: IssueState): string {
   const c = state.checkout;
   const checkout = c ? [c.agentId, c.runId, c.leaseSeconds, c.leaseExpiresAt, c.checkedOutAt] : null;
   const core = cyrb53(JSON.stringify(FIELDS.map((f) => (f === 'checkout' ? checkout : (state[f] ?? null)))));
-  // Tasks without identifier and lifecycle keep the fingerprint they had before the delivery pipeline.
-  const delivery = state.identifier || state.lifecycle ? cyrb53(JSON.stringify([state.identifier ?? null, state.lifecycle ?? null])) : '';
+  // Tasks without identifier and lifecycle keep the fingerprint they had before the delivery pipeline,
+  // and tasks without collaboration state the one they had before it.
+  const delivery = state.identifier || state.lifecycle || state.collab
+    ? cyrb53(JSON.stringify([state.identifier ?? null, state.lifecycle ?? null, ...(state.collab ? [state.collab] : [])]))
+    : '';
   return `${core}${descriptionHash(state.description)}${delivery}`;
 }

@@ -1,4 +1,5 @@
 /** The task's state and the actors that change it: plain JSON, so it crosses Temporal and continue-as-new intact. */
+import type { Collab } from './collab.js';
 import type { Lifecycle } from './lifecycle.js';
 import type { Priority, Status } from './statuses.js';
 
@@ -54,6 +55,8 @@ export interface IssueState {
   identifier?: string | null;
   /** Source, routing and delivery (domain/lifecycle.ts); absent on tasks created before the delivery pipeline. */
   lifecycle?: Lifecycle | null;
+  /** Documents, confirmations, blockers and children (domain/collab.ts); absent on tasks created before them. */
+  collab?: Collab;
 }
 
 export interface NewComment {

@@ -67,7 +67,7 @@ export interface DeliveryActivities {
   mergePullRequest(input: { sourceId: string; prNumber: number; expectedHeadSha: string; method: 'merge' | 'squash' | 'rebase'; title: string }): Promise<{ mergeCommitSha: string; mergeCommitUrl: string; alreadyMerged: boolean }>;
   revertPullRequest(input: { sourceId: string; prNumber: number }): Promise<{ prUrl: string; prNumber: number }>;
   upstreamEffect(input: { sourceId: string; number: number; effect: import('../domain/effects.js').Effect }): Promise<void>;
-  wakeAgent(input: { wakeId: string; companyId: string; issueId: string; agentId: string; reason: string; summary: string; commentId?: string }): Promise<{ delivered: 'http' | 'process' | 'queued' }>;
+  wakeAgent(input: { wakeId: string; companyId: string; issueId: string; agentId: string; reason: string; summary: string; commentId?: string; details?: Record<string, unknown> }): Promise<{ delivered: 'http' | 'process' | 'queued' }>;
 }
 
 export interface IntakeReport {

@@ -5,6 +5,9 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { RollbackCmd, ShipCmd, SubmitCmd, UpstreamIssue } from '../domain/delivery.js';
 import type { ThreadCommentCmd } from '../domain/comments.js';
+import type { CollabMessage } from '../domain/collab.js';
+import type { PutDocumentCmd } from '../domain/documents.js';
+import type { CreateInteractionCmd, ResolveInteractionCmd } from '../domain/interactions.js';
 import type { Effect } from '../domain/effects.js';
 import type { CheckoutCmd, CloseCmd, HeartbeatCmd, ReleaseCmd, UpdateCmd } from '../domain/commands.js';
 import type { IssueSnapshot } from '../domain/projection.js';
@@ -76,6 +79,17 @@ export const upstreamSignal = defineSignal<[UpstreamIssue]>('upstream');
 export const providerEventSignal = defineSignal<[{ kind: string; headSha?: string | null; deliveryId?: string }]>('providerEvent');
 /** The company's routing rules changed: an unroutable task tries again. */
 export const rerouteSignal = defineSignal<[]>('reroute');
+
+// ---- collaboration (issue 8): documents, confirmations, and messages between task workflows
+
+/** A document's new revision (its body already in Postgres, unpublished) becomes the latest, by the base the writer read. */
+export const putDocumentUpdate = defineUpdate<TaskResult, [PutDocumentCmd & Known]>('putDocument');
+/** A confirmation asked; the same idempotency key with the same body answers the existing one. */
+export const createInteractionUpdate = defineUpdate<TaskResult, [CreateInteractionCmd & Known]>('createInteraction');
+/** Accept, reject or withdraw: exactly one resolution wins. */
+export const resolveInteractionUpdate = defineUpdate<TaskResult, [ResolveInteractionCmd & Known]>('resolveInteraction');
+/** From another task's workflow: a child closed or reopened, a blocker done or not, a dependent came or went. */
+export const collabSignal = defineSignal<[CollabMessage]>('collab');
 
 export const stateQuery = defineQuery<IssueState>('state');
 

@@ -9,6 +9,7 @@ import { legacyTaskWorkflow } from './legacy/task-v1.js';
 import type { LegacyTaskWorkflowInput } from './legacy/messages-v1.js';
 import type { TaskWorkflowInput } from './messages.js';
 import { deliveryLoop, effectsLoop, registerDeliveryHandlers } from './task/delivery.js';
+import { registerCollabHandlers } from './task/collab.js';
 import { registerHandlers } from './task/handlers.js';
 import { lifecycle } from './task/lifecycle.js';
 import { runProjection } from './task/projection.js';
@@ -23,6 +24,7 @@ export async function taskWorkflow(input: TaskWorkflowInput): Promise<void> {
   if (!patched(PROJECTION_V2_PATCH)) return legacyTaskWorkflow(input as unknown as LegacyTaskWorkflowInput);
   const run = new TaskRun(input);
   registerHandlers(run);
+  registerCollabHandlers(run);
   // Not cancellable: carrying out a cancellation still needs the read model written.
   void CancellationScope.nonCancellable(() => runProjection(run));
   if (patched(DELIVERY_PATCH)) {

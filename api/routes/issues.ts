@@ -18,6 +18,7 @@ import { identifierFor } from '../../db/identifiers.js';
 import { runIssueUpdate } from './issue-update.js';
 import { assertAssignable, companyRules, scopedIssue } from './scope.js';
 import { assertHierarchy, hierarchyOf } from './hierarchy.js';
+import { assertPlanApproved, blockerViews, checkBlockers, recentOpenTitle } from './dependencies.js';
 
 export function issuesRouter(deps: ApiDeps): Router {
   const { pool, reads } = deps;
@@ -27,17 +28,27 @@ export function issuesRouter(deps: ApiDeps): Router {
   const create = async (req: Request, res: Response, companyId: string, given: unknown, impliedParent?: string) => {
     assertCompanyAccess(res, companyId);
     const company = await reads.company(companyId);
-    const { idempotencyKey, workMode: _workMode, requestDepth: _requestDepth, allowDuplicate: _allowDuplicate, ...fields } = schema.parse(schema.createIssue, given);
+    const parsed = schema.parse(schema.createIssue, given);
+    // Paperclip's fields without a meaning here are accepted and ignored (README: "Paperclip's fields").
+    const { idempotencyKey, workMode: _w, requestDepth: _r, allowDuplicate, blockedByIssueIds, projectId: _p, assigneeUserId: _u, unblockDescriptor: _d, billingCode: _b, executionPolicy: _e, ...fields } = parsed;
     const body = { ...fields, ...(impliedParent ? { parentId: impliedParent } : {}) };
     await assertAssignable(deps, body.assigneeAgentId, company.id);
     await assertHierarchy(deps, company.id, body.parentId, body.goalId);
+    if (body.parentId) assertPlanApproved(company, (await reads.issueWithCompany(body.parentId, company.id)).issue);
+    const blockersDone = await checkBlockers(deps, company.id, null, blockedByIssueIds);
     const actor = actorOf(req, res);
     const dedup = (o: { status: number; body: unknown }) =>
       o.status === 201 ? { status: 200, body: { ...(o.body as object), deduplicated: true, deduplicationReason: 'idempotency_key' } } : o;
     await runIdempotent(pool, req, res, { companyId: company.id, operation: 'issue.create', bodyKey: idempotencyKey, replayAs: dedup }, async ({ seed }) => {
+      // An agent creating the same open subtask twice within 48 hours gets the first (Paperclip's guard; allowDuplicate skips it).
+      if (actor.kind === 'agent' && allowDuplicate !== true) {
+        const twin = await recentOpenTitle(deps, company.id, body.title, body.parentId ?? null);
+        if (twin) return { status: 200, body: { ...presentIssue(twin, actor), deduplicated: true, deduplicationReason: 'recent_open_title' } };
+      }
       const id = seed ? uuidFromSeed(seed) : randomUUID();
       const identifier = await identifierFor(pool, company.id, id);
-      const state = { ...initialIssue({ ...body, id, companyId: company.id }, Date.now()), identifier };
+      const blockedBy = [...new Set(blockedByIssueIds ?? [])].map((b) => ({ id: b, resolved: blockersDone.includes(b) }));
+      const state = { ...initialIssue({ ...body, id, companyId: company.id, blockedBy }, Date.now()), identifier };
       const created = await createIssueRecord(deps, state, actor, deadlineOf(res));
       return { status: 201, body: presentIssue(created, actor) };
     });
@@ -75,19 +86,32 @@ export function issuesRouter(deps: ApiDeps): Router {
 
   router.get('/api/issues/:issueId', async (req, res) => {
     const { issue, workflowStatus } = await scopedIssue(deps, req, res);
-    res.json({ ...presentIssue(issue, actorOf(req, res), workflowStatus), ...(await hierarchyOf(deps, issue)) });
+    const [where, links] = await Promise.all([hierarchyOf(deps, issue), blockerViews(deps, issue)]);
+    res.json({ ...presentIssue(issue, actorOf(req, res), workflowStatus), ...where, ...links });
   });
 
   router.patch('/api/issues/:issueId', async (req, res) => {
-    const patch = schema.parse(schema.patchIssue, req.body);
-    if (Object.keys(patch).length === 0) throw new DomainError('validation_error', 'Nothing to update: send at least one field');
+    const parsed = schema.parse(schema.patchIssue, req.body);
+    // Paperclip's fields without a meaning here (README); `resume` is what any comment by another does.
+    const { reopen, resume: _resume, workMode: _w, requestDepth: _r, reviewRequest: _rr, interrupt: _i, hiddenAt: _h, projectId: _p, assigneeUserId: _u, unblockDescriptor: _d, billingCode: _b, executionPolicy: _e, parentId, ...patch } = parsed;
+    if (Object.keys(parsed).length === 0) throw new DomainError('validation_error', 'Nothing to update: send at least one field');
     schema.assertCommentSize(patch.comment);
     const actor = actorOf(req, res);
+    let blockersDone: string[] = [];
     await runIssueUpdate(deps, req, res, {
       operation: 'issue.update',
       def: patchUpdate,
-      prepare: (found) => assertAssignable(deps, patch.assigneeAgentId, found.company.id),
-      command: (found) => ({ actor, patch, requireDeliverable: companyRules(found.company).requireDeliverable }),
+      prepare: async (found) => {
+        if (parentId !== undefined && parentId !== found.issue.parentId) {
+          throw new DomainError('validation_error', 'Moving an issue to another parent is not supported: create the subtask under the new parent', { field: 'parentId' });
+        }
+        // `reopen` on a closed issue is a move back to todo.
+        if (reopen && patch.status === undefined && (found.issue.status === 'done' || found.issue.status === 'cancelled')) patch.status = 'todo';
+        await assertAssignable(deps, patch.assigneeAgentId, found.company.id);
+        if (patch.goalId) await assertHierarchy(deps, found.company.id, null, patch.goalId);
+        blockersDone = await checkBlockers(deps, found.company.id, found.issue.id, patch.blockedByIssueIds);
+      },
+      command: (found) => ({ actor, patch, requireDeliverable: companyRules(found.company).requireDeliverable, ...(patch.blockedByIssueIds ? { blockersDone } : {}) }),
       commentBody: patch.comment,
       respond: ({ issue, comment }) => {
         // A close-out through PATCH answers with the same review POST /close gives.

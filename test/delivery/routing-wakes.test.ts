@@ -27,8 +27,9 @@ test('no rule matches: backlog, unassigned, unroutable with the reason; a rule a
   assert.equal(issue.assigneeAgentId, null);
   assert.match(issue.routing.reason.summary, /No routing rules/);
   assert.equal(issue.stage, 'routing');
-  const described = await env.stack.client.workflow.getHandle(`issue/${issue.id}`).describe();
-  assert.equal(described.typedSearchAttributes.get({ name: 'RoutingState', type: 'KEYWORD' }), 'unroutable');
+  // Search attributes follow once the projection is written: a moment after the read model.
+  const routingState = () => env.stack.client.workflow.getHandle(`issue/${issue.id}`).describe().then((d) => d.typedSearchAttributes.get({ name: 'RoutingState', type: 'KEYWORD' }));
+  assert.equal(await waitFor('the RoutingState search attribute', routingState, (v) => v === 'unroutable'), 'unroutable');
 
   // An operator route with still no rule: the same verdict, recorded again.
   const route = await env.stack.admin.post(`/api/issues/${issue.id}/route`, {});

@@ -5,6 +5,7 @@
  * Provider calls are activities; one runs at a time (`providerBusy`), so each sees the last one's result.
  */
 import {
+  getExternalWorkflowHandle,
   ActivityFailure,
   ApplicationFailure,
   condition,
@@ -349,7 +350,13 @@ async function carryOutEffect(run: TaskRun): Promise<void> {
   const s = run.state;
   try {
     if (effect.kind === 'wake') {
-      await wakes().wakeAgent({ wakeId: effect.id, companyId: s.companyId, issueId: s.id, agentId: effect.agentId, reason: effect.reason, summary: effect.summary, ...(effect.commentId ? { commentId: effect.commentId } : {}) });
+      await wakes().wakeAgent({
+        wakeId: effect.id, companyId: s.companyId, issueId: s.id, agentId: effect.agentId, reason: effect.reason, summary: effect.summary,
+        ...(effect.commentId ? { commentId: effect.commentId } : {}), ...(effect.details ? { details: effect.details } : {}),
+      });
+    } else if (effect.kind === 'notify') {
+      // Workflow to workflow: durable once sent. A task whose workflow has ended cannot hear it (dropped below).
+      await getExternalWorkflowHandle(msg.workflowIdFor(effect.issueId)).signal(msg.collabSignal, effect.message);
     } else if (s.lifecycle?.source) {
       await background.upstreamEffect({ sourceId: s.lifecycle.source.sourceId, number: s.lifecycle.source.number, effect });
     }

@@ -1,6 +1,8 @@
 /** One run of a task workflow: its state, and the one place every change to it is committed. */
 import { fingerprintOf, snapshotOf, type WorkflowStatus } from '../../domain/projection.js';
 import type { Applied } from '../../domain/commands.js';
+import { withCollabConsequences } from '../../domain/dependencies.js';
+import { uuid4 } from '@temporalio/workflow';
 import { enqueueEffects, type Effect } from '../../domain/effects.js';
 import type { IssueState, IssueWrite } from '../../domain/task.js';
 import type { Known, TaskProjection, TaskResult, TaskWorkflowInput } from '../messages.js';
@@ -67,15 +69,24 @@ export class TaskRun {
     this.publisher.publish(this.state);
   }
 
-  /** Commits a decision and queues its effects. */
-  commitApplied(applied: Applied): void {
+  /**
+   * Commits a decision with what it means for the task's collaborators (domain/dependencies.ts), and
+   * queues its effects; answers the decision as committed.
+   */
+  commitApplied(given: Applied): Applied {
+    const applied = withCollabConsequences(this.state, given, { now: Date.now(), newId: uuid4 });
     this.commit(applied.write);
-    if (applied.effects?.length) this.effects = enqueueEffects(this.effects, applied.effects, this.runningEffectId);
+    this.queueEffects(applied.effects);
+    return applied;
+  }
+
+  queueEffects(effects: Effect[] | undefined): void {
+    if (effects?.length) this.effects = enqueueEffects(this.effects, effects, this.runningEffectId);
   }
 
   /** An Update's decision made: committed, answered, and remembered under its update id. */
-  answer(applied: Applied, known: Known, updateId: string | undefined, opts: { commentWrittenHere?: boolean } = {}): TaskResult {
-    this.commitApplied(applied);
+  answer(given: Applied, known: Known, updateId: string | undefined, opts: { commentWrittenHere?: boolean } = {}): TaskResult {
+    const applied = this.commitApplied(given);
     const result = this.resultOf(applied.write, known, opts);
     this.memo.remember(updateId, result);
     return result;

@@ -1,0 +1,43 @@
+/**
+ * The collaboration messages (issue 8): documents and confirmations as Updates (validators refuse
+ * without writing history; the workflow alone picks the one winner of racing resolutions), and the
+ * signal other task workflows send about blockers and children.
+ */
+import { setHandler, uuid4 } from '@temporalio/workflow';
+import { applyCollabMessage } from '../../domain/dependencies.js';
+import { applyPutDocument, checkPutDocument } from '../../domain/documents.js';
+import { applyCreateInteraction, applyResolveInteraction, checkCreateInteraction, checkResolveInteraction, replayOfCreate } from '../../domain/interactions.js';
+import * as msg from '../messages.js';
+import { handle, toFailure, validate } from './handlers.js';
+import type { TaskRun } from './run.js';
+
+export function registerCollabHandlers(run: TaskRun): void {
+  setHandler(msg.putDocumentUpdate, (cmd) => handle(run, cmd, (c) => applyPutDocument(run.state, cmd, c)), {
+    validator: (cmd) => validate(run, cmd, () => checkPutDocument(run.state, cmd)),
+  });
+  setHandler(
+    msg.createInteractionUpdate,
+    (cmd) => {
+      // The same key and body again: the interaction exists; answer with today's state, changing nothing.
+      let replay;
+      try {
+        replay = replayOfCreate(run.state, cmd);
+      } catch (err) {
+        throw toFailure(err);
+      }
+      if (replay) return run.replayOf({}, cmd);
+      return handle(run, cmd, (c) => applyCreateInteraction(run.state, cmd, c));
+    },
+    { validator: (cmd) => validate(run, cmd, () => checkCreateInteraction(run.state, cmd)) },
+  );
+  setHandler(msg.resolveInteractionUpdate, (cmd) => handle(run, cmd, (c) => applyResolveInteraction(run.state, cmd, c)), {
+    validator: (cmd) => validate(run, cmd, () => checkResolveInteraction(run.state, cmd)),
+  });
+  setHandler(msg.collabSignal, (m) => {
+    if (run.closing) return;
+    const applied = applyCollabMessage(run.state, m, { now: Date.now(), newId: uuid4 });
+    if (!applied) return;
+    if ('effectsOnly' in applied) run.queueEffects(applied.effectsOnly);
+    else run.commitApplied(applied);
+  });
+}
