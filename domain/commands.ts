@@ -264,6 +264,11 @@ export function applyUpdate(s: IssueState, cmd: UpdateCmd, ctx: Ctx): Applied {
   const effects: Effect[] = reassigned && assignee && actor.agentId !== assignee && !TERMINAL_STATUSES.includes(issue.status)
     ? [{ kind: 'wake', id: ctx.newId(), agentId: assignee, reason: 'issue_assigned', summary: `Assigned ${issue.identifier ?? issue.id}: ${issue.title}` }]
     : [];
+  // A comment sent with a change wakes the assignee as a thread comment would (tasks with collaboration state;
+  // runs recorded before it keep their effects).
+  if (s.collab && comments[0] && assignee && actor.agentId !== assignee && effects.length === 0) {
+    effects.push({ kind: 'wake', id: ctx.newId(), agentId: assignee, reason: 'issue_commented', summary: `New comment on ${issue.identifier ?? issue.id}: ${comments[0].body.slice(0, 200)}`, commentId: comments[0].id });
+  }
   return { write: { issue, comments, activity }, effects };
 }
 

@@ -4,6 +4,7 @@
  * start leaves nothing behind; a retry (same Idempotency-Key, same ids) finishes the job.
  */
 import { createdEntry } from '../../domain/creation.js';
+import { DomainError } from '../../domain/errors.js';
 import { fingerprintOf } from '../../domain/projection.js';
 import type { Actor, IssueState } from '../../domain/task.js';
 import { applyProjection } from '../../db/projection.js';
@@ -16,6 +17,10 @@ export async function createIssueRecord({ pool, tasks }: ApiDeps, state: IssueSt
   let failure: Error | undefined;
   try {
     await client.query('BEGIN');
+    // Its goal cannot be deleted while it is being created (the delete waits for this row lock, then sees the issue).
+    if (state.goalId && !(await client.query('SELECT 1 FROM goals WHERE id::text = $1 AND company_id = $2 FOR SHARE', [state.goalId, state.companyId])).rowCount) {
+      throw new DomainError('not_found', 'The goal does not exist in this company', { goalId: state.goalId });
+    }
     const created = createdEntry(state, actor, uuidFromSeed(`${state.id}:created`));
     await applyProjection(client, { issue: state, fingerprint: fingerprintOf(state), comments: [], activity: [created], keep: [created.id], workflowStatus: 'running' });
     await tasks.start(state, deadline);

@@ -43,11 +43,11 @@ export function goalsRouter(deps: ApiDeps): Router {
     return rows[0] as { id: string; companyId: string; parentId: string | null };
   };
 
-  const checkLinks = async (companyId: string, body: { parentId?: string | null; ownerAgentId?: string | null }, self?: string) => {
+  const checkLinks = async (companyId: string, body: { parentId?: string | null; ownerAgentId?: string | null }, self?: string, db: Db = pool) => {
     if (body.parentId) {
-      const { rows } = await pool.query<{ company_id: string }>('SELECT company_id FROM goals WHERE id = $1', [body.parentId]);
+      const { rows } = await db.query<{ company_id: string }>('SELECT company_id FROM goals WHERE id = $1', [body.parentId]);
       if (!rows[0] || rows[0].company_id !== companyId) throw new DomainError('not_found', 'The parent goal does not exist in this company', { parentId: body.parentId });
-      if (self && (await isAncestorOrSelf(pool, self, body.parentId))) throw new DomainError('invalid_transition', 'A goal cannot sit under itself or one of its own sub-goals', { parentId: body.parentId });
+      if (self && (await isAncestorOrSelf(db, self, body.parentId))) throw new DomainError('invalid_transition', 'A goal cannot sit under itself or one of its own sub-goals', { parentId: body.parentId });
     }
     if (body.ownerAgentId && !(await reads.agentInCompany(body.ownerAgentId, companyId))) {
       throw new DomainError('invalid_assignee', 'The owner is not an agent of this company', { ownerAgentId: body.ownerAgentId });
@@ -83,34 +83,61 @@ export function goalsRouter(deps: ApiDeps): Router {
     const goal = await scoped(res, String(req.params.goalId));
     const body = parse(patchGoal, req.body);
     if (Object.keys(body).length === 0) throw new DomainError('validation_error', 'Nothing to change: send at least one field');
-    await checkLinks(goal.companyId, body, goal.id);
     const fields: Array<[string, unknown]> = [
       ['title', body.title], ['description', body.description], ['level', body.level], ['status', body.status], ['parent_id', body.parentId], ['owner_agent_id', body.ownerAgentId],
     ];
     const set = fields.filter(([, v]) => v !== undefined);
-    await pool.query(`UPDATE goals SET ${set.map(([c], i) => `${c} = $${i + 2}`).join(', ')}, updated_at = now() WHERE id = $1`, [goal.id, ...set.map(([, v]) => v)]);
+    // Check and write under the company's goal lock: two moves at once cannot make a cycle together.
+    await inCompanyGoalLock(pool, goal.companyId, async (db) => {
+      await checkLinks(goal.companyId, body, goal.id, db);
+      await db.query(`UPDATE goals SET ${set.map(([c], i) => `${c} = $${i + 2}`).join(', ')}, updated_at = now() WHERE id = $1`, [goal.id, ...set.map(([, v]) => v)]);
+    });
     res.json((await pool.query(`SELECT ${COLUMNS} FROM goals WHERE id = $1`, [goal.id])).rows[0]);
   });
 
   /** Only a goal nothing points at: its issues and sub-goals would otherwise lose what they serve. */
   router.delete('/api/goals/:goalId', async (req, res) => {
     const goal = await scoped(res, String(req.params.goalId));
-    const { rows } = await pool.query<{ issues: number; goals: number }>(
-      'SELECT (SELECT count(*)::int FROM issues WHERE goal_id = $1) AS issues, (SELECT count(*)::int FROM goals WHERE parent_id = $2) AS goals',
-      [goal.id, goal.id],
-    );
-    if (rows[0]!.issues || rows[0]!.goals) {
-      throw new DomainError('status_conflict', 'Issues or sub-goals still point at this goal: move them first, or set its status to cancelled', rows[0]);
-    }
-    await pool.query('DELETE FROM goals WHERE id = $1', [goal.id]);
+    await inCompanyGoalLock(pool, goal.companyId, async (db) => {
+      // The row lock waits for an issue being created with this goal (it holds the row FOR SHARE), so the count sees it.
+      if (!(await db.query('SELECT 1 FROM goals WHERE id = $1 FOR UPDATE', [goal.id])).rowCount) throw new DomainError('not_found', 'Goal not found', { goalId: goal.id });
+      const { rows } = await db.query<{ issues: number; goals: number }>(
+        'SELECT (SELECT count(*)::int FROM issues WHERE goal_id = $1) AS issues, (SELECT count(*)::int FROM goals WHERE parent_id = $2) AS goals',
+        [goal.id, goal.id],
+      );
+      if (rows[0]!.issues || rows[0]!.goals) {
+        throw new DomainError('status_conflict', 'Issues or sub-goals still point at this goal: move them first, or set its status to cancelled', rows[0]);
+      }
+      await db.query('DELETE FROM goals WHERE id = $1', [goal.id]);
+    });
     res.json({ ...goal, deleted: true });
   });
 
   return router;
 }
 
-async function isAncestorOrSelf(pool: ApiDeps['pool'], goalId: string, candidateParent: string): Promise<boolean> {
-  const { rows } = await pool.query<{ found: boolean }>(
+type Db = Pick<ApiDeps['pool'], 'query'>;
+
+/** One transaction holding the company's goal lock (a transaction-scoped advisory lock). */
+async function inCompanyGoalLock(pool: ApiDeps['pool'], companyId: string, fn: (db: Db) => Promise<void>): Promise<void> {
+  const client = await pool.connect();
+  let failure: Error | undefined;
+  try {
+    await client.query('BEGIN');
+    await client.query(`SELECT pg_advisory_xact_lock(hashtext('goals:' || $1))`, [companyId]);
+    await fn(client);
+    await client.query('COMMIT');
+  } catch (err) {
+    failure = err as Error;
+    await client.query('ROLLBACK').catch(() => {});
+    throw err;
+  } finally {
+    client.release(failure instanceof DomainError ? undefined : failure);
+  }
+}
+
+async function isAncestorOrSelf(db: Db, goalId: string, candidateParent: string): Promise<boolean> {
+  const { rows } = await db.query<{ found: boolean }>(
     `WITH RECURSIVE up(id, parent_id, depth) AS (
        SELECT id, parent_id, 0 FROM goals WHERE id = $2
        UNION ALL SELECT g.id, g.parent_id, up.depth + 1 FROM goals g JOIN up ON g.id = up.parent_id WHERE up.depth < 100)

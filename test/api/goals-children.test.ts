@@ -97,3 +97,24 @@ test('Paperclip\'s create: idempotencyKey in the body (replay 200 deduplicated),
   assert.equal(rows[0].n, 1);
   assert.equal((await agent.http.post(`/api/companies/${companyId}/issues`, { title: 'x', madeUpField: 1 })).status, 400);
 });
+
+test('goal races: two moves at once never make a cycle; a delete racing a create never leaves an issue on a missing goal', async () => {
+  const { companyId } = await seedCompany(stack, 0);
+  const goal = (title: string) => stack.admin.post(`/api/companies/${companyId}/goals`, { title, level: 'team' }).then((r) => r.body.id as string);
+  for (let i = 0; i < 8; i++) {
+    const [a, b] = await Promise.all([goal(`a${i}`), goal(`b${i}`)]);
+    const moves = await Promise.all([stack.admin.patch(`/api/goals/${a}`, { parentId: b }), stack.admin.patch(`/api/goals/${b}`, { parentId: a })]);
+    assert.deepEqual(moves.map((m) => m.status).sort(), [200, 422], `try ${i}: ${moves.map((m) => JSON.stringify(m.body)).join(' ')}`);
+  }
+  for (let i = 0; i < 8; i++) {
+    const g = await goal(`doomed ${i}`);
+    const [created, deleted] = await Promise.all([
+      stack.admin.post(`/api/companies/${companyId}/issues`, { title: `serves ${i}`, goalId: g }),
+      stack.admin.request('DELETE', `/api/goals/${g}`),
+    ]);
+    // Exactly one of them wins; an issue is never left pointing at nothing.
+    assert.ok((created.status === 201) !== (deleted.status === 200), `try ${i}: create ${created.status}, delete ${deleted.status}`);
+    const { rows } = await stack.pool.query('SELECT count(*)::int AS n FROM issues i WHERE i.goal_id = $1 AND NOT EXISTS (SELECT 1 FROM goals WHERE id::text = i.goal_id)', [g]);
+    assert.equal(rows[0].n, 0);
+  }
+});
