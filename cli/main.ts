@@ -6,6 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { adminKeyFile, localApiUrl } from '../runtime/local-stack.js';
 import { ApiClient } from './api-client.js';
+import { registerCollabCommands } from './collab.js';
 import { registerDeliveryCommands } from './delivery.js';
 
 const program = new Command('switchyard').description('Switchyard: agent task control plane');
@@ -63,8 +64,10 @@ program
   .option('--comment-file <path>', 'read the comment from a file (- for stdin)')
   .option('--priority <priority>')
   .option('--assignee <agentId>')
-  .action(async (id: string, o: { status?: string; comment?: string; commentFile?: string; priority?: string; assignee?: string }) => {
+  .option('--review-interaction <interactionId>', 'with --status in_review: the pending confirmation the review waits on')
+  .action(async (id: string, o: { status?: string; comment?: string; commentFile?: string; priority?: string; assignee?: string; reviewInteraction?: string }) => {
     const body: Record<string, unknown> = {};
+    if (o.reviewInteraction) body.reviewInteractionId = o.reviewInteraction;
     const comment = text(o.comment, o.commentFile);
     if (o.status) body.status = o.status;
     if (comment !== undefined) body.comment = comment;
@@ -77,7 +80,8 @@ program
   .command('comment <issueId>')
   .option('--body <text>')
   .option('--file <path>')
-  .action(async (id: string, o: { body?: string; file?: string }) => client().print('POST', `/api/issues/${id}/comments`, { body: text(o.body, o.file) ?? '' }));
+  .option('--reopen', 'a done or cancelled issue goes back to todo')
+  .action(async (id: string, o: { body?: string; file?: string; reopen?: boolean }) => client().print('POST', `/api/issues/${id}/comments`, { body: text(o.body, o.file) ?? '', ...(o.reopen ? { reopen: true } : {}) }));
 
 program
   .command('close <issueId>')
@@ -99,6 +103,7 @@ admin
   .action(async (id: string) => operator().print('POST', `/api/issues/${id}/restore`, {}));
 
 registerDeliveryCommands(program, client, operator);
+registerCollabCommands(program, client, operator);
 
 try {
   await program.parseAsync();

@@ -51,4 +51,31 @@ describe('cli', () => {
     const listed = await run(stack, me.key, ['list', companyId, '--status', 'done']);
     assert.deepEqual(JSON.parse(listed.stdout).map((i: any) => i.id), [issue.id]);
   });
+
+  it('seed 000 from a shell: inbox, checkout, context, doc put plan, interaction ask --plan, update in_review, the operator accepts, child', async () => {
+    const { companyId, agents } = await seedCompany(stack, 2);
+    const [manager, dev] = agents as [(typeof agents)[0], (typeof agents)[0]];
+    const epic = await createIssue(stack, companyId, { assigneeAgentId: manager.id });
+    const json = async (key: string, args: string[]) => {
+      const r = await run(stack, key, args);
+      assert.equal(r.code, 0, `${args.join(' ')}: ${r.stderr}`);
+      return JSON.parse(r.stdout);
+    };
+    assert.deepEqual((await json(manager.key, ['inbox'])).map((i: any) => i.id), [epic.id]);
+    await json(manager.key, ['checkout', epic.id, '--agent', manager.id]);
+    assert.equal((await json(manager.key, ['context', epic.id])).issue.id, epic.id);
+    const plan = path.join(tmpdir(), `plan-${epic.id}.md`);
+    writeFileSync(plan, '# Plan\n1. Split\n2. Ship\n');
+    assert.equal((await json(manager.key, ['doc', 'put', epic.id, 'plan', '--file', plan, '--title', 'Plan'])).latestRevisionNumber, 1);
+    const asked = await json(manager.key, ['interaction', 'ask', epic.id, '--plan', '--prompt', 'Approve the plan?']);
+    assert.match(asked.idempotencyKey, new RegExp(`^confirmation:${epic.id}:plan:`));
+    assert.equal((await json(manager.key, ['update', epic.id, '--status', 'in_review', '--comment', 'Plan ready.', '--review-interaction', asked.id])).status, 'in_review');
+    const early = await run(stack, manager.key, ['child', epic.id, '--title', 'Split', '--assignee', dev.id]);
+    assert.equal(early.code, 1);
+    assert.match(early.stderr, /plan_not_approved/);
+    assert.equal((await json(stack.adminKey, ['interaction', 'accept', epic.id, asked.id])).status, 'accepted');
+    await json(manager.key, ['checkout', epic.id, '--agent', manager.id]);
+    const child = await json(manager.key, ['child', epic.id, '--title', 'Split', '--assignee', dev.id, '--status', 'todo']);
+    assert.equal(child.parentId, epic.id);
+  });
 });
