@@ -11,7 +11,7 @@ import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { Worker } from '@temporalio/worker';
 import { startStack, testEnv, type Stack } from '../support/stack.js';
-import { ALL_TAKEABLE, createIssue, seedCompany } from '../support/seed.js';
+import { ALL_TAKEABLE, createIssue, seedCompany, type SeededAgent } from '../support/seed.js';
 import { waitFor } from '../support/wait.js';
 import { WORKFLOWS_PATH } from '../../worker/create-worker.js';
 import { workflowIdFor } from '../../workflows/messages.js';
@@ -76,6 +76,26 @@ describe('replay', () => {
     ids['delivery-unroutable-upstream-close'] = unroutable.id;
   }
 
+  /** Seed 000 (issue 8): plan document, confirmation, accept, children (one blocked by the other), children complete. */
+  async function collabScenario(companyId: string, a: SeededAgent, b: SeededAgent, ids: Record<string, string>): Promise<void> {
+    const epic = await createIssue(stack, companyId, { assigneeAgentId: a.id });
+    await a.http.post(`/api/issues/${epic.id}/checkout`, { agentId: a.id, expectedStatuses: ALL_TAKEABLE });
+    const doc = (await a.http.request('PUT', `/api/issues/${epic.id}/documents/plan`, { format: 'markdown', body: '# Plan' })).body;
+    const target = { type: 'issue_document', key: 'plan', revisionId: doc.latestRevisionId };
+    const ask = (await a.http.post(`/api/issues/${epic.id}/interactions`, { kind: 'request_confirmation', continuationPolicy: 'wake_assignee', payload: { version: 1, prompt: 'OK?', target } })).body;
+    await a.http.patch(`/api/issues/${epic.id}`, { status: 'in_review', comment: 'Plan ready.', reviewInteractionId: ask.id });
+    await stack.admin.post(`/api/issues/${epic.id}/interactions/${ask.id}/accept`, {});
+    await a.http.post(`/api/issues/${epic.id}/checkout`, { agentId: a.id, expectedStatuses: ALL_TAKEABLE });
+    const c1 = (await a.http.post(`/api/issues/${epic.id}/children`, { title: 'first', assigneeAgentId: b.id, status: 'todo' })).body;
+    const c2 = (await a.http.post(`/api/companies/${companyId}/issues`, { title: 'second', parentId: epic.id, assigneeAgentId: b.id, blockedByIssueIds: [c1.id] })).body;
+    await b.http.post(`/api/issues/${c1.id}/checkout`, { agentId: b.id, expectedStatuses: ALL_TAKEABLE });
+    await b.http.post(`/api/issues/${c1.id}/close`, { comment: 'Inline result: first done.' });
+    await waitFor('unblocked', () => b.http.post(`/api/issues/${c2.id}/checkout`, { agentId: b.id, expectedStatuses: ALL_TAKEABLE }), (r) => r.status === 200);
+    await b.http.post(`/api/issues/${c2.id}/close`, { comment: 'Inline result: second done.' });
+    await waitFor('children completed', () => stack.admin.get(`/api/issues/${epic.id}/activity`), (r) => JSON.stringify(r.body).includes('issue.children_completed'));
+    Object.assign(ids, { 'collab-parent': epic.id, 'collab-blocker': c1.id, 'collab-blocked-child': c2.id });
+  }
+
   async function scenarios(): Promise<Record<string, string>> {
     const { companyId, agents } = await seedCompany(stack, 2);
     const [a, b] = agents as [(typeof agents)[0], (typeof agents)[0]];
@@ -130,6 +150,7 @@ describe('replay', () => {
     await stack.admin.post(`/api/issues/${restored.id}/restore`, {});
     await a.http.patch(`/api/issues/${restored.id}`, { status: 'done', comment: 'Inline result: restored and done.' });
     ids['restore'] = restored.id;
+    await collabScenario(companyId, a, b, ids);
     await deliveryScenarios(ids);
     return ids;
   }
@@ -154,13 +175,13 @@ describe('replay', () => {
       fresh.push({ name, json: exportHistory(workflowIdFor(id), name === 'restore' ? runs[0]! : runs.at(-1)!) });
     }
     if (process.env.RECORD_HISTORIES === '1') {
-      // v4: recorded with comment wakes (the `comment-wakes-v1` patch); v1, v2 and v3 files stay as they were.
-      for (const h of fresh) writeFileSync(path.join(DIR, `v4-${h.name}.json`), h.json);
+      // v5: the collaboration paths (issue 8); the v1 to v4 files stay as they were.
+      for (const h of fresh.filter((f) => f.name.startsWith('collab-'))) writeFileSync(path.join(DIR, `v5-${h.name}.json`), h.json);
     }
     const committed = readdirSync(DIR)
       .filter((f) => f.endsWith('.json'))
       .map((f) => ({ name: `committed:${f}`, json: readFileSync(path.join(DIR, f), 'utf8') }));
-    assert.ok(committed.length >= 34, 'the committed histories are there (v1 remote, v1 local, v2, v3, v4)');
+    assert.ok(committed.length >= 37, 'the committed histories are there (v1 remote, v1 local, v2, v3, v4, v5)');
 
     for (const { name, json } of [...fresh, ...committed]) {
       // runReplayHistory takes the exported JSON as it is (it decodes it with historyFromJSON).
