@@ -95,7 +95,7 @@ export class ReadModel {
     return rows[0]?.name ?? null;
   }
 
-  async listIssues(companyId: string, filter: { assigneeAgentId?: string; statuses?: Status[]; parentId?: string; priorities?: Priority[]; limit: number }): Promise<StoredIssue[]> {
+  async listIssues(companyId: string, filter: { assigneeAgentId?: string; statuses?: Status[]; parentId?: string; descendantOf?: string; priorities?: Priority[]; limit: number }): Promise<StoredIssue[]> {
     const where = ['company_id = $1'];
     const params: unknown[] = [companyId];
     const add = (sql: string, value: unknown) => {
@@ -105,6 +105,11 @@ export class ReadModel {
     if (filter.assigneeAgentId) add('assignee_agent_id = ?', filter.assigneeAgentId);
     if (filter.statuses) add('status = ANY(?)', filter.statuses);
     if (filter.parentId) add('parent_id = ?', filter.parentId);
+    // Every issue under it, however deep (issues nest at most 20 levels).
+    if (filter.descendantOf) {
+      add(`id IN (WITH RECURSIVE down(id, depth) AS (SELECT id, 1 FROM issues WHERE parent_id = ?
+           UNION ALL SELECT i.id, down.depth + 1 FROM issues i JOIN down ON i.parent_id = down.id WHERE down.depth < 25) SELECT id FROM down)`, filter.descendantOf);
+    }
     if (filter.priorities) add('priority = ANY(?)', filter.priorities);
     params.push(filter.limit);
     const { rows } = await this.pool.query<IssueRow>(

@@ -152,6 +152,9 @@ export const listIssues = z.strictObject({
   assigneeAgentId: z.union([z.literal('me'), id]).optional(),
   status: z.string().optional(),
   parentId: id.optional(),
+  /** Paperclip's alias of parentId. */
+  parentIssueId: id.optional(),
+  descendantOf: id.optional(),
   priority: z.string().optional(),
   limit: z.coerce.number().int().min(1).max(500).optional(),
 });

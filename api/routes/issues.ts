@@ -76,7 +76,8 @@ export function issuesRouter(deps: ApiDeps): Router {
     const issues = await reads.listIssues(req.params.companyId, {
       assigneeAgentId,
       statuses: schema.parseList(query.status, STATUSES, 'status'),
-      parentId: query.parentId,
+      parentId: query.parentId ?? query.parentIssueId,
+      descendantOf: query.descendantOf,
       priorities: schema.parseList(query.priority, PRIORITIES, 'priority'),
       limit: query.limit ?? 200,
     });

@@ -29,6 +29,10 @@ test('goals, subtasks and where an issue sits; another company\'s parent or goal
 
   const read = (await manager.http.get(`/api/issues/${grandchild.body.id}`)).body;
   assert.deepEqual(read.ancestors.map((a: any) => a.id), [child.body.id, parent.body.id], 'parent first');
+  const listed = (q: string) => manager.http.get(`/api/companies/${companyId}/issues?${q}`).then((r) => r.body.map((i: any) => i.id).sort());
+  assert.deepEqual(await listed(`parentId=${parent.body.id}`), [child.body.id]);
+  assert.deepEqual(await listed(`parentIssueId=${parent.body.id}`), [child.body.id]);
+  assert.deepEqual(await listed(`descendantOf=${parent.body.id}`), [child.body.id, grandchild.body.id].sort());
   const top = (await manager.http.get(`/api/issues/${parent.body.id}`)).body;
   assert.deepEqual(top.children, { total: 1, byStatus: { backlog: 1 } });
   assert.equal(top.goal.title, 'Cache the cart');

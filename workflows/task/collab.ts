@@ -3,7 +3,7 @@
  * without writing history; the workflow alone picks the one winner of racing resolutions), and the
  * signal other task workflows send about blockers and children.
  */
-import { setHandler, uuid4 } from '@temporalio/workflow';
+import { getExternalWorkflowHandle, log, setHandler, uuid4 } from '@temporalio/workflow';
 import { applyCollabMessage } from '../../domain/dependencies.js';
 import { applyPutDocument, checkPutDocument } from '../../domain/documents.js';
 import { applyCreateInteraction, applyResolveInteraction, checkCreateInteraction, checkResolveInteraction, replayOfCreate } from '../../domain/interactions.js';
@@ -40,4 +40,17 @@ export function registerCollabHandlers(run: TaskRun): void {
     if ('effectsOnly' in applied) run.queueEffects(applied.effectsOnly);
     else run.commitApplied(applied);
   });
+}
+
+/** Sends the queued messages to other task workflows now (on the way out, when the effects loop has stopped). */
+export async function deliverNotices(run: TaskRun): Promise<void> {
+  const notices = run.effects.filter((e) => e.kind === 'notify');
+  for (const e of notices) {
+    try {
+      await getExternalWorkflowHandle(msg.workflowIdFor(e.issueId)).signal(msg.collabSignal, e.message);
+    } catch (err) {
+      log.warn('a task could not be told (its workflow has ended)', { issueId: e.issueId, error: String(err) });
+    }
+  }
+  run.effects = run.effects.filter((e) => e.kind !== 'notify');
 }

@@ -16,6 +16,7 @@ import {
 import * as rules from '../../domain/commands.js';
 import type { TaskActivities } from '../activity-types.js';
 import type { TaskWorkflowInput } from '../messages.js';
+import { deliverNotices } from './collab.js';
 import type { TaskRun } from './run.js';
 
 const { describeCancelRequest } = proxyActivities<TaskActivities>({ startToCloseTimeout: '10 seconds', retry: { maximumAttempts: 3 } });
@@ -61,7 +62,9 @@ async function cancelTask(run: TaskRun): Promise<void> {
   const request = await describeCancelRequest(workflowId, runId).catch(() => ({ identity: null, reason: null }));
   const how = { via: 'temporal_cancel_request', requestedBy: request.identity, reason: request.reason };
   run.workflowStatus = 'canceled';
-  run.commit(rules.applyWorkflowCancel(run.state, { kind: 'operator', user: request.identity ?? 'temporal' }, how, ctx()).write);
+  run.commitApplied(rules.applyWorkflowCancel(run.state, { kind: 'operator', user: request.identity ?? 'temporal' }, how, ctx()));
+  // The effects loop is over: the parent and the dependents still hear that this task is cancelled.
+  await deliverNotices(run);
   // The workflow ends only once the read model shows the cancellation.
   await condition(() => !run.outbox.dirty);
   run.publishSearchAttributes();
