@@ -172,7 +172,7 @@ export const openApiDocument = {
         workflowStatus: { enum: ['running', 'canceled', 'terminated', 'completed', 'failed', 'timed_out'], description: 'running, or how the task\'s workflow ended in Temporal (then availableActions is empty until an operator restores it)' },
         version: { type: 'integer' }, createdAt: str, updatedAt: str, startedAt: nullableStr, completedAt: nullableStr,
       }),
-      Comment: obj({ id: str, body: str, authorAgentId: nullableStr, authorUser: nullableStr, runId: nullableStr, createdAt: str }),
+      Comment: obj({ id: str, issueId: str, companyId: str, body: str, authorType: { enum: ['agent', 'user', 'system'] }, authorAgentId: nullableStr, authorUser: nullableStr, authorUserId: nullableStr, runId: nullableStr, createdByRunId: nullableStr, createdAt: str, updatedAt: str }),
       Deliverable: obj({ kind: { enum: ['doc', 'asset', 'app', 'commit_url', 'commit_sha', 'inline_result'] }, value: str }),
     },
   },

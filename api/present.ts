@@ -22,6 +22,11 @@ export function presentIssue(s: IssueState, actor: Actor, workflowStatus: Workfl
     goalId: s.goalId,
     blockedByIssueIds: (s.collab?.blockedBy ?? []).map((b) => b.id),
     checkout: s.checkout ? { agentId: s.checkout.agentId, runId: s.checkout.runId, leaseExpiresAt: s.checkout.leaseExpiresAt } : null,
+    // Paperclip's names for the same: the run holding the checkout; no user assignees or projects here.
+    checkoutRunId: s.checkout?.runId ?? null,
+    executionRunId: s.checkout?.runId ?? null,
+    assigneeUserId: null,
+    projectId: null,
     availableActions: workflowStatus === 'running' ? availableActions(s, actor) : [],
     workflowStatus,
     version: s.version,
@@ -49,6 +54,11 @@ function lifecycleView(l: Lifecycle) {
   };
 }
 
-export function presentComment(c: NewComment) {
-  return { id: c.id, body: c.body, authorAgentId: c.authorAgentId, authorUser: c.authorUser, runId: c.runId, createdAt: c.createdAt };
+/** Ours and Paperclip's names (authorType, authorUserId, createdByRunId) side by side. */
+export function presentComment(c: NewComment, issue?: Pick<IssueState, 'id' | 'companyId'>) {
+  const authorType = c.authorAgentId ? 'agent' : c.authorUser === 'system' ? 'system' : 'user';
+  return {
+    id: c.id, ...(issue ? { issueId: issue.id, companyId: issue.companyId } : {}), body: c.body, authorType, authorAgentId: c.authorAgentId, authorUser: c.authorUser,
+    authorUserId: authorType === 'user' ? c.authorUser : null, runId: c.runId, createdByRunId: c.runId, createdAt: c.createdAt, updatedAt: c.createdAt,
+  };
 }

@@ -128,7 +128,10 @@ export class ReadModel {
   async comments(issueId: string, opts: { order?: 'asc' | 'desc'; after?: string; limit?: number } = {}) {
     const desc = opts.order === 'desc';
     const { rows } = await this.pool.query(
-      `SELECT id, body, author_agent_id AS "authorAgentId", author_user AS "authorUser", run_id AS "runId", created_at AS "createdAt"
+      `SELECT id, issue_id AS "issueId", company_id AS "companyId", body,
+              CASE WHEN author_agent_id IS NOT NULL THEN 'agent' WHEN author_user = 'system' THEN 'system' ELSE 'user' END AS "authorType",
+              author_agent_id AS "authorAgentId", author_user AS "authorUser", CASE WHEN author_agent_id IS NULL AND author_user <> 'system' THEN author_user END AS "authorUserId",
+              run_id AS "runId", run_id AS "createdByRunId", created_at AS "createdAt", created_at AS "updatedAt"
        FROM comments c WHERE issue_id = $1
          AND ($2::uuid IS NULL OR (c.created_at, c.seq) ${desc ? '<' : '>'} (SELECT created_at, seq FROM comments WHERE id = $2 AND issue_id = $1))
        ORDER BY created_at ${desc ? 'DESC' : 'ASC'}, seq ${desc ? 'DESC' : 'ASC'} LIMIT $3`,
@@ -140,7 +143,10 @@ export class ReadModel {
   async comment(issueId: string, commentId: string) {
     if (!isUuid(commentId)) return undefined;
     const { rows } = await this.pool.query(
-      `SELECT id, body, author_agent_id AS "authorAgentId", author_user AS "authorUser", run_id AS "runId", created_at AS "createdAt"
+      `SELECT id, issue_id AS "issueId", company_id AS "companyId", body,
+              CASE WHEN author_agent_id IS NOT NULL THEN 'agent' WHEN author_user = 'system' THEN 'system' ELSE 'user' END AS "authorType",
+              author_agent_id AS "authorAgentId", author_user AS "authorUser", CASE WHEN author_agent_id IS NULL AND author_user <> 'system' THEN author_user END AS "authorUserId",
+              run_id AS "runId", run_id AS "createdByRunId", created_at AS "createdAt", created_at AS "updatedAt"
        FROM comments WHERE issue_id = $1 AND id = $2`,
       [issueId, commentId],
     );

@@ -85,6 +85,8 @@ function paperclipIgnored() {
     unblockDescriptor: z.unknown().optional(),
     billingCode: text(200).nullable().optional(),
     executionPolicy: z.unknown().optional(),
+    acceptanceCriteria: z.unknown().optional(),
+    blockParentUntilDone: z.boolean().optional(),
   };
 }
 
@@ -99,8 +101,8 @@ export const putDocument = z.strictObject({
 });
 
 const target = z.discriminatedUnion('type', [
-  z.strictObject({ type: z.literal('issue_document'), key: documentKey, revisionId: id, issueId: id.optional(), documentId: id.optional(), revisionNumber: z.number().int().min(1).optional() }),
-  z.strictObject({ type: z.literal('custom'), key: text(200), revisionId: text(200).nullable().optional() }),
+  z.strictObject({ type: z.literal('issue_document'), key: documentKey, revisionId: id, issueId: id.optional(), documentId: id.optional(), revisionNumber: z.number().int().min(1).optional(), label: text(200).optional(), href: text(2000).optional() }),
+  z.strictObject({ type: z.literal('custom'), key: text(200), revisionId: text(200).nullable().optional(), label: text(200).optional(), href: text(2000).optional() }),
 ]);
 export const createInteraction = z.strictObject({
   kind: z.literal('request_confirmation'),
@@ -119,6 +121,10 @@ export const createInteraction = z.strictObject({
     detailsMarkdown: z.string().refine((v) => Buffer.byteLength(v, 'utf8') <= 8 * 1024, 'must be at most 8 KiB').optional(),
     supersedeOnUserComment: z.boolean().optional(),
     target: target.optional(),
+    // Defined by Paperclip's schema (its CLI always sends allowDeclineReason): kept with the payload, shown to the board.
+    allowDeclineReason: z.boolean().optional(),
+    rejectReasonLabel: text(200).optional(),
+    declineReasonPlaceholder: text(500).optional(),
   }),
 });
 export const acceptInteraction = z.strictObject({ selectedOptionIds: z.array(z.string()).optional() }).optional();

@@ -21,12 +21,18 @@ export class SecretBox {
     return ['v1', iv.toString('base64url'), cipher.getAuthTag().toString('base64url'), body.toString('base64url')].join('.');
   }
 
-  open(sealed: string): string {
+  /** `what` names the secret's owner in the error (a source, an agent's wake target). */
+  open(sealed: string, what = 'a stored secret'): string {
     const [version, iv, tag, body] = sealed.split('.');
-    if (version !== 'v1' || !iv || !tag || body === undefined) throw new Error('not a sealed secret');
+    if (version !== 'v1' || !iv || !tag || body === undefined) throw new Error(`${what} is not a sealed secret`);
     const decipher = createDecipheriv('aes-256-gcm', this.key, Buffer.from(iv, 'base64url'));
     decipher.setAuthTag(Buffer.from(tag, 'base64url'));
-    return Buffer.concat([decipher.update(Buffer.from(body, 'base64url')), decipher.final()]).toString('utf8');
+    try {
+      return Buffer.concat([decipher.update(Buffer.from(body, 'base64url')), decipher.final()]).toString('utf8');
+    } catch {
+      // GCM's own message ("Unsupported state or unable to authenticate data") names neither cause nor cure.
+      throw new Error(`${what} was sealed with another SWITCHYARD_SECRET_KEY: set the key it was sealed with (npm start keeps it in .switchyard/secret-key), or enter the secret again`);
+    }
   }
 }
 

@@ -76,7 +76,8 @@ export function companiesRouter({ pool, reads, config }: ApiDeps): Router {
   router.get('/api/agents/me', (_req, res) => {
     const caller = callerOf(res);
     if (caller.kind !== 'agent') throw new DomainError('forbidden', 'The operator key is not an agent');
-    res.json(caller.agent);
+    // Paperclip's shape around ours: no budgets, titles or reporting lines are modelled here.
+    res.json({ title: null, status: 'active', reportsTo: null, capabilities: null, budgetMonthlyCents: 0, spentMonthlyCents: 0, permissions: {}, chainOfCommand: [], ...caller.agent });
   });
 
   return router;

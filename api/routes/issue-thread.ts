@@ -43,7 +43,7 @@ export function issueThreadRouter(deps: ApiDeps): Router {
       },
       command: () => ({ actor, body: body.body, ...(mentions.length ? { mentions } : {}), ...(body.reopen ? { reopen: true } : {}), ...(body.resume ? { resume: true } : {}) }),
       commentBody: body.body,
-      respond: ({ comment }) => ({ status: 201, body: comment && presentComment(comment) }),
+      respond: ({ comment, issue }) => ({ status: 201, body: comment && presentComment(comment, issue) }),
     });
   });
 

@@ -5,6 +5,7 @@ import { reviewClosingComment } from '../../domain/closeout.js';
 import { initialIssue } from '../../domain/creation.js';
 import { DomainError } from '../../domain/errors.js';
 import { PRIORITIES, STATUSES } from '../../domain/statuses.js';
+import type { IssueState } from '../../domain/task.js';
 import { patchUpdate } from '../../workflows/messages.js';
 import { actorOf, assertCompanyAccess, callerOf } from '../auth.js';
 import { deadlineOf } from '../deadline.js';
@@ -20,6 +21,17 @@ import { assertAssignable, companyRules, scopedIssue } from './scope.js';
 import { assertHierarchy, hierarchyOf } from './hierarchy.js';
 import { assertPlanApproved, blockerViews, checkBlockers, recentOpenTitle } from './dependencies.js';
 
+/** Paperclip's `changes` {field: {from, to}} of a PATCH answer. */
+function changesBetween(before: IssueState, after: IssueState): Record<string, { from: unknown; to: unknown }> {
+  const out: Record<string, { from: unknown; to: unknown }> = {};
+  for (const key of ['status', 'priority', 'title', 'description', 'assigneeAgentId', 'goalId'] as const) {
+    if (before[key] !== after[key]) out[key] = { from: before[key], to: after[key] };
+  }
+  const ids = (s: IssueState) => (s.collab?.blockedBy ?? []).map((b) => b.id);
+  if (ids(before).join() !== ids(after).join()) out.blockedByIssueIds = { from: ids(before), to: ids(after) };
+  return out;
+}
+
 export function issuesRouter(deps: ApiDeps): Router {
   const { pool, reads } = deps;
   const router = Router();
@@ -30,7 +42,7 @@ export function issuesRouter(deps: ApiDeps): Router {
     const company = await reads.company(companyId);
     const parsed = schema.parse(schema.createIssue, given);
     // Paperclip's fields without a meaning here are accepted and ignored (README: "Paperclip's fields").
-    const { idempotencyKey, workMode: _w, requestDepth: _r, allowDuplicate, blockedByIssueIds, projectId: _p, assigneeUserId: _u, unblockDescriptor: _d, billingCode: _b, executionPolicy: _e, ...fields } = parsed;
+    const { idempotencyKey, workMode: _w, requestDepth: _r, allowDuplicate, blockedByIssueIds, projectId: _p, assigneeUserId: _u, unblockDescriptor: _d, billingCode: _b, executionPolicy: _e, acceptanceCriteria: _ac, blockParentUntilDone: _bp, ...fields } = parsed;
     const body = { ...fields, ...(impliedParent ? { parentId: impliedParent } : {}) };
     await assertAssignable(deps, body.assigneeAgentId, company.id);
     await assertHierarchy(deps, company.id, body.parentId, body.goalId);
@@ -94,7 +106,7 @@ export function issuesRouter(deps: ApiDeps): Router {
   router.patch('/api/issues/:issueId', async (req, res) => {
     const parsed = schema.parse(schema.patchIssue, req.body);
     // Paperclip's fields without a meaning here (README); `resume` is what any comment by another does.
-    const { reopen, resume: _resume, workMode: _w, requestDepth: _r, reviewRequest: _rr, interrupt: _i, hiddenAt: _h, projectId: _p, assigneeUserId: _u, unblockDescriptor: _d, billingCode: _b, executionPolicy: _e, parentId, ...patch } = parsed;
+    const { reopen, resume: _resume, workMode: _w, requestDepth: _r, reviewRequest: _rr, interrupt: _i, hiddenAt: _h, projectId: _p, assigneeUserId: _u, unblockDescriptor: _d, billingCode: _b, executionPolicy: _e, acceptanceCriteria: _ac, blockParentUntilDone: _bp, parentId, ...patch } = parsed;
     if (Object.keys(parsed).length === 0) throw new DomainError('validation_error', 'Nothing to update: send at least one field');
     schema.assertCommentSize(patch.comment);
     const actor = actorOf(req, res);
@@ -114,14 +126,15 @@ export function issuesRouter(deps: ApiDeps): Router {
       },
       command: (found) => ({ actor, patch, requireDeliverable: companyRules(found.company).requireDeliverable, ...(patch.blockedByIssueIds ? { blockersDone } : {}) }),
       commentBody: patch.comment,
-      respond: ({ issue, comment }) => {
+      respond: ({ issue, comment }, found) => {
         // A close-out through PATCH answers with the same review POST /close gives.
         const report = patch.status === 'done' ? reviewClosingComment(patch.comment ?? '') : undefined;
         return {
           status: 200,
           body: {
             ...presentIssue(issue, actor),
-            ...(comment ? { comment: presentComment(comment) } : {}),
+            changes: changesBetween(found.issue, issue),
+            comment: comment ? presentComment(comment, issue) : null,
             ...(report ? { deliverables: report.signals, warnings: report.warnings } : {}),
           },
         };
