@@ -42,7 +42,7 @@ export function createWakeActivity(pool: Pool, box: () => SecretBox, config: Con
       await pool.query(`UPDATE wakeups SET status = 'queued' WHERE id = $1`, [w.wakeId]);
       return { delivered: 'queued' };
     }
-    const target = JSON.parse(box().open(row.wake_target_sealed)) as WakeTarget;
+    const target = JSON.parse(box().open(row.wake_target_sealed, `the wake target of agent ${w.agentId}`)) as WakeTarget;
     await pool.query('UPDATE wakeups SET attempts = attempts + 1 WHERE id = $1', [w.wakeId]);
     try {
       if (target.type === 'http') await deliverHttp(target, w);

@@ -6,7 +6,7 @@ import type { SecretBox } from '../../runtime/secrets.js';
 import { GitHubAdapter } from './github.js';
 
 export function credentialOf(source: SourceRow, box: SecretBox): GitHubCredential {
-  const opened = JSON.parse(box.open(source.credential_sealed)) as { token?: string; appId?: string | number; privateKey?: string; installationId?: number };
+  const opened = JSON.parse(box.open(source.credential_sealed, `the credential of source ${source.id}`)) as { token?: string; appId?: string | number; privateKey?: string; installationId?: number };
   return source.credential_kind === 'token'
     ? { kind: 'token', token: opened.token! }
     : { kind: 'app', appId: opened.appId!, privateKey: opened.privateKey!, installationId: Number(opened.installationId) };

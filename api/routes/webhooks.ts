@@ -44,7 +44,7 @@ export function webhooksRouter(deps: ApiDeps): Router {
     const raw = Buffer.isBuffer(req.body) ? req.body.toString('utf8') : '';
     let event: ProviderEvent;
     try {
-      event = await new WebhookVerifier(secretBox(config.secretKey).open(source.webhook_secret_sealed!)).parse(req.headers, raw);
+      event = await new WebhookVerifier(secretBox(config.secretKey).open(source.webhook_secret_sealed!, `the webhook secret of source ${source.id}`)).parse(req.headers, raw);
     } catch (err) {
       if (err instanceof ProviderError && err.code === 'bad_payload') throw new DomainError('invalid_json', err.message);
       if (err instanceof ProviderError) throw new DomainError('webhook_signature_invalid', err.message);
