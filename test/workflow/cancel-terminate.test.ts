@@ -189,4 +189,21 @@ describe('Cancel and Terminate from the Temporal Web UI; admin restore', { timeo
     const { rows } = await stack.pool.query('SELECT version, fingerprint FROM issues WHERE id = $1', [id]);
     assert.deepEqual(rows[0], { version: 4, fingerprint: (await handleOf(id).query<any>('projection')).fingerprint });
   });
+
+  it('Reset before a document and a confirmation: the read model drops what only the discarded history made', async () => {
+    const id = await checkedOut();
+    assert.equal((await agent.http.post(`/api/issues/${id}/comments`, { body: 'the reset point' })).status, 201);
+    const doc = await agent.http.request('PUT', `/api/issues/${id}/documents/plan`, { format: 'markdown', body: '# Plan' });
+    assert.equal(doc.status, 201);
+    const ask = await agent.http.post(`/api/issues/${id}/interactions`, { kind: 'request_confirmation', payload: { version: 1, prompt: 'OK?', target: { type: 'issue_document', key: 'plan', revisionId: doc.body.latestRevisionId } } });
+    assert.equal(ask.status, 201);
+    await resetBeforeFirstComment(id, { reapplyUpdates: false });
+    await waitFor('the reset run', () => handleOf(id).query<any>('state'), (st) => st.version === 2);
+    assert.equal((await agent.http.post(`/api/issues/${id}/heartbeat`, {})).status, 200);
+    await waitFor('the confirmation gone', async () => (await agent.http.get(`/api/issues/${id}/interactions`)).body.length, (n) => n === 0);
+    assert.deepEqual((await agent.http.get(`/api/issues/${id}/documents`)).body, []);
+    assert.equal((await agent.http.get(`/api/issues/${id}/documents/plan/revisions`)).status, 404);
+    // The task goes on: the plan can be written again from scratch.
+    assert.equal((await agent.http.request('PUT', `/api/issues/${id}/documents/plan`, { format: 'markdown', body: '# Plan, again' })).status, 201);
+  });
 });
