@@ -39,11 +39,27 @@ export async function reconcileIssues(pool: Pool, client: Client, opts: Reconcil
     }),
   );
   await retryRefusedWrites(pool);
+  await sweepUnclaimedRevisions(pool);
   const { rows: open } = await pool.query(
     `SELECT issue_id AS "issueId", version, code, message FROM projection_failures WHERE resolved_at IS NULL ORDER BY created_at LIMIT 100`,
   );
   for (const d of differences) logger.warn(d, `reconciler: ${d.action} ${d.issueId}`);
   return { checked: rows.length, differences, openFailures: open };
+}
+
+/**
+ * Document bodies stored for a PUT whose API process died before the workflow heard of it: never
+ * published, named by no decision. A day is far past any request's deadline; a revision some decision
+ * names (the issue's latest, or a refused write waiting for its retry) is kept whatever its age.
+ */
+async function sweepUnclaimedRevisions(pool: Pool): Promise<void> {
+  const { rowCount } = await pool.query(
+    `DELETE FROM document_revisions r WHERE r.revision_number IS NULL AND r.created_at < now() - interval '1 day'
+       AND NOT EXISTS (SELECT 1 FROM issues i, jsonb_array_elements(coalesce(i.collab->'documents', '[]'::jsonb)) d
+                       WHERE i.id = r.issue_id AND d->>'revisionId' = r.id::text)
+       AND NOT EXISTS (SELECT 1 FROM projection_failures f WHERE f.resolved_at IS NULL AND f.issue_id = r.issue_id)`,
+  );
+  if (rowCount) logger.info({ removed: rowCount }, 'reconciler: removed document bodies no decision claimed');
 }
 
 /** Refused writes are tried again (their cause may be gone); one that lands is resolved. */

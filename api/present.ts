@@ -27,6 +27,8 @@ export function presentIssue(s: IssueState, actor: Actor, workflowStatus: Workfl
     executionRunId: s.checkout?.runId ?? null,
     assigneeUserId: null,
     projectId: null,
+    createdByAgentId: s.createdBy?.agentId ?? null,
+    createdByUserId: s.createdBy?.user ?? null,
     availableActions: workflowStatus === 'running' ? availableActions(s, actor) : [],
     workflowStatus,
     version: s.version,

@@ -25,6 +25,8 @@ export interface IssueRow {
   identifier?: string | null;
   lifecycle?: IssueState['lifecycle'];
   collab?: IssueState['collab'] | null;
+  created_by_agent_id?: string | null;
+  created_by_user?: string | null;
 }
 
 export function rowToState(r: IssueRow): IssueState {
@@ -50,6 +52,7 @@ export function rowToState(r: IssueRow): IssueState {
     ...(r.identifier ? { identifier: r.identifier } : {}),
     ...(r.lifecycle ? { lifecycle: r.lifecycle } : {}),
     ...(r.collab ? { collab: r.collab } : {}),
+    ...(r.created_by_agent_id || r.created_by_user ? { createdBy: { agentId: r.created_by_agent_id ?? null, user: r.created_by_user ?? null } } : {}),
   };
 }
 

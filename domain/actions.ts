@@ -1,5 +1,5 @@
 /** availableActions: what this caller may do to this issue right now. Agents follow the list instead of guessing from status. */
-import { unresolvedBlockers } from './collab.js';
+import { planApproved, unresolvedBlockers } from './collab.js';
 import { canTransition, TERMINAL_STATUSES } from './statuses.js';
 import type { Actor, IssueState } from './task.js';
 
@@ -23,12 +23,6 @@ export function availableActions(s: Pick<IssueState, 'status' | 'assigneeAgentId
   if (!terminal && canTransition(s.status, 'done') && (operator || (actor.kind === 'agent' && closer === actor.agentId))) actions.push('close');
   if (mine) actions.push('heartbeat');
   // Seed 000's plan approval: once the plan is accepted, the work may be broken down.
-  if (!terminal && (operator || s.assigneeAgentId === actor.agentId) && planAccepted(s)) actions.push('delegate');
+  if (!terminal && (operator || s.assigneeAgentId === actor.agentId) && planApproved(s.collab) === true) actions.push('delegate');
   return actions;
-}
-
-/** The issue's latest plan confirmation was accepted (and none is pending). */
-function planAccepted(s: Pick<IssueState, 'collab'>): boolean {
-  const plans = (s.collab?.interactions ?? []).filter((i) => i.payload.target?.type === 'issue_document' && i.payload.target.key === 'plan');
-  return plans.at(-1)?.status === 'accepted';
 }

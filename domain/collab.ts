@@ -87,6 +87,8 @@ export interface Collab {
   blocks: string[];
   /** Direct children that told this issue they exist, and whether each is terminal. */
   children: Array<{ id: string; terminal: boolean }>;
+  /** The revision of the `plan` document the board last accepted (seed 000's plan approval). */
+  approvedPlanRevisionId?: string | null;
 }
 
 /** Messages between task workflows (a signal from one to another, never a poll). */
@@ -131,6 +133,17 @@ export function continuationWake(i: Interaction, assignee: string | null, label:
 }
 
 export const isPlanTarget = (i: Pick<Interaction, 'payload'>) => i.payload.target?.type === 'issue_document' && i.payload.target.key === 'plan';
+
+/**
+ * Whether the issue's plan is approved as it stands: it has a `plan` document and its current revision
+ * is the one the board accepted. A new revision, a withdrawn or superseded request, or none at all
+ * leaves it unapproved. An issue without a plan document has nothing to approve (null).
+ */
+export function planApproved(c: Collab | null | undefined): boolean | null {
+  const plan = c?.documents.find((d) => d.key === 'plan');
+  if (!plan) return null;
+  return c?.approvedPlanRevisionId === plan.revisionId;
+}
 
 /** The interaction in the shape Paperclip's clients read. */
 export function presentInteraction(i: Interaction, issueId: string) {

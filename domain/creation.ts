@@ -13,6 +13,7 @@ export interface NewIssue {
   assigneeAgentId?: string | null;
   parentId?: string | null;
   goalId?: string | null;
+  createdBy?: { agentId: string | null; user: string | null };
   /** Issues it waits on, and whether each is done already. */
   blockedBy?: Array<{ id: string; resolved: boolean }>;
 }
@@ -40,6 +41,7 @@ export function initialIssue(input: NewIssue, now: number): IssueState {
     startedAt: null,
     completedAt: null,
     collab: { ...emptyCollab(), blockedBy: input.blockedBy ?? [] },
+    ...(input.createdBy ? { createdBy: input.createdBy } : {}),
   };
 }
 

@@ -153,7 +153,14 @@ export function applyResolveInteraction(s: IssueState, cmd: ResolveInteractionCm
     resolvedByAgentId: by.actorAgentId, resolvedByUser: by.actorUser, resolvedAt: new Date(ctx.now).toISOString(),
   };
   const collab = s.collab ?? emptyCollab();
-  const changes: Partial<IssueState> = { collab: { ...collab, interactions: trimInteractions(collab.interactions.map((x) => (x.id === i.id ? resolved : x))) } };
+  const approvesPlan = status === 'accepted' && target?.type === 'issue_document' && target.key === 'plan';
+  const changes: Partial<IssueState> = {
+    collab: {
+      ...collab,
+      interactions: trimInteractions(collab.interactions.map((x) => (x.id === i.id ? resolved : x))),
+      ...(approvesPlan ? { approvedPlanRevisionId: target.revisionId } : {}),
+    },
+  };
   // Accepted while waiting in review: the work goes back to the agent that asked, ready to go on.
   if (status === 'accepted' && s.status === 'in_review' && i.createdByAgentId) {
     Object.assign(changes, { status: 'todo', assigneeAgentId: i.createdByAgentId, checkout: null });

@@ -55,6 +55,8 @@ export interface IssueState {
   identifier?: string | null;
   /** Source, routing and delivery (domain/lifecycle.ts); absent on tasks created before the delivery pipeline. */
   lifecycle?: Lifecycle | null;
+  /** Who created it (an agent, or a person by name); absent on tasks created before it was recorded and on intake's. */
+  createdBy?: { agentId: string | null; user: string | null } | null;
   /** Documents, confirmations, blockers and children (domain/collab.ts); absent on tasks created before them. */
   collab?: Collab;
 }

@@ -3,6 +3,10 @@
  * workflows decide and tell each other; these refuse bad links before anything is sent.
  */
 import { DomainError } from '../../domain/errors.js';
+import { isPlanTarget, planApproved, type CollabMessage } from '../../domain/collab.js';
+import { TERMINAL_STATUSES } from '../../domain/statuses.js';
+import { logger } from '../../runtime/logger.js';
+import { collabSignal, workflowIdFor } from '../../workflows/messages.js';
 import type { IssueState } from '../../domain/task.js';
 import type { ApiDeps } from '../deps.js';
 import type { Company } from '../read-model.js';
@@ -33,13 +37,20 @@ export async function checkBlockers(deps: ApiDeps, companyId: string, issueId: s
   return rows.filter((r) => r.status === 'done').map((r) => r.id);
 }
 
-/** While the parent's plan waits for its confirmation, it is not broken down (company setting, default on). */
+/**
+ * An issue with a plan is broken down only once the board accepted the plan as it stands: a pending,
+ * withdrawn, superseded or rejected confirmation, or a newer revision, leaves it unapproved (company
+ * setting `enforcePlanApproval`, default on). An issue without a plan document has no gate.
+ */
 export function assertPlanApproved(company: Company, parent: IssueState | undefined): void {
   if (!parent || !companyRules(company).enforcePlanApproval) return;
-  const pending = (parent.collab?.interactions ?? []).find((i) => i.status === 'pending' && i.payload.target?.type === 'issue_document' && i.payload.target.key === 'plan');
-  if (pending) {
-    throw new DomainError('plan_not_approved', 'The parent issue\'s plan is waiting for its confirmation: create subtasks once it is accepted', { parentId: parent.id, interactionId: pending.id });
-  }
+  if (planApproved(parent.collab) !== false) return;
+  const pending = (parent.collab?.interactions ?? []).find((i) => i.status === 'pending' && isPlanTarget(i));
+  throw new DomainError('plan_not_approved', pending
+    ? 'The parent issue\'s plan is waiting for its confirmation: create subtasks once it is accepted'
+    : 'The parent issue\'s plan (as it stands now) has not been accepted: request a confirmation of its latest revision', {
+    parentId: parent.id, interactionId: pending?.id ?? null, planRevisionId: parent.collab?.documents.find((d) => d.key === 'plan')?.revisionId ?? null,
+  });
 }
 
 /** Paperclip's duplicate guard: an open issue of the same title and parent created in the last 48 hours. */
@@ -70,4 +81,46 @@ export async function blockerViews(deps: ApiDeps, issue: IssueState) {
 export function planReview(issue: IssueState) {
   const i = (issue.collab?.interactions ?? []).filter((x) => x.payload.target?.type === 'issue_document' && x.payload.target.key === 'plan').at(-1);
   return i ? { interactionId: i.id, status: i.status, target: i.payload.target, result: i.result } : null;
+}
+
+/**
+ * Blocker changes of one company, one at a time: the cycle check reads the read model, so two
+ * PATCHes closing a ring together must not both pass it. The holder keeps one connection; waiters
+ * hold none (they try again), so a burst cannot exhaust the pool. Given up at the deadline (503).
+ */
+export async function withBlockerLock<T>(deps: ApiDeps, companyId: string, deadline: number, fn: () => Promise<T>): Promise<T> {
+  for (;;) {
+    const client = await deps.pool.connect();
+    let locked = false;
+    try {
+      locked = (await client.query<{ ok: boolean }>(`SELECT pg_try_advisory_lock(hashtext('blockers:' || $1)) AS ok`, [companyId])).rows[0]!.ok;
+      if (locked) return await fn();
+    } finally {
+      if (locked) await client.query(`SELECT pg_advisory_unlock(hashtext('blockers:' || $1))`, [companyId]).catch(() => {});
+      client.release();
+    }
+    if (Date.now() + 50 >= deadline) throw new DomainError('deadline_exceeded', 'Other changes to this company\'s blockers are under way; try again', { companyId });
+    await new Promise((r) => setTimeout(r, 20 + Math.random() * 30));
+  }
+}
+
+/**
+ * After a restore: messages sent to this task while its workflow was closed were lost. Its children
+ * and dependents (from the read model) tell it again, and it asks its own blockers again (each answers
+ * with its status). Every message is idempotent; one that cannot be sent is logged, not fatal.
+ */
+export async function resyncLinks(deps: ApiDeps, issue: IssueState, deadline: number): Promise<void> {
+  const { rows } = await deps.pool.query<{ kind: 'child' | 'dependent' | 'blocker'; id: string; status: string }>(
+    `SELECT 'child' AS kind, id, status FROM issues WHERE parent_id = $1
+     UNION ALL SELECT 'dependent', issue_id, '' FROM issue_blockers WHERE blocker_issue_id = $1
+     UNION ALL SELECT 'blocker', blocker_issue_id, '' FROM issue_blockers WHERE issue_id = $1`,
+    [issue.id],
+  );
+  const send = (target: string, message: CollabMessage) =>
+    deps.tasks.withTemporal(deadline, () => deps.tasks.client.workflow.getHandle(workflowIdFor(target)).signal(collabSignal, message))
+      .catch((err) => logger.warn({ err, issueId: target }, 'restore: a linked task could not be told'));
+  await Promise.all(rows.map((r) =>
+    r.kind === 'child' ? send(issue.id, { type: 'child', childId: r.id, terminal: TERMINAL_STATUSES.includes(r.status as never) })
+      : r.kind === 'dependent' ? send(issue.id, { type: 'dependent', dependentId: r.id, add: true })
+        : send(r.id, { type: 'dependent', dependentId: issue.id, add: true })));
 }

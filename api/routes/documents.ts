@@ -50,31 +50,37 @@ export function documentsRouter(deps: ApiDeps): Router {
     }
     const actor = actorOf(req, res);
     const revisionId = randomUUID();
-    let issueId: string | undefined;
-    await runIssueUpdate(deps, req, res, {
-      operation: 'issue.document.put',
-      def: putDocumentUpdate,
-      prepare: async (found) => {
-        issueId = found.issue.id;
-        const by = actorLabel(actor);
-        await pool.query(
-          `INSERT INTO document_revisions (id, issue_id, company_id, key, title, format, body, change_summary, created_by_agent_id, created_by_user)
-           VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)`,
-          [revisionId, found.issue.id, found.company.id, key, body.title ?? null, body.format, body.body, body.changeSummary ?? null, by.actorAgentId, by.actorUser],
-        );
-      },
-      command: () => ({ actor, key, revisionId, baseRevisionId: body.baseRevisionId ?? null, title: body.title ?? null, format: body.format, changeSummary: body.changeSummary ?? null }),
-      respond: async ({ issue }) => {
-        const doc = await documentOf(pool, issue.id, key);
-        const ref = issue.collab?.documents.find((d) => d.key === key);
-        return { status: ref?.revisionNumber === 1 && ref.revisionId === revisionId ? 201 : 200, body: doc };
-      },
-    });
-    // Refused (a conflict, not the owner): the revision was never the workflow's; nobody may see it.
-    // Answered from a stored reply (a retry), or refused: either way this copy of the body is nobody's.
-    // (A 5xx may hide a decision not yet written: then the projection still publishes it.)
-    if (issueId && res.statusCode < 500) {
-      await pool.query('DELETE FROM document_revisions WHERE id = $1 AND revision_number IS NULL', [revisionId]).catch(() => {});
+    let stored = false;
+    let sent = false;
+    try {
+      await runIssueUpdate(deps, req, res, {
+        operation: 'issue.document.put',
+        def: putDocumentUpdate,
+        // Stored only once the request is known not to be a replay or a refusal of the key.
+        beforeSend: async (found) => {
+          const by = actorLabel(actor);
+          await pool.query(
+            `INSERT INTO document_revisions (id, issue_id, company_id, key, title, format, body, change_summary, created_by_agent_id, created_by_user)
+             VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)`,
+            [revisionId, found.issue.id, found.company.id, key, body.title ?? null, body.format, body.body, body.changeSummary ?? null, by.actorAgentId, by.actorUser],
+          );
+          stored = true;
+        },
+        command: () => {
+          sent = true;
+          return { actor, key, revisionId, baseRevisionId: body.baseRevisionId ?? null, title: body.title ?? null, format: body.format, changeSummary: body.changeSummary ?? null };
+        },
+        respond: async ({ issue }) => {
+          const doc = await documentOf(pool, issue.id, key);
+          const ref = issue.collab?.documents.find((d) => d.key === key);
+          return { status: ref?.revisionNumber === 1 && ref.revisionId === revisionId ? 201 : 200, body: doc };
+        },
+      });
+    } finally {
+      // Never sent, refused, or answered from an earlier attempt: this copy of the body is nobody's. Sent
+      // and unanswered (a 5xx, a timeout) it may be the workflow's decision still: the projection publishes it.
+      const decided = !sent || (res.headersSent && res.statusCode < 500);
+      if (stored && decided) await pool.query('DELETE FROM document_revisions WHERE id = $1 AND revision_number IS NULL', [revisionId]).catch(() => {});
     }
   });
 

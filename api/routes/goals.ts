@@ -21,12 +21,12 @@ const title = z.string().min(1).max(500).refine((s) => s.trim() !== '', 'must no
 export const createGoal = z.strictObject({
   title,
   description: z.string().max(64 * 1024).nullable().optional(),
-  level: z.enum(LEVELS),
+  level: z.enum(LEVELS).default('task'),
   status: z.enum(GOAL_STATUSES).optional(),
   parentId: z.string().uuid().nullable().optional(),
   ownerAgentId: z.string().uuid().nullable().optional(),
 });
-export const patchGoal = createGoal.partial();
+export const patchGoal = createGoal.extend({ level: z.enum(LEVELS).optional() }).partial();
 
 const COLUMNS = `id, company_id AS "companyId", title, description, level, status, parent_id AS "parentId", owner_agent_id AS "ownerAgentId", created_at AS "createdAt", updated_at AS "updatedAt"`;
 

@@ -1,4 +1,5 @@
 /** The task's lifecycle verbs: checkout, release, close, heartbeat (each one workflow Update), and restore. */
+import { resyncLinks } from './dependencies.js';
 import { Router } from 'express';
 import { reviewClosingComment } from '../../domain/closeout.js';
 import { checkCheckout, type CheckoutCmd } from '../../domain/commands.js';
@@ -111,6 +112,7 @@ export function issueActionsRouter(deps: ApiDeps): Router {
       const from = last ?? projectionOfState(found.issue);
       const result = await deps.tasks.restore(from, { runId: closed?.runId ?? 'unknown', status: closed?.status ?? found.workflowStatus }, { actor }, deadline);
       const { issue } = await writeResult(deps.pool, result, { known: from.state, deadline });
+      await resyncLinks(deps, issue, deadline);
       return { status: 200, body: { ...presentIssue(issue, actor), restoredFrom: { runId: closed?.runId ?? null, workflowStatus: closed?.status ?? null, source: last ? 'workflow_history' : 'read_model' } } };
     });
   });

@@ -23,6 +23,8 @@ export interface IssueUpdate<C> {
   commentBody?: string;
   /** Checks that need the issue (and may read the database) before anything is sent. */
   prepare?: (found: Found) => Promise<void>;
+  /** Runs once the request is known not to be a replay, just before the Update is sent (e.g. storing a body). */
+  beforeSend?: (found: Found) => Promise<void>;
   /** Runs before each attempt at the issue's slot; may refuse from the read model. */
   precheck?: (found: Found) => () => Promise<void>;
   respond: (written: Written, found: Found) => { status: number; body: unknown } | Promise<{ status: number; body: unknown }>;
@@ -38,6 +40,7 @@ export async function runIssueUpdate<C>(deps: ApiDeps, req: Request, res: Respon
   const deadline = deadlineOf(res);
   await runIdempotent(deps.pool, req, res, { companyId: found.company.id, operation: u.operation, keyRequired: u.keyRequired }, async ({ updateId }) => {
     assertTaskRunning(found);
+    await u.beforeSend?.(found);
     const cmd = { ...u.command(found), knownDescriptionVersion: found.issue.descriptionVersion };
     let result: TaskResult;
     try {

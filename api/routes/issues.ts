@@ -5,7 +5,7 @@ import { reviewClosingComment } from '../../domain/closeout.js';
 import { initialIssue } from '../../domain/creation.js';
 import { DomainError } from '../../domain/errors.js';
 import { PRIORITIES, STATUSES } from '../../domain/statuses.js';
-import type { IssueState } from '../../domain/task.js';
+import { actorLabel, type IssueState } from '../../domain/task.js';
 import { patchUpdate } from '../../workflows/messages.js';
 import { actorOf, assertCompanyAccess, callerOf } from '../auth.js';
 import { deadlineOf } from '../deadline.js';
@@ -19,7 +19,7 @@ import { identifierFor } from '../../db/identifiers.js';
 import { runIssueUpdate } from './issue-update.js';
 import { assertAssignable, companyRules, scopedIssue } from './scope.js';
 import { assertHierarchy, hierarchyOf } from './hierarchy.js';
-import { assertPlanApproved, blockerViews, checkBlockers, recentOpenTitle } from './dependencies.js';
+import { assertPlanApproved, blockerViews, checkBlockers, recentOpenTitle, withBlockerLock } from './dependencies.js';
 
 /** Paperclip's `changes` {field: {from, to}} of a PATCH answer. */
 function changesBetween(before: IssueState, after: IssueState): Record<string, { from: unknown; to: unknown }> {
@@ -46,12 +46,13 @@ export function issuesRouter(deps: ApiDeps): Router {
     const body = { ...fields, ...(impliedParent ? { parentId: impliedParent } : {}) };
     await assertAssignable(deps, body.assigneeAgentId, company.id);
     await assertHierarchy(deps, company.id, body.parentId, body.goalId);
-    if (body.parentId) assertPlanApproved(company, (await reads.issueWithCompany(body.parentId, company.id)).issue);
     const blockersDone = await checkBlockers(deps, company.id, null, blockedByIssueIds);
     const actor = actorOf(req, res);
     const dedup = (o: { status: number; body: unknown }) =>
       o.status === 201 ? { status: 200, body: { ...(o.body as object), deduplicated: true, deduplicationReason: 'idempotency_key' } } : o;
     await runIdempotent(pool, req, res, { companyId: company.id, operation: 'issue.create', bodyKey: idempotencyKey, replayAs: dedup }, async ({ seed }) => {
+      // Inside: a replay of a create that passed is answered even if the parent's plan changed since.
+      if (body.parentId) assertPlanApproved(company, (await reads.issueWithCompany(body.parentId, company.id)).issue);
       // An agent creating the same open subtask twice within 48 hours gets the first (Paperclip's guard; allowDuplicate skips it).
       if (actor.kind === 'agent' && allowDuplicate !== true) {
         const twin = await recentOpenTitle(deps, company.id, body.title, body.parentId ?? null);
@@ -60,7 +61,8 @@ export function issuesRouter(deps: ApiDeps): Router {
       const id = seed ? uuidFromSeed(seed) : randomUUID();
       const identifier = await identifierFor(pool, company.id, id);
       const blockedBy = [...new Set(blockedByIssueIds ?? [])].map((b) => ({ id: b, resolved: blockersDone.includes(b) }));
-      const state = { ...initialIssue({ ...body, id, companyId: company.id, blockedBy }, Date.now()), identifier };
+      const by = actorLabel(actor);
+      const state = { ...initialIssue({ ...body, id, companyId: company.id, blockedBy, createdBy: { agentId: by.actorAgentId, user: by.actorUser } }, Date.now()), identifier };
       const created = await createIssueRecord(deps, state, actor, deadlineOf(res));
       return { status: 201, body: presentIssue(created, actor) };
     });
@@ -111,7 +113,7 @@ export function issuesRouter(deps: ApiDeps): Router {
     schema.assertCommentSize(patch.comment);
     const actor = actorOf(req, res);
     let blockersDone: string[] = [];
-    await runIssueUpdate(deps, req, res, {
+    const run = () => runIssueUpdate(deps, req, res, {
       operation: 'issue.update',
       def: patchUpdate,
       prepare: async (found) => {
@@ -140,6 +142,13 @@ export function issuesRouter(deps: ApiDeps): Router {
         };
       },
     });
+    // Blocker changes are checked and made one at a time per company (no ring closed by two at once).
+    if (patch.blockedByIssueIds?.length) {
+      const { company } = await scopedIssue(deps, req, res);
+      await withBlockerLock(deps, company.id, deadlineOf(res), run);
+    } else {
+      await run();
+    }
   });
 
   return router;

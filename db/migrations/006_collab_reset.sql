@@ -1,6 +1,9 @@
 -- A Reset in the Temporal Web UI re-runs a task from an earlier point: the read model then drops the
 -- confirmations, revisions and documents that only the discarded history made (as 002 does for
--- comments and activity). Replaces sy_project_task from 005.
+-- comments and activity). Replaces sy_project_task from 005, which also writes who created the issue.
+
+ALTER TABLE issues ADD COLUMN created_by_agent_id uuid;
+ALTER TABLE issues ADD COLUMN created_by_user text;
 CREATE OR REPLACE FUNCTION sy_project_task(w jsonb, durable boolean DEFAULT true) RETURNS jsonb LANGUAGE plpgsql AS $fn$
 DECLARE
   r       jsonb := sy_project_issue(w, durable);
@@ -15,10 +18,13 @@ BEGIN
       lifecycle = NULLIF(s->'lifecycle', 'null'::jsonb),
       stage = s->'lifecycle'->>'stage',
       source_key = s->'lifecycle'->'source'->>'key',
-      collab = c
+      collab = c,
+      created_by_agent_id = (s->'createdBy'->>'agentId')::uuid,
+      created_by_user = s->'createdBy'->>'user'
     WHERE id = target
-      AND (identifier, lifecycle, stage, source_key, collab) IS DISTINCT FROM
-          (s->>'identifier', NULLIF(s->'lifecycle', 'null'::jsonb), s->'lifecycle'->>'stage', s->'lifecycle'->'source'->>'key', c);
+      AND (identifier, lifecycle, stage, source_key, collab, created_by_agent_id, created_by_user) IS DISTINCT FROM
+          (s->>'identifier', NULLIF(s->'lifecycle', 'null'::jsonb), s->'lifecycle'->>'stage', s->'lifecycle'->'source'->>'key', c,
+           (s->'createdBy'->>'agentId')::uuid, s->'createdBy'->>'user');
     IF c IS NOT NULL THEN
       DELETE FROM issue_blockers b WHERE b.issue_id = target
         AND NOT (b.blocker_issue_id = ANY (ARRAY(SELECT (e->>'id')::uuid FROM jsonb_array_elements(c->'blockedBy') e)));

@@ -69,3 +69,46 @@ test('a child cancelled from the Temporal Web UI still tells its parent; the par
   assert.equal((await woken()).length, 1, 'once');
   assert.equal((await stack.admin.get(`/api/issues/${two.id}`)).body.status, 'cancelled');
 });
+
+test('six PATCHes closing a blocker ring at once: one is refused, no ring remains', async () => {
+  const { companyId } = await seedCompany(stack, 0);
+  const ids: string[] = [];
+  for (let i = 0; i < 6; i++) ids.push((await stack.admin.post(`/api/companies/${companyId}/issues`, { title: `ring ${i}` })).body.id);
+  const answers = await Promise.all(ids.map((id, i) => stack.admin.patch(`/api/issues/${id}`, { blockedByIssueIds: [ids[(i + 1) % 6]] })));
+  assert.equal(answers.filter((a) => a.status === 422).length, 1, answers.map((a) => a.status).join());
+  const { rows } = await stack.pool.query(
+    `WITH RECURSIVE chain(id, depth) AS (SELECT $1::uuid, 0 UNION SELECT b.blocker_issue_id, depth + 1 FROM issue_blockers b JOIN chain ON b.issue_id = chain.id WHERE depth < 10)
+     SELECT count(*)::int AS n FROM chain WHERE id = $1 AND depth > 0`,
+    [ids[0]],
+  );
+  assert.equal(rows[0].n, 0, 'no issue waits on itself');
+});
+
+test('messages lost while a workflow was terminated are sent again on restore: blockers and children', async () => {
+  const { companyId, agents } = await seedCompany(stack, 1);
+  const a = agents[0] as SeededAgent;
+  const make = (body: Record<string, unknown>) => stack.admin.post(`/api/companies/${companyId}/issues`, { assigneeAgentId: a.id, ...body }).then((r) => r.body);
+  const restore = (id: string) => stack.admin.post(`/api/issues/${id}/restore`, {});
+
+  // A dependent added while its blocker's workflow is terminated.
+  const blocker = await make({ title: 'blocker' });
+  await stack.client.workflow.getHandle(workflowIdFor(blocker.id)).terminate('test');
+  const dependent = await make({ title: 'dependent', blockedByIssueIds: [blocker.id] });
+  assert.equal((await restore(blocker.id)).status, 200);
+  await waitFor('the blocker knows its dependent', () => stack.admin.get(`/api/issues/${blocker.id}`), (r) => r.body.blocks.length === 1);
+  await a.http.post(`/api/issues/${blocker.id}/checkout`, { agentId: a.id, expectedStatuses: TAKE });
+  await a.http.post(`/api/issues/${blocker.id}/close`, { comment: 'Inline result: done. Result: ok. Verified: by hand.' });
+  await waitFor('the dependent may start', () => a.http.post(`/api/issues/${dependent.id}/checkout`, { agentId: a.id, expectedStatuses: TAKE }), (r) => r.status === 200);
+
+  // A child created while its parent's workflow is terminated: after the restore the parent counts it.
+  const parent = await make({ title: 'parent' });
+  await stack.client.workflow.getHandle(workflowIdFor(parent.id)).terminate('test');
+  await stack.admin.post(`/api/issues/${parent.id}/children`, { title: 'lost child' });
+  assert.equal((await restore(parent.id)).status, 200);
+  const later = (await stack.admin.post(`/api/issues/${parent.id}/children`, { title: 'later child' })).body;
+  await stack.admin.patch(`/api/issues/${later.id}`, { status: 'cancelled' });
+  await waitFor('the parent knows both', () => stack.client.workflow.getHandle(workflowIdFor(parent.id)).query<any>('state'), (s) => s.collab?.children.length === 2);
+  await new Promise((r) => setTimeout(r, 1000));
+  const woken = (await a.http.get('/api/agents/me/wakeups')).body.data.filter((w: any) => w.taskId === parent.id && w.reason === 'issue_children_completed');
+  assert.deepEqual(woken, [], 'one child is still open');
+});

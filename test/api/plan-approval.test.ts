@@ -246,3 +246,49 @@ test('idempotent creates under concurrent retries: one issue and one 201, one in
   assert.equal(new Set(asks.map((r) => r.body.id)).size, 1);
   assert.equal((await a.http.get(`/api/issues/${id}/interactions`)).body.length, 1);
 });
+
+test('the plan gate: withdrawn, superseded or outdated approval keeps it shut; a replay of a create that passed still answers', async () => {
+  const { companyId, agents } = await seedCompany(stack, 1);
+  const m = agents[0] as SeededAgent;
+  const epic = (await stack.admin.post(`/api/companies/${companyId}/issues`, { title: 'Gated', assigneeAgentId: m.id })).body;
+  const child = (key?: string) => m.http.post(`/api/issues/${epic.id}/children`, { title: 'sub', allowDuplicate: true, ...(key ? { idempotencyKey: key } : {}) });
+  assert.equal((await child()).status, 201, 'no plan, no gate');
+  const put = (base?: string) => m.http.put(`/api/issues/${epic.id}/documents/plan`, { format: 'markdown', body: `plan ${base ?? 1}`, ...(base ? { baseRevisionId: base } : {}) }).then((r) => r.body);
+  const ask = (rev: string, prompt = 'OK?') => m.http.post(`/api/issues/${epic.id}/interactions`, { kind: 'request_confirmation', payload: { version: 1, prompt, target: { type: 'issue_document', key: 'plan', revisionId: rev } } }).then((r) => r.body);
+  const v1 = await put();
+  assert.equal((await child()).body.code, 'plan_not_approved', 'a plan nobody accepted');
+  const q1 = await ask(v1.latestRevisionId);
+  await m.http.post(`/api/issues/${epic.id}/interactions/${q1.id}/withdraw`, {});
+  assert.equal((await child()).body.code, 'plan_not_approved', 'withdrawn');
+  await ask(v1.latestRevisionId);
+  await ask(v1.latestRevisionId, 'Newer?');
+  assert.equal((await child()).body.code, 'plan_not_approved', 'superseded');
+  const q3 = (await m.http.get(`/api/issues/${epic.id}/interactions`)).body.at(-1);
+  assert.equal((await stack.admin.post(`/api/issues/${epic.id}/interactions/${q3.id}/accept`, {})).status, 200);
+  const passed = await child('gate-key');
+  assert.equal(passed.status, 201);
+  await put(v1.latestRevisionId);
+  assert.equal((await child()).body.code, 'plan_not_approved', 'a newer revision needs a fresh approval');
+  const replay = await child('gate-key');
+  assert.equal(replay.status, 200, JSON.stringify(replay.body));
+  assert.equal(replay.body.id, passed.body.id);
+  assert.equal(replay.body.deduplicated, true);
+});
+
+test('document bodies: the full 512 KiB and escaped text fit; retries and refusals leave no stored body behind', async () => {
+  const { companyId, agents } = await seedCompany(stack, 1);
+  const a = agents[0] as SeededAgent;
+  const issue = (await stack.admin.post(`/api/companies/${companyId}/issues`, { title: 'Big docs', assigneeAgentId: a.id })).body;
+  const url = `/api/issues/${issue.id}/documents`;
+  assert.equal((await a.http.put(`${url}/big`, { format: 'markdown', body: 'x'.repeat(512 * 1024) })).status, 201);
+  const escaped = JSON.stringify({ format: 'markdown', body: '\u00e9'.repeat(100 * 1024) }).replace(/\u00e9/g, '\\u00e9');
+  const accented = await a.http.request('PUT', `${url}/accents`, escaped);
+  assert.equal(accented.status, 201, JSON.stringify(accented.body).slice(0, 300));
+  assert.equal(accented.body.body.length, 100 * 1024);
+
+  const same = await Promise.all(Array.from({ length: 20 }, (_, i) => a.http.put(`${url}/keyed`, { format: 'markdown', body: `v${i}` }, { 'Idempotency-Key': 'one-put' })));
+  assert.equal(same.filter((r) => r.status === 201).length, 1, same.map((r) => r.status).join());
+  assert.equal((await a.http.put(`${url}/badkey`, { format: 'markdown', body: 'x' }, { 'Idempotency-Key': 'k'.repeat(256) })).status, 400);
+  const { rows } = await stack.pool.query('SELECT count(*)::int AS n FROM document_revisions WHERE issue_id = $1 AND revision_number IS NULL', [issue.id]);
+  assert.equal(rows[0].n, 0, 'no unpublished body left');
+});

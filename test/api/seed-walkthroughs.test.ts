@@ -29,7 +29,8 @@ describe('seed walkthroughs', () => {
 
     const who = await agent.get('/api/agents/me');
     assert.equal(who.status, 200);
-    assert.deepEqual(who.body, { id: me.id, name: 'agent-0', companyId, role: 'engineer' });
+    const { id, name, companyId: co, role, status, chainOfCommand } = who.body;
+    assert.deepEqual({ id, name, companyId: co, role, status, chainOfCommand }, { id: me.id, name: 'agent-0', companyId, role: 'engineer', status: 'active', chainOfCommand: [] });
 
     const list = await agent.get(`/api/companies/${companyId}/issues?assigneeAgentId=${me.id}&status=todo,in_progress,in_review,blocked`);
     assert.equal(list.status, 200);
