@@ -71,7 +71,8 @@ const allChildrenTerminal = (c: Collab) => c.children.length > 0 && c.children.e
  * parent, becoming done (or not) to the dependents; blockers added or removed are told to the blockers.
  * Only for tasks that carry collaboration state (created since it exists, or that used it since).
  */
-export function withCollabConsequences(prev: IssueState, applied: Applied, ctx: Ctx): Applied {
+export function withCollabConsequences(prev: IssueState, given: Applied, ctx: Ctx): Applied {
+  const applied = withWakeEntries(given, ctx);
   let issue = applied.write.issue;
   const collab = issue.collab;
   if (!collab) return applied;
@@ -102,4 +103,16 @@ export function startNotices(s: IssueState, idFor: (what: string) => string): Ef
   if (s.parentId) out.push({ kind: 'notify', id: idFor(`child:${s.parentId}`), issueId: s.parentId, message: { type: 'child', childId: s.id, terminal: isTerminal(s.status) } });
   for (const b of s.collab.blockedBy) out.push({ kind: 'notify', id: idFor(`blocker:${b.id}`), issueId: b.id, message: { type: 'dependent', dependentId: s.id, add: true } });
   return out;
+}
+
+/**
+ * Every wake a decision asks for is in the issue's activity log too (whom, why), beside the wakeups
+ * list. Tasks without collaboration state (runs recorded before it) keep the log they had.
+ */
+export function withWakeEntries(applied: Applied, ctx: Ctx): Applied {
+  const wakes = (applied.effects ?? []).filter((e) => e.kind === 'wake');
+  if (wakes.length === 0 || !applied.write.issue.collab) return applied;
+  const system = systemActor('wakes');
+  const entries = wakes.map((w) => entry(system, 'agent.wake_requested', { agentId: w.agentId, reason: w.reason, wakeId: w.id, ...(w.commentId ? { commentId: w.commentId } : {}) }, applied.write.issue, ctx));
+  return { ...applied, write: { ...applied.write, activity: [...applied.write.activity, ...entries] } };
 }

@@ -116,6 +116,8 @@ test('seed 000: plan, confirmation, review, the board accepts, delegation, child
   assert.ok(actions.length > 0);
   const final = (await stack.admin.get(`/api/issues/${epic.id}/activity`)).body;
   assert.equal((final.data ?? final).filter((e: any) => e.action === 'issue.children_completed').length, 1, 'exactly once');
+  const wakeLog = (final.data ?? final).filter((e: any) => e.action === 'agent.wake_requested').map((e: any) => e.details.reason);
+  assert.ok(wakeLog.includes('interaction_resolved') && wakeLog.includes('issue_children_completed'), `every wake is in the log: ${wakeLog}`);
 });
 
 test('documents: create, update on the latest base only, revisions newest first, bad keys, isolation', async () => {
