@@ -12,16 +12,11 @@ import { uuidFromSeed } from '../../runtime/ids.js';
 import { createInteractionUpdate, resolveInteractionUpdate } from '../../workflows/messages.js';
 import { actorOf } from '../auth.js';
 import type { ApiDeps } from '../deps.js';
+import { canonical } from '../idempotency.js';
 import { isUuid } from '../read-model.js';
 import * as schema from '../schemas.js';
 import { runIssueUpdate } from './issue-update.js';
 import { scopedIssue } from './scope.js';
-
-function canonical(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(canonical);
-  if (value && typeof value === 'object') return Object.fromEntries(Object.keys(value).sort().map((k) => [k, canonical((value as Record<string, unknown>)[k])]));
-  return value;
-}
 
 export function interactionsRouter(deps: ApiDeps): Router {
   const { pool } = deps;
