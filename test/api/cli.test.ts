@@ -78,4 +78,38 @@ describe('cli', () => {
     const child = await json(manager.key, ['child', epic.id, '--title', 'Split', '--assignee', dev.id, '--status', 'todo']);
     assert.equal(child.parentId, epic.id);
   });
+
+  it('goals, reject with a reason, comment --reopen, block, doc revisions from a shell', async () => {
+    const { companyId, agents } = await seedCompany(stack, 2);
+    const [a, b] = agents as [(typeof agents)[0], (typeof agents)[0]];
+    const json = async (key: string, args: string[]) => {
+      const r = await run(stack, key, args);
+      assert.equal(r.code, 0, `${args.join(' ')}: ${r.stderr}`);
+      return JSON.parse(r.stdout);
+    };
+    const goal = await json(a.key, ['goals', 'add', companyId, '--title', 'Faster checkout', '--level', 'company']);
+    const sub = await json(a.key, ['goals', 'add', companyId, '--title', 'Cache the cart', '--level', 'team', '--parent', goal.id]);
+    assert.equal(sub.parentId, goal.id);
+    assert.equal((await json(a.key, ['goals', 'list', companyId])).length, 2);
+
+    const issue = await json(a.key, ['create', companyId, '--title', 'Cache', '--assignee', a.id, '--goal', sub.id]);
+    const other = await json(a.key, ['create', companyId, '--title', 'Prereq', '--assignee', b.id]);
+    assert.deepEqual((await json(a.key, ['block', issue.id, '--on', other.id, '--comment', 'Needs the prereq'])).blockedByIssueIds, [other.id]);
+    const refused = await run(stack, a.key, ['checkout', issue.id, '--agent', a.id]);
+    assert.match(refused.stderr, /unresolved_blockers/);
+
+    await json(a.key, ['doc', 'put', issue.id, 'plan', '--body', 'v1']);
+    await json(a.key, ['doc', 'put', issue.id, 'plan', '--body', 'v2', '--base', 'latest']);
+    assert.deepEqual((await json(a.key, ['doc', 'revisions', issue.id, 'plan'])).map((r: any) => r.revisionNumber), [2, 1]);
+    const asked = await json(a.key, ['interaction', 'ask', issue.id, '--plan', '--prompt', 'OK?', '--reason-required']);
+    const noReason = await run(stack, stack.adminKey, ['interaction', 'reject', issue.id, asked.id]);
+    assert.match(noReason.stderr, /reason_required/);
+    assert.equal((await json(stack.adminKey, ['interaction', 'reject', issue.id, asked.id, '--reason', 'Split it'])).result.reason, 'Split it');
+
+    await json(b.key, ['checkout', other.id, '--agent', b.id]);
+    await json(b.key, ['close', other.id, '--comment', 'Inline result: prereq done. Result: ok. Verified: by hand.']);
+    await json(b.key, ['comment', other.id, '--body', 'It regressed', '--reopen']);
+    assert.equal((await json(b.key, ['show', other.id])).status, 'todo');
+  });
 });
+
