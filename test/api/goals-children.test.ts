@@ -17,6 +17,8 @@ test('goals, subtasks and where an issue sits; another company\'s parent or goal
   assert.equal(goal.status, 201, JSON.stringify(goal.body));
   const team = await stack.admin.post(`/api/companies/${companyId}/goals`, { title: 'Cache the cart', level: 'team', parentId: goal.body.id });
   assert.equal(team.status, 201);
+  const defaulted = await stack.admin.post(`/api/companies/${companyId}/goals`, { title: 'No level given' });
+  assert.equal(defaulted.body.level, 'task', 'Paperclip\'s default level');
   assert.equal((await stack.admin.patch(`/api/goals/${goal.body.id}`, { parentId: team.body.id })).status, 422, 'no goal under its own sub-goal');
 
   const parent = await manager.http.post(`/api/companies/${companyId}/issues`, { title: 'Implement caching layer', goalId: team.body.id, status: 'todo', assigneeAgentId: manager.id });
@@ -24,6 +26,8 @@ test('goals, subtasks and where an issue sits; another company\'s parent or goal
   const child = await manager.http.post(`/api/issues/${parent.body.id}/children`, { title: 'Write the cache module', goalId: team.body.id });
   assert.equal(child.status, 201, JSON.stringify(child.body));
   assert.equal(child.body.parentId, parent.body.id);
+  assert.equal(child.body.createdByAgentId, manager.id, 'the creator is recorded');
+  assert.equal((await manager.http.get(`/api/issues/${child.body.id}`)).body.createdByAgentId, manager.id);
   const grandchild = await manager.http.post(`/api/companies/${companyId}/issues`, { title: 'Benchmark it', parentId: child.body.id });
   assert.equal(grandchild.status, 201);
 
