@@ -124,3 +124,26 @@ export async function resyncLinks(deps: ApiDeps, issue: IssueState, deadline: nu
       : r.kind === 'dependent' ? send(issue.id, { type: 'dependent', dependentId: r.id, add: true })
         : send(r.id, { type: 'dependent', dependentId: issue.id, add: true })));
 }
+
+/**
+ * Runs a change that points an issue at a goal while holding the goal's row (FOR SHARE): a delete of
+ * the goal waits, then sees the issue pointing at it (409), and never leaves it pointing at nothing.
+ */
+export async function withGoalHeld<T>(deps: ApiDeps, companyId: string, goalId: string, fn: () => Promise<T>): Promise<T> {
+  const client = await deps.pool.connect();
+  let failure: Error | undefined;
+  try {
+    await client.query('BEGIN');
+    const held = await client.query('SELECT 1 FROM goals WHERE id::text = $1 AND company_id = $2 FOR SHARE', [goalId, companyId]);
+    if (!held.rowCount) throw new DomainError('not_found', 'The goal does not exist in this company', { goalId });
+    const out = await fn();
+    await client.query('COMMIT');
+    return out;
+  } catch (err) {
+    failure = err as Error;
+    await client.query('ROLLBACK').catch(() => {});
+    throw err;
+  } finally {
+    client.release(failure instanceof DomainError ? undefined : failure);
+  }
+}

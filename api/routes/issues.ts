@@ -19,7 +19,7 @@ import { identifierFor } from '../../db/identifiers.js';
 import { runIssueUpdate } from './issue-update.js';
 import { assertAssignable, companyRules, scopedIssue } from './scope.js';
 import { assertHierarchy, hierarchyOf } from './hierarchy.js';
-import { assertPlanApproved, blockerViews, checkBlockers, recentOpenTitle, withBlockerLock } from './dependencies.js';
+import { assertPlanApproved, blockerViews, checkBlockers, recentOpenTitle, withBlockerLock, withGoalHeld } from './dependencies.js';
 
 /** Paperclip's `changes` {field: {from, to}} of a PATCH answer. */
 function changesBetween(before: IssueState, after: IssueState): Record<string, { from: unknown; to: unknown }> {
@@ -143,11 +143,13 @@ export function issuesRouter(deps: ApiDeps): Router {
       },
     });
     // Blocker changes are checked and made one at a time per company (no ring closed by two at once).
+    // A new goal is held while the change is made, so a racing delete of it waits and sees the issue.
+    const withGoal = () => (patch.goalId ? scopedIssue(deps, req, res).then(({ company }) => withGoalHeld(deps, company.id, patch.goalId!, run)) : run());
     if (patch.blockedByIssueIds?.length) {
       const { company } = await scopedIssue(deps, req, res);
-      await withBlockerLock(deps, company.id, deadlineOf(res), run);
+      await withBlockerLock(deps, company.id, deadlineOf(res), withGoal);
     } else {
-      await run();
+      await withGoal();
     }
   });
 

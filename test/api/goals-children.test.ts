@@ -125,4 +125,12 @@ test('goal races: two moves at once never make a cycle; a delete racing a create
     const { rows } = await stack.pool.query('SELECT count(*)::int AS n FROM issues i WHERE i.goal_id = $1 AND NOT EXISTS (SELECT 1 FROM goals WHERE id::text = i.goal_id)', [g]);
     assert.equal(rows[0].n, 0);
   }
+  // The same for an existing issue moved to a goal while the goal is deleted.
+  const mover = (await stack.admin.post(`/api/companies/${companyId}/issues`, { title: 'mover' })).body;
+  for (let i = 0; i < 8; i++) {
+    const g = await goal(`target ${i}`);
+    const [moved, deleted] = await Promise.all([stack.admin.patch(`/api/issues/${mover.id}`, { goalId: g }), stack.admin.request('DELETE', `/api/goals/${g}`)]);
+    assert.ok((moved.status === 200) !== (deleted.status === 200), `move ${i}: patch ${moved.status}, delete ${deleted.status}`);
+    if (moved.status === 200) await stack.admin.patch(`/api/issues/${mover.id}`, { goalId: null });
+  }
 });
