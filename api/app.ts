@@ -34,8 +34,8 @@ export function createApp(deps: ApiDeps): express.Express {
   app.use(setDeadline(deps.config.temporalCallTimeoutMs));
   // Signed over the raw bytes, with the source's secret instead of an API key: before the JSON parser and auth.
   app.use(webhooksRouter(deps));
-  // A document body may be 512 KiB of text, which JSON escaping can grow up to six times (\u00e9 for é).
-  app.put('/api/issues/:issueId/documents/:key', express.json({ limit: '3mb', strict: true, type: () => true }));
+  // A document body may be 512 KiB of text, which JSON escaping can grow up to six times (\u0001).
+  app.put('/api/issues/:issueId/documents/:key', express.json({ limit: '3200kb', strict: true, type: () => true }));
   app.use(express.json({ limit: '512kb', strict: true, type: () => true }));
   app.use('/api', authenticate(deps.pool, deps.adminKey), requireRunId, refuseUnstorableText);
   app.use(companiesRouter(deps));

@@ -124,9 +124,9 @@ export class ReadModel {
     await this.pool.query("UPDATE issues SET workflow_status = $2 WHERE id = $1 AND workflow_status = 'running'", [issueId, status]);
   }
 
-  /** Oldest first by default; `after` a comment means later in the chosen order. */
+  /** Newest first unless `asc` (Paperclip's default); `after` a comment means beyond it in the chosen order. */
   async comments(issueId: string, opts: { order?: 'asc' | 'desc'; after?: string; limit?: number } = {}) {
-    const desc = opts.order === 'desc';
+    const desc = opts.order !== 'asc';
     const { rows } = await this.pool.query(
       `SELECT id, issue_id AS "issueId", company_id AS "companyId", body,
               CASE WHEN author_agent_id IS NOT NULL THEN 'agent' WHEN author_user = 'system' THEN 'system' ELSE 'user' END AS "authorType",

@@ -39,7 +39,7 @@ export const createIssue = z.strictObject({
   priority: z.enum(PRIORITIES).optional(),
   assigneeAgentId: id.nullable().optional(),
   parentId: id.nullable().optional(),
-  goalId: text(200).nullable().optional(),
+  goalId: id.nullable().optional(),
   /** Paperclip's clients send the key in the body: a replay answers 200 with the issue and `deduplicated: true`. */
   idempotencyKey: z.string().min(1).max(255).optional(),
   /** Sent by Paperclip's CLI; accepted and not used yet (README). */
@@ -58,7 +58,7 @@ export const patchIssue = z.strictObject({
   description: description.nullable().optional(),
   assigneeAgentId: id.nullable().optional(),
   parentId: id.nullable().optional(),
-  goalId: text(200).nullable().optional(),
+  goalId: id.nullable().optional(),
   blockedByIssueIds: z.array(id).max(50).optional(),
   reviewInteractionId: id.optional(),
   /** Paperclip's: a done or cancelled issue goes back to todo (as status: todo does). */
@@ -147,6 +147,8 @@ export const commentBody = z.strictObject({
 export const listComments = z.strictObject({
   order: z.enum(['asc', 'desc']).optional(),
   after: z.string().uuid().optional(),
+  /** The name Paperclip's CLI sends for `after`. */
+  afterCommentId: z.string().uuid().optional(),
   limit: z.coerce.number().int().min(1).max(500).optional(),
 });
 export const release = z.strictObject({ comment: comment.optional() });

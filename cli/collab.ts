@@ -38,10 +38,14 @@ export function registerCollabCommands(program: Command, agent: () => ApiClient,
     .action((parentId: string, o: IssueOpts) => agent().print('POST', `/api/issues/${parentId}/children`, issueBody(o)));
   program
     .command('block <issueId>')
-    .description('set the issues this one waits on (replaces the set; --on "" clears it)')
-    .requiredOption('--on <ids>', 'comma-separated issue ids', list)
+    .description('set the issues this one waits on (replaces the set), or --clear it')
+    .option('--on <ids>', 'comma-separated issue ids', list)
+    .option('--clear', 'wait on nothing')
     .option('--comment <text>')
-    .action((id: string, o: { on: string[]; comment?: string }) => agent().print('PATCH', `/api/issues/${id}`, { blockedByIssueIds: o.on, ...(o.comment ? { comment: o.comment } : {}) }));
+    .action((id: string, o: { on?: string[]; clear?: boolean; comment?: string }) => {
+      if (o.clear === Boolean(o.on?.length)) throw new Error('give --on <ids> (at least one) or --clear');
+      return agent().print('PATCH', `/api/issues/${id}`, { blockedByIssueIds: o.clear ? [] : o.on, ...(o.comment ? { comment: o.comment } : {}) });
+    });
 
   const doc = program.command('doc').description('issue documents with revisions');
   doc.command('list <issueId>').action((id: string) => agent().print('GET', `/api/issues/${id}/documents`));

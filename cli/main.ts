@@ -45,7 +45,11 @@ program
   });
 
 program.command('show <issueId>').description('one issue with its availableActions').action(async (id: string) => client().print('GET', `/api/issues/${id}`));
-program.command('comments <issueId>').action(async (id: string) => client().print('GET', `/api/issues/${id}/comments`));
+program
+  .command('comments <issueId>')
+  .description('the thread, oldest first (--order desc: newest first, as the API answers by default)')
+  .option('--order <order>', 'asc or desc', 'asc')
+  .action(async (id: string, o: { order: string }) => client().print('GET', `/api/issues/${id}/comments?order=${encodeURIComponent(o.order)}`));
 program.command('activity <issueId>').action(async (id: string) => client().print('GET', `/api/issues/${id}/activity`));
 
 program

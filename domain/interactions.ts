@@ -5,6 +5,7 @@
 import {
   continuationWake,
   emptyCollab,
+  isPlanTarget,
   trimInteractions,
   MAX_PENDING_INTERACTIONS,
   type ConfirmationPayload,
@@ -13,7 +14,7 @@ import {
   type Interaction,
   type ResolverPolicy,
 } from './collab.js';
-import { entry, nextState, renewed, type Applied, type Ctx } from './commands.js';
+import { assertMayChange, entry, nextState, renewed, type Applied, type Ctx } from './commands.js';
 import type { Effect } from './effects.js';
 import { DomainError } from './errors.js';
 import { TERMINAL_STATUSES } from './statuses.js';
@@ -56,6 +57,8 @@ export function checkCreateInteraction(s: IssueState, cmd: CreateInteractionCmd)
   if (TERMINAL_STATUSES.includes(s.status)) {
     throw new DomainError('status_conflict', `Issue is ${s.status}: it takes no new confirmations`, { issueId: s.id, status: s.status });
   }
+  // Asking on an issue someone else holds is changing it: the owner's rules, as for PATCH.
+  assertMayChange(s, cmd.actor);
   const target = cmd.payload.target;
   if (target?.type === 'issue_document') {
     const doc = s.collab?.documents.find((d) => d.key === target.key);
@@ -83,7 +86,8 @@ export function applyCreateInteraction(s: IssueState, cmd: CreateInteractionCmd,
     status: 'pending',
     continuationPolicy: cmd.continuationPolicy ?? 'none',
     requestedResolverPolicy: cmd.resolverPolicy ?? null,
-    effectiveResolverPolicy: EFFECTIVE[cmd.resolverPolicy ?? 'human_only'],
+    // A plan is approved by a person (seed 000): whatever the request says, the board answers it.
+    effectiveResolverPolicy: isPlanTarget(cmd) ? 'human_only' : EFFECTIVE[cmd.resolverPolicy ?? 'human_only'],
     idempotencyKey: cmd.idempotencyKey,
     requestHash: cmd.requestHash,
     sourceRunId: cmd.actor.runId ?? null,
@@ -153,7 +157,7 @@ export function applyResolveInteraction(s: IssueState, cmd: ResolveInteractionCm
     resolvedByAgentId: by.actorAgentId, resolvedByUser: by.actorUser, resolvedAt: new Date(ctx.now).toISOString(),
   };
   const collab = s.collab ?? emptyCollab();
-  const approvesPlan = status === 'accepted' && target?.type === 'issue_document' && target.key === 'plan';
+  const approvesPlan = status === 'accepted' && cmd.actor.kind === 'operator' && target?.type === 'issue_document' && target.key === 'plan';
   const changes: Partial<IssueState> = {
     collab: {
       ...collab,
@@ -161,9 +165,10 @@ export function applyResolveInteraction(s: IssueState, cmd: ResolveInteractionCm
       ...(approvesPlan ? { approvedPlanRevisionId: target.revisionId } : {}),
     },
   };
-  // Accepted while waiting in review: the work goes back to the agent that asked, ready to go on.
-  if (status === 'accepted' && s.status === 'in_review' && i.createdByAgentId) {
-    Object.assign(changes, { status: 'todo', assigneeAgentId: i.createdByAgentId, checkout: null });
+  // Accepted while waiting in review on the assignee's own question: the work goes back to it, ready
+  // to go on. Someone else's question never moves the issue (nor takes it over).
+  if (status === 'accepted' && s.status === 'in_review' && i.createdByAgentId && i.createdByAgentId === s.assigneeAgentId) {
+    Object.assign(changes, { status: 'todo', checkout: null });
   }
   const issue = nextState(s, ctx, changes);
   const activity = [entry(cmd.actor, `interaction.${status}`, { interactionId: i.id, outcome, reason: resolved.result?.reason ?? null, from: s.status, to: issue.status }, issue, ctx)];

@@ -26,9 +26,10 @@ export async function checkBlockers(deps: ApiDeps, companyId: string, issueId: s
   if (issueId) {
     // Does any blocker already wait (through any chain) on this issue? Then this link closes a cycle.
     const cycle = await deps.pool.query(
-      `WITH RECURSIVE chain(id, depth) AS (
-         SELECT unnest($1::uuid[]), 0
-         UNION SELECT b.blocker_issue_id, chain.depth + 1 FROM issue_blockers b JOIN chain ON b.issue_id = chain.id WHERE chain.depth < 100)
+      // UNION keeps each issue once: the walk ends however long the chain (or an old ring) is.
+      `WITH RECURSIVE chain(id) AS (
+         SELECT unnest($1::uuid[])
+         UNION SELECT b.blocker_issue_id FROM issue_blockers b JOIN chain ON b.issue_id = chain.id)
        SELECT 1 FROM chain WHERE id = $2 LIMIT 1`,
       [unique, issueId],
     );
@@ -126,24 +127,22 @@ export async function resyncLinks(deps: ApiDeps, issue: IssueState, deadline: nu
 }
 
 /**
- * Runs a change that points an issue at a goal while holding the goal's row (FOR SHARE): a delete of
- * the goal waits, then sees the issue pointing at it (409), and never leaves it pointing at nothing.
+ * Runs a change that points an issue at a goal under a claim on the goal (taken while the goal's row
+ * is locked, so it exists): a delete of the goal sees the claim and refuses (409) rather than leaving
+ * the issue pointing at nothing. No connection is held while the change runs; a claim outlives a
+ * crashed request by two minutes at most.
  */
-export async function withGoalHeld<T>(deps: ApiDeps, companyId: string, goalId: string, fn: () => Promise<T>): Promise<T> {
-  const client = await deps.pool.connect();
-  let failure: Error | undefined;
+export async function withGoalHeld<T>(deps: ApiDeps, companyId: string, goalId: string, issueId: string, fn: () => Promise<T>): Promise<T> {
+  const claimed = await deps.pool.query(
+    `INSERT INTO goal_claims (goal_id, issue_id, expires_at)
+     SELECT id, $3, now() + interval '2 minutes' FROM goals WHERE id::text = $1 AND company_id = $2 FOR SHARE
+     ON CONFLICT (goal_id, issue_id) DO UPDATE SET expires_at = excluded.expires_at RETURNING 1`,
+    [goalId, companyId, issueId],
+  );
+  if (!claimed.rowCount) throw new DomainError('not_found', 'The goal does not exist in this company', { goalId });
   try {
-    await client.query('BEGIN');
-    const held = await client.query('SELECT 1 FROM goals WHERE id::text = $1 AND company_id = $2 FOR SHARE', [goalId, companyId]);
-    if (!held.rowCount) throw new DomainError('not_found', 'The goal does not exist in this company', { goalId });
-    const out = await fn();
-    await client.query('COMMIT');
-    return out;
-  } catch (err) {
-    failure = err as Error;
-    await client.query('ROLLBACK').catch(() => {});
-    throw err;
+    return await fn();
   } finally {
-    client.release(failure instanceof DomainError ? undefined : failure);
+    await deps.pool.query('DELETE FROM goal_claims WHERE goal_id::text = $1 AND issue_id = $2', [goalId, issueId]).catch(() => {});
   }
 }

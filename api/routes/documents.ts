@@ -59,10 +59,12 @@ export function documentsRouter(deps: ApiDeps): Router {
         // Stored only once the request is known not to be a replay or a refusal of the key.
         beforeSend: async (found) => {
           const by = actorLabel(actor);
+          // A revision without a title carries the document's, as the document itself does.
+          const title = body.title ?? ((await documentOf(pool, found.issue.id, key))?.title as string | null | undefined) ?? null;
           await pool.query(
             `INSERT INTO document_revisions (id, issue_id, company_id, key, title, format, body, change_summary, created_by_agent_id, created_by_user)
              VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)`,
-            [revisionId, found.issue.id, found.company.id, key, body.title ?? null, body.format, body.body, body.changeSummary ?? null, by.actorAgentId, by.actorUser],
+            [revisionId, found.issue.id, found.company.id, key, title, body.format, body.body, body.changeSummary ?? null, by.actorAgentId, by.actorUser],
           );
           stored = true;
         },

@@ -102,7 +102,8 @@ export function goalsRouter(deps: ApiDeps): Router {
       // The row lock waits for an issue being created with this goal (it holds the row FOR SHARE), so the count sees it.
       if (!(await db.query('SELECT 1 FROM goals WHERE id = $1 FOR UPDATE', [goal.id])).rowCount) throw new DomainError('not_found', 'Goal not found', { goalId: goal.id });
       const { rows } = await db.query<{ issues: number; goals: number }>(
-        'SELECT (SELECT count(*)::int FROM issues WHERE goal_id = $1) AS issues, (SELECT count(*)::int FROM goals WHERE parent_id = $2) AS goals',
+        `SELECT (SELECT count(*)::int FROM issues WHERE goal_id = $1) + (SELECT count(*)::int FROM goal_claims WHERE goal_id::text = $1 AND expires_at > now()) AS issues,
+                (SELECT count(*)::int FROM goals WHERE parent_id = $2) AS goals`,
         [goal.id, goal.id],
       );
       if (rows[0]!.issues || rows[0]!.goals) {

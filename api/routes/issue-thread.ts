@@ -1,6 +1,6 @@
 /**
- * The issue's thread: comments and the activity log, both with run ids. Comments come oldest first
- * unless `order=desc` (a thread reads top to bottom; Paperclip's clients ask for newest first and get it).
+ * The issue's thread: comments and the activity log, both with run ids. Comments come newest first
+ * unless `order=asc`, as Paperclip's server answers (its CLI relies on that default).
  */
 import { Router } from 'express';
 import { mentionedAgentIds } from '../../domain/comments.js';
@@ -18,9 +18,9 @@ export function issueThreadRouter(deps: ApiDeps): Router {
   const router = Router();
 
   router.get('/api/issues/:issueId/comments', async (req, res) => {
-    const query = schema.parse(schema.listComments, req.query);
+    const { afterCommentId, ...query } = schema.parse(schema.listComments, req.query);
     const { issue } = await scopedIssue(deps, req, res);
-    res.json(await reads.comments(issue.id, query));
+    res.json(await reads.comments(issue.id, { ...query, after: query.after ?? afterCommentId }));
   });
 
   router.get('/api/issues/:issueId/comments/:commentId', async (req, res) => {

@@ -36,9 +36,10 @@ export interface IssueUpdate<C> {
 
 export async function runIssueUpdate<C>(deps: ApiDeps, req: Request, res: Response, u: IssueUpdate<C>): Promise<void> {
   const found = await scopedIssue(deps, req, res);
-  await u.prepare?.(found);
   const deadline = deadlineOf(res);
   await runIdempotent(deps.pool, req, res, { companyId: found.company.id, operation: u.operation, keyRequired: u.keyRequired }, async ({ updateId }) => {
+    // Inside: a retry with the key gets the stored answer, whatever the checks would say today.
+    await u.prepare?.(found);
     assertTaskRunning(found);
     await u.beforeSend?.(found);
     const cmd = { ...u.command(found), knownDescriptionVersion: found.issue.descriptionVersion };

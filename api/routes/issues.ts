@@ -144,7 +144,7 @@ export function issuesRouter(deps: ApiDeps): Router {
     });
     // Blocker changes are checked and made one at a time per company (no ring closed by two at once).
     // A new goal is held while the change is made, so a racing delete of it waits and sees the issue.
-    const withGoal = () => (patch.goalId ? scopedIssue(deps, req, res).then(({ company }) => withGoalHeld(deps, company.id, patch.goalId!, run)) : run());
+    const withGoal = () => (patch.goalId ? scopedIssue(deps, req, res).then(({ company, issue }) => withGoalHeld(deps, company.id, patch.goalId!, issue.id, run)) : run());
     if (patch.blockedByIssueIds?.length) {
       const { company } = await scopedIssue(deps, req, res);
       await withBlockerLock(deps, company.id, deadlineOf(res), withGoal);

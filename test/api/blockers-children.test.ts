@@ -112,3 +112,15 @@ test('messages lost while a workflow was terminated are sent again on restore: b
   const woken = (await a.http.get('/api/agents/me/wakeups')).body.data.filter((w: any) => w.taskId === parent.id && w.reason === 'issue_children_completed');
   assert.deepEqual(woken, [], 'one child is still open');
 });
+
+test('a ring longer than any depth limit is still refused', async () => {
+  const { companyId } = await seedCompany(stack, 0);
+  const ids: string[] = [];
+  for (let i = 0; i < 110; i++) {
+    const body = { title: `chain ${i}`, ...(i > 0 ? { blockedByIssueIds: [ids[i - 1]] } : {}) };
+    ids.push((await stack.admin.post(`/api/companies/${companyId}/issues`, body)).body.id);
+  }
+  const closing = await stack.admin.patch(`/api/issues/${ids[0]}`, { blockedByIssueIds: [ids[109]] });
+  assert.equal(closing.status, 422);
+  assert.equal(closing.body.code, 'invalid_blockers');
+});

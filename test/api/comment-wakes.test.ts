@@ -49,13 +49,17 @@ test('comments wake the assignee and the mentioned agents, never the author; a h
   assert.equal((await stack.admin.get(`/api/issues/${issue.id}`)).body.status, 'todo');
 
   // The thread in both orders, after a cursor, and one comment by id.
-  const asc = (await a.http.get(`/api/issues/${issue.id}/comments`)).body;
+  const asc = (await a.http.get(`/api/issues/${issue.id}/comments?order=asc`)).body;
   const desc = (await a.http.get(`/api/issues/${issue.id}/comments?order=desc`)).body;
   assert.deepEqual(desc.map((x: any) => x.id), asc.map((x: any) => x.id).reverse());
-  const page = (await a.http.get(`/api/issues/${issue.id}/comments?after=${asc[1].id}&limit=2`)).body;
+  const page = (await a.http.get(`/api/issues/${issue.id}/comments?order=asc&after=${asc[1].id}&limit=2`)).body;
   assert.deepEqual(page.map((x: any) => x.id), asc.slice(2, 4).map((x: any) => x.id));
   const one = await a.http.get(`/api/issues/${issue.id}/comments/${asc[0].id}`);
   assert.equal(one.body.body, 'Note to self, @agent-0');
   assert.equal((await a.http.get(`/api/issues/${issue.id}/comments/00000000-0000-4000-8000-000000000000`)).status, 404);
   assert.equal((await a.http.get(`/api/issues/${issue.id}/comments?order=sideways`)).status, 400);
+  // Paperclip's default (no order: newest first) and its CLI's name for the cursor.
+  assert.deepEqual((await a.http.get(`/api/issues/${issue.id}/comments`)).body.map((x: any) => x.id), desc.map((x: any) => x.id));
+  const older = (await a.http.get(`/api/issues/${issue.id}/comments?afterCommentId=${desc[0].id}&limit=1`)).body;
+  assert.deepEqual(older.map((x: any) => x.id), [desc[1].id]);
 });

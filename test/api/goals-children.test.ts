@@ -133,4 +133,9 @@ test('goal races: two moves at once never make a cycle; a delete racing a create
     assert.ok((moved.status === 200) !== (deleted.status === 200), `move ${i}: patch ${moved.status}, delete ${deleted.status}`);
     if (moved.status === 200) await stack.admin.patch(`/api/issues/${mover.id}`, { goalId: null });
   }
+  // Claims hold no connection: a burst of goal moves is not a burst of 503s.
+  const g = await goal('popular');
+  const many = await Promise.all(Array.from({ length: 10 }, (_, i) => stack.admin.post(`/api/companies/${companyId}/issues`, { title: `burst ${i}` })));
+  const moves = await Promise.all(many.map((m) => stack.admin.patch(`/api/issues/${m.body.id}`, { goalId: g })));
+  assert.ok(moves.every((m) => m.status === 200), moves.map((m) => m.status).join());
 });

@@ -137,7 +137,7 @@ describe('hostile input', () => {
     } finally {
       await stack.pool.query('DROP TRIGGER refuse_replays ON idempotency_records; DROP FUNCTION refuse_replays()');
     }
-    const comments = (await owner.http.get(`/api/issues/${issue.id}/comments`)).body;
+    const comments = (await owner.http.get(`/api/issues/${issue.id}/comments?order=asc`)).body;
     assert.deepEqual(comments.map((c: any) => c.body), ['once']);
   });
 

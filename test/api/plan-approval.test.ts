@@ -294,3 +294,37 @@ test('document bodies: the full 512 KiB and escaped text fit; retries and refusa
   const { rows } = await stack.pool.query('SELECT count(*)::int AS n FROM document_revisions WHERE issue_id = $1 AND revision_number IS NULL', [issue.id]);
   assert.equal(rows[0].n, 0, 'no unpublished body left');
 });
+
+test('no takeover, no self-approval: a stranger cannot ask on a held issue or move it by its own question; a plan is the board\'s to accept; a retried accept replays', async () => {
+  const { companyId, agents } = await seedCompany(stack, 2);
+  const [mgr, dev] = agents as [SeededAgent, SeededAgent];
+  const issue = (await stack.admin.post(`/api/companies/${companyId}/issues`, { title: 'Mine', assigneeAgentId: mgr.id })).body;
+  const url = `/api/issues/${issue.id}/interactions`;
+  await mgr.http.post(`/api/issues/${issue.id}/checkout`, { agentId: mgr.id, expectedStatuses: TAKE });
+  const stranger = await dev.http.post(url, { kind: 'request_confirmation', resolverPolicy: 'anyone', payload: { version: 1, prompt: 'Mine now?' } });
+  assert.equal(stranger.status, 409);
+  assert.equal(stranger.body.code, 'not_owner');
+
+  // Plan confirmations are answered by the board, whatever policy the request names.
+  const doc = (await mgr.http.put(`/api/issues/${issue.id}/documents/plan`, { format: 'markdown', body: '# plan' })).body;
+  const mine = (await mgr.http.post(url, { kind: 'request_confirmation', resolverPolicy: 'anyone', payload: { version: 1, prompt: 'Approve?', target: { type: 'issue_document', key: 'plan', revisionId: doc.latestRevisionId } } })).body;
+  assert.equal(mine.effectiveResolverPolicy, 'human_only');
+  assert.equal((await mgr.http.post(`${url}/${mine.id}/accept`, {})).status, 403);
+  await mgr.http.patch(`/api/issues/${issue.id}`, { status: 'in_review', comment: 'Plan ready.', reviewInteractionId: mine.id });
+
+  // In review (not held): dev may ask, but its accepted question moves nothing.
+  const side = (await dev.http.post(url, { kind: 'request_confirmation', payload: { version: 1, prompt: 'Side question?' } })).body;
+  assert.equal((await stack.admin.post(`${url}/${side.id}/accept`, {})).status, 200);
+  const still = (await stack.admin.get(`/api/issues/${issue.id}`)).body;
+  assert.deepEqual([still.status, still.assigneeAgentId], ['in_review', mgr.id]);
+  assert.equal((await mgr.http.get(`${url}/${mine.id}`)).body.status, 'pending');
+
+  // The board accepts, with an Idempotency-Key: a retry gets the same answer, not 409.
+  const key = { 'Idempotency-Key': 'accept-once' };
+  const first = await stack.admin.post(`${url}/${mine.id}/accept`, {}, key);
+  const retry = await stack.admin.post(`${url}/${mine.id}/accept`, {}, key);
+  assert.deepEqual([first.status, retry.status], [200, 200]);
+  assert.equal(retry.headers.get('idempotent-replayed'), 'true');
+  assert.equal((await stack.admin.get(`/api/issues/${issue.id}`)).body.status, 'todo');
+  assert.equal((await mgr.http.post(`/api/companies/${companyId}/issues`, { title: 'x', goalId: '' })).status, 400);
+});

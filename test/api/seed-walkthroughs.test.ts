@@ -62,7 +62,7 @@ describe('seed walkthroughs', () => {
     const progress = await agent.patch(`/api/issues/${i99.id}`, { comment: 'JWT signing done. Still need token refresh. Will continue next heartbeat.' }, run);
     assert.equal(progress.status, 200);
     assert.equal(progress.body.status, 'in_progress');
-    const comments = (await agent.get(`/api/issues/${i99.id}/comments`)).body;
+    const comments = (await agent.get(`/api/issues/${i99.id}/comments?order=asc`)).body;
     assert.equal(comments.length, 1);
     assert.equal(comments[0].runId, 'heartbeat-run-7');
   });
@@ -111,7 +111,7 @@ describe('seed walkthroughs', () => {
     assert.deepEqual(closed.body.warnings, []);
 
     // Read-after-write: the response returned after Postgres committed both.
-    const comments = (await me!.http.get(`/api/issues/${issue.id}/comments`)).body;
+    const comments = (await me!.http.get(`/api/issues/${issue.id}/comments?order=asc`)).body;
     assert.equal(comments.length, 1);
     assert.equal(comments[0].body, closing);
     assert.equal(comments[0].runId, me!.http.runId);

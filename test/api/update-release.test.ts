@@ -47,7 +47,7 @@ describe('update, comment, release', () => {
     assert.equal(res.body.status, 'in_review');
     assert.equal(res.body.checkout, null, 'leaving in_progress ends the checkout');
     assert.equal(res.body.comment.body, 'PR ready: doc:pr-notes');
-    const comments = (await stack.admin.get(`/api/issues/${issue.id}/comments`)).body;
+    const comments = (await stack.admin.get(`/api/issues/${issue.id}/comments?order=asc`)).body;
     assert.equal(comments.length, 1);
     const updated = (await stack.admin.get(`/api/issues/${issue.id}/activity`)).body.find((a: any) => a.action === 'issue.updated');
     assert.deepEqual(updated.details.changes.status, { from: 'in_progress', to: 'in_review' });
@@ -113,7 +113,7 @@ describe('update, comment, release', () => {
     assert.equal(res.body.status, 'todo');
     assert.equal(res.body.checkout, null);
     assert.equal(res.body.assigneeAgentId, null);
-    const comments = (await stack.admin.get(`/api/issues/${issue.id}/comments`)).body;
+    const comments = (await stack.admin.get(`/api/issues/${issue.id}/comments?order=asc`)).body;
     assert.deepEqual(comments.map((c: any) => c.body), ['Should go to the data team.']);
     const twice = await owner.http.post(`/api/issues/${issue.id}/release`, {});
     assert.equal(twice.status, 409);

@@ -69,7 +69,7 @@ test('upstream edits follow; closed before ship cancels (saying so); reopened is
   await waitForTask(w.agent, id, 'the edit', (d) => d.title === 'New title' && d.description === 'new body');
   await env.fake.fake.editIssue(w.owner, w.repo, issue.number, { state: 'closed' });
   await waitForTask(w.agent, id, 'cancelled', (d) => d.status === 'cancelled');
-  const comments = (await env.stack.admin.get(`/api/issues/${id}/comments`)).body;
+  const comments = (await env.stack.admin.get(`/api/issues/${id}/comments?order=asc`)).body;
   assert.ok(comments.some((c: any) => /closed before this task shipped/.test(c.body)));
   await env.fake.fake.editIssue(w.owner, w.repo, issue.number, { state: 'open' });
   await waitForTask(w.agent, id, 'back to todo', (d) => d.status === 'todo' && d.availableActions.includes('start'));

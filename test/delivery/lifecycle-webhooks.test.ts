@@ -92,7 +92,7 @@ test('issue → intake → routed → start → submit → CI fails → fix → 
   const done = (await w.agent.http.get(`/api/tasks/${id}`)).body.data;
   assert.equal(done.status, 'done');
   assert.deepEqual(done.availableActions, ['rollback', 'view_ci_status', 'view_review_feedback']);
-  const comments = (await env.stack.admin.get(`/api/issues/${id}/comments`)).body;
+  const comments = (await env.stack.admin.get(`/api/issues/${id}/comments?order=asc`)).body;
   assert.ok(comments.some((c: any) => c.body.includes(`/commit/${merged.mergeCommitSha}`)), 'the closing comment carries the merge commit URL');
   await waitForUpstream(() => gh.repo(w.owner, w.repo).issues.get(issue.number)!.state === 'closed', 'the upstream issue closed');
 

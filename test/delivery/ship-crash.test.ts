@@ -54,7 +54,7 @@ test('a worker killed mid-ship: exactly one merge, the task done, one closing co
   assert.equal(retry.body.data.mergeCommitSha, pull.mergeCommitSha);
   const done = await waitForTask(w.agent, id, 'done', (d) => d.status === 'done');
   assert.equal(done.stage, 'shipped');
-  const comments = (await stack.admin.get(`/api/issues/${id}/comments`)).body.filter((c: any) => c.body.includes('Merge commit'));
+  const comments = (await stack.admin.get(`/api/issues/${id}/comments?order=asc`)).body.filter((c: any) => c.body.includes('Merge commit'));
   assert.equal(comments.length, 1);
   const ships = (await stack.admin.get(`/api/issues/${id}/activity`)).body.filter((a: any) => a.action === 'task.shipped');
   assert.equal(ships.length, 1);

@@ -138,7 +138,7 @@ describe('Cancel and Terminate from the Temporal Web UI; admin restore', { timeo
     assert.equal((await agent.http.post(`/api/issues/${id}/heartbeat`, {})).status, 200);
     const closed = await agent.http.post(`/api/issues/${id}/close`, { comment: 'Inline result: done after all.' });
     assert.equal(closed.status, 200, JSON.stringify(closed.body));
-    assert.deepEqual((await agent.http.get(`/api/issues/${id}/comments`)).body.map((c: any) => c.body), ['before the crash', 'Inline result: done after all.']);
+    assert.deepEqual((await agent.http.get(`/api/issues/${id}/comments?order=asc`)).body.map((c: any) => c.body), ['before the crash', 'Inline result: done after all.']);
 
     const twice = await restoreWithCli(id);
     assert.equal(twice.code, 1);
@@ -181,7 +181,7 @@ describe('Cancel and Terminate from the Temporal Web UI; admin restore', { timeo
     await resetBeforeFirstComment(id, { reapplyUpdates: true });
     // The new run handles both comments again, as new decisions with new ids.
     await waitFor('the updates to run again', () => handleOf(id).query<any>('projection'), (p) => p.state.version === 4 && p.pending.comments.length === 0);
-    const comments = await waitFor('the read model to hold only the new run\'s comments', async () => (await agent.http.get(`/api/issues/${id}/comments`)).body, (c: any[]) => c.length === 2 && !c.some((x) => before.includes(x.id)));
+    const comments = await waitFor('the read model to hold only the new run\'s comments', async () => (await agent.http.get(`/api/issues/${id}/comments?order=asc`)).body, (c: any[]) => c.length === 2 && !c.some((x) => before.includes(x.id)));
     assert.deepEqual(comments.map((c: any) => c.body), ['one', 'two']);
     const actions = (await agent.http.get(`/api/issues/${id}/activity`)).body.map((e: any) => e.action);
     assert.deepEqual(actions.filter((a: string) => a === 'issue.commented').length, 2, actions.join(','));

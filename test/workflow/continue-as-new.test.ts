@@ -45,7 +45,7 @@ describe('continue-as-new', () => {
     const retry = await me.http.post(`/api/issues/${issue.id}/comments`, { body: 'comment 0' }, { 'Idempotency-Key': 'early' });
     assert.equal(retry.status, 201);
     assert.deepEqual(retry.body, early.body);
-    const comments = (await me.http.get(`/api/issues/${issue.id}/comments`)).body;
+    const comments = (await me.http.get(`/api/issues/${issue.id}/comments?order=asc`)).body;
     assert.equal(comments.length, 13);
 
     // The lease set in an earlier run still expires in this one.

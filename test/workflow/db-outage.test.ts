@@ -27,7 +27,7 @@ describe('read model outage', () => {
 
     const res = await pending;
     assert.equal(res.status, 201, JSON.stringify(res.body));
-    const comments = (await me.http.get(`/api/issues/${issue.id}/comments`)).body;
+    const comments = (await me.http.get(`/api/issues/${issue.id}/comments?order=asc`)).body;
     assert.deepEqual(comments.map((c: any) => c.body), ['written during the outage']);
     assert.equal((await me.http.get(`/api/issues/${issue.id}`)).body.version, 3);
   });

@@ -108,7 +108,7 @@ describe('reconciler', { timeout: 120_000 }, () => {
     // Its cause gone, the next pass lands the refused write: the comment is there, in its place.
     const { report } = await reconcile('--since-minutes', '30');
     assert.deepEqual(report.openFailures, []);
-    assert.deepEqual((await agent.http.get(`/api/issues/${id}/comments`)).body.map((c: any) => c.body), ['poison pill', 'still working']);
+    assert.deepEqual((await agent.http.get(`/api/issues/${id}/comments?order=asc`)).body.map((c: any) => c.body), ['poison pill', 'still working']);
   });
 
   it('runs as a Temporal Schedule per task queue', async () => {

@@ -76,7 +76,7 @@ describe('64 KiB fields, hundreds of updates', { timeout: 600_000 }, () => {
     const read = await me.http.get(`/api/issues/${issue.id}`);
     assert.equal(read.body.version, 2 + 300 + 60 + 1);
     assert.equal(read.body.description, description);
-    const comments = (await me.http.get(`/api/issues/${issue.id}/comments`)).body;
+    const comments = (await me.http.get(`/api/issues/${issue.id}/comments?order=asc`)).body;
     assert.equal(comments.length, 61);
     assert.ok(comments.slice(0, 60).every((c: any, i: number) => c.body.startsWith(`${i}:`) && c.body.length === KIB64));
   });

@@ -68,6 +68,6 @@ describe('a v1 task workflow upgrades itself', { timeout: 120_000 }, () => {
     assert.equal((await stack.client.workflow.getHandle(id).query<any>('state')).version, 3);
     const close = await me.http.post(`/api/issues/${issue.id}/close`, { comment: 'Inline result: upgraded and closed.' });
     assert.equal(close.status, 200, JSON.stringify(close.body));
-    assert.deepEqual((await me.http.get(`/api/issues/${issue.id}/comments`)).body.map((c: any) => c.body), ['after the upgrade', 'Inline result: upgraded and closed.']);
+    assert.deepEqual((await me.http.get(`/api/issues/${issue.id}/comments?order=asc`)).body.map((c: any) => c.body), ['after the upgrade', 'Inline result: upgraded and closed.']);
   });
 });

@@ -61,7 +61,7 @@ describe('worker crash during close', () => {
 
     const read = await waitFor('done in the read model', () => me.http.get(`/api/issues/${issue.id}`), (r) => r.body.status === 'done');
     assert.equal(read.body.version, 3);
-    const comments = (await me.http.get(`/api/issues/${issue.id}/comments`)).body;
+    const comments = (await me.http.get(`/api/issues/${issue.id}/comments?order=asc`)).body;
     assert.equal(comments.length, 1);
     assert.equal(comments[0].body, body.comment);
     const closes = (await me.http.get(`/api/issues/${issue.id}/activity`)).body.filter((e: any) => e.action === 'issue.closed');
@@ -80,7 +80,7 @@ describe('worker crash during close', () => {
     assert.equal(result.issue.version, 3);
     const read = await waitFor('the projection to land', () => me.http.get(`/api/issues/${issue.id}`), (r) => r.body.version === 3);
     assert.equal(read.body.status, 'in_progress');
-    const comments = (await me.http.get(`/api/issues/${issue.id}/comments`)).body;
+    const comments = (await me.http.get(`/api/issues/${issue.id}/comments?order=asc`)).body;
     assert.deepEqual(comments.map((c: any) => [c.body, c.runId]), [['said just before the API died', 'run-lost']]);
   });
 });
