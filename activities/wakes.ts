@@ -28,8 +28,8 @@ export function createWakeActivity(pool: Pool, box: () => SecretBox, config: Con
     // Text from upstream (an issue title) may hold what Postgres cannot store; the wake carries it anyway.
     const w = storable(given);
     await pool.query(
-      `INSERT INTO wakeups (id, company_id, agent_id, issue_id, reason, summary, details) VALUES ($1,$2,$3,$4,$5,$6,$7) ON CONFLICT (id) DO NOTHING`,
-      [w.wakeId, w.companyId, w.agentId, w.issueId, w.reason, w.summary, w.details ? JSON.stringify(w.details) : null],
+      `INSERT INTO wakeups (id, company_id, agent_id, issue_id, reason, summary, details, comment_id) VALUES ($1,$2,$3,$4,$5,$6,$7,$8) ON CONFLICT (id) DO NOTHING`,
+      [w.wakeId, w.companyId, w.agentId, w.issueId, w.reason, w.summary, w.details ? JSON.stringify(w.details) : null, w.commentId ?? null],
     );
     const { rows } = await pool.query<{ status: string; wake_target_type: string | null; wake_target_sealed: string | null }>(
       `SELECT w.status, a.wake_target_type, a.wake_target_sealed FROM wakeups w JOIN agents a ON a.id = w.agent_id WHERE w.id = $1`,

@@ -12,17 +12,28 @@ import { registerDeliveryCommands } from './delivery.js';
 const program = new Command('switchyard').description('Switchyard: agent task control plane');
 program
   .option('--url <url>', 'API base URL (default: SWITCHYARD_URL, else the running npm start\'s API)', localApiUrl())
-  .option('--key <key>', 'API key (agent or operator)', process.env.SWITCHYARD_API_KEY)
-  .option('--run <runId>', 'run id sent as X-Run-Id', process.env.SWITCHYARD_RUN_ID);
+  // Read from the environment when used, not as commander defaults: --help would print the key.
+  .option('--key <key>', 'API key, agent or operator (default: SWITCHYARD_API_KEY)')
+  .option('--run <runId>', 'run id sent as X-Run-Id (default: SWITCHYARD_RUN_ID)');
 
-const client = () => {
+// `npm run cli -- … | head` closing the pipe early is not an error.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw err;
+});
+
+const opts = () => {
   const o = program.opts<{ url: string; key?: string; run?: string }>();
+  return { url: o.url, key: o.key ?? process.env.SWITCHYARD_API_KEY, run: o.run ?? process.env.SWITCHYARD_RUN_ID };
+};
+const client = () => {
+  const o = opts();
   if (!o.key) throw new Error('set SWITCHYARD_API_KEY or pass --key');
   return new ApiClient(o.url, o.key, o.run);
 };
 /** Operator commands: the given key, else the admin key a local `npm start` wrote. */
 const operator = () => {
-  const o = program.opts<{ url: string; key?: string; run?: string }>();
+  const o = opts();
   const file = adminKeyFile();
   const key = o.key || (existsSync(file) ? readFileSync(file, 'utf8').trim() : undefined);
   if (!key) throw new Error(`set SWITCHYARD_API_KEY, pass --key, or run npm start (it writes ${file})`);

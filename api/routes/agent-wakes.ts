@@ -27,7 +27,7 @@ export function agentWakesRouter({ pool, config }: ApiDeps): Router {
     if (caller.kind !== 'agent') throw new DomainError('forbidden', 'The operator key is not an agent');
     const limit = Math.min(100, Math.max(1, Number(req.query.limit ?? 50) || 50));
     const { rows } = await pool.query(
-      `SELECT w.id AS "wakeId", w.issue_id AS "taskId", i.identifier, w.reason, w.summary, w.details, w.status, w.attempts, w.run_id AS "runId",
+      `SELECT w.id AS "wakeId", w.issue_id AS "taskId", i.identifier, w.reason, w.summary, w.details, w.comment_id AS "commentId", w.status, w.attempts, w.run_id AS "runId",
               w.created_at AS "createdAt", w.delivered_at AS "deliveredAt"
        FROM wakeups w LEFT JOIN issues i ON i.id = w.issue_id WHERE w.agent_id = $1 ORDER BY w.created_at DESC LIMIT $2`,
       [caller.agent.id, limit],

@@ -7,3 +7,6 @@ CREATE TABLE goal_claims (
   expires_at  timestamptz NOT NULL,
   PRIMARY KEY (goal_id, issue_id)
 );
+
+-- The comment that woke an agent, for agents that poll their wakes (heartbeat-context?wakeCommentId=).
+ALTER TABLE wakeups ADD COLUMN comment_id text;

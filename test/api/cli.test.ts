@@ -31,6 +31,8 @@ describe('cli', () => {
     const [me, other] = agents as [(typeof agents)[0], (typeof agents)[0]];
     const issue = await createIssue(stack, companyId, { status: 'todo' });
 
+    const help = await run(stack, me.key, ['--help']);
+    assert.ok(!help.stdout.includes(me.key), '--help never prints the key');
     const who = await run(stack, me.key, ['me']);
     assert.equal(who.code, 0, who.stderr);
     assert.equal(JSON.parse(who.stdout).id, me.id);

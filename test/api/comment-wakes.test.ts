@@ -28,6 +28,8 @@ test('comments wake the assignee and the mentioned agents, never the author; a h
   assert.equal((await b.http.post(`/api/issues/${issue.id}/comments`, { body: `Can you look, @agent-2? And [@A](agent://${a.id}).` })).status, 201);
   await waitFor('wakes', () => reasons(c, issue.id), (r) => r.length === 1);
   assert.deepEqual(await reasons(c, issue.id), ['issue_comment_mentioned']);
+  const polled = (await c.http.get('/api/agents/me/wakeups')).body.data.find((w: any) => w.taskId === issue.id);
+  assert.ok(polled.commentId, 'a polling agent gets the comment that woke it');
   assert.deepEqual(await reasons(b, issue.id), [], 'never woken by its own comment');
   await waitFor('the assignee woken once more', () => reasons(a, issue.id), (r) => r.length === 2);
   assert.ok((await reasons(a, issue.id)).some((r) => r === 'issue_commented' || r === 'issue_comment_mentioned'));
