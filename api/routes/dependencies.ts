@@ -97,8 +97,9 @@ export async function withBlockerLock<T>(deps: ApiDeps, companyId: string, deadl
       locked = (await client.query<{ ok: boolean }>(`SELECT pg_try_advisory_lock(hashtext('blockers:' || $1)) AS ok`, [companyId])).rows[0]!.ok;
       if (locked) return await fn();
     } finally {
-      if (locked) await client.query(`SELECT pg_advisory_unlock(hashtext('blockers:' || $1))`, [companyId]).catch(() => {});
-      client.release();
+      // A connection that cannot unlock is dropped (its session, and the lock with it, end), never reused.
+      const unlocked = !locked || (await client.query(`SELECT pg_advisory_unlock(hashtext('blockers:' || $1))`, [companyId]).then(() => true, () => false));
+      client.release(unlocked ? undefined : new Error('could not release the blocker lock'));
     }
     if (Date.now() + 50 >= deadline) throw new DomainError('deadline_exceeded', 'Other changes to this company\'s blockers are under way; try again', { companyId });
     await new Promise((r) => setTimeout(r, 20 + Math.random() * 30));
