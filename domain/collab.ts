@@ -144,9 +144,3 @@ export function planApproved(c: Collab | null | undefined): boolean | null {
   if (!plan) return null;
   return c?.approvedPlanRevisionId === plan.revisionId;
 }
-
-/** The interaction in the shape Paperclip's clients read. */
-export function presentInteraction(i: Interaction, issueId: string) {
-  const { requestHash: _hash, version: _version, ...rest } = i;
-  return { ...rest, issueId };
-}

@@ -4,15 +4,12 @@
  * revision, by the base the writer saw, and the read model publishes it from that decision. A new
  * revision expires every confirmation that targeted an older one (`stale_target`).
  */
-import { emptyCollab, type DocumentRef } from './collab.js';
+import { emptyCollab, MAX_DOCUMENTS, type DocumentRef } from './collab.js';
 import { assertMayChange, entry, nextState, renewed, type Applied, type Ctx } from './commands.js';
 import { DomainError } from './errors.js';
 import { expireInteractions } from './interactions.js';
-import type { Actor, IssueState } from './task.js';
-import { actorLabel } from './task.js';
-import { MAX_DOCUMENTS } from './collab.js';
+import { actorLabel, type Actor, type IssueState } from './task.js';
 
-export const DOCUMENT_KEY = /^[a-z0-9][a-z0-9_-]{0,63}$/;
 export const MAX_DOCUMENT_BODY_BYTES = 512 * 1024;
 
 export interface PutDocumentCmd {
