@@ -58,13 +58,17 @@ export function goalsRouter(deps: ApiDeps): Router {
     assertCompanyAccess(res, req.params.companyId);
     const company = await reads.company(req.params.companyId);
     const body = parse(createGoal, req.body);
-    await checkLinks(company.id, body);
     await runIdempotent(pool, req, res, { companyId: company.id, operation: 'goal.create' }, async ({ seed }) => {
       const id = seed ? uuidFromSeed(seed) : randomUUID();
-      await pool.query(
-        `INSERT INTO goals (id, company_id, title, description, level, status, parent_id, owner_agent_id) VALUES ($1,$2,$3,$4,$5,$6,$7,$8) ON CONFLICT (id) DO NOTHING`,
-        [id, company.id, body.title, body.description ?? null, body.level, body.status ?? 'planned', body.parentId ?? null, body.ownerAgentId ?? null],
-      );
+      // Checked and inserted under the company's goal lock (a racing delete of the parent waits), and
+      // inside the idempotency record (a retry gets the stored answer, whatever became of the parent).
+      await inCompanyGoalLock(pool, company.id, async (db) => {
+        await checkLinks(company.id, body, undefined, db);
+        await db.query(
+          `INSERT INTO goals (id, company_id, title, description, level, status, parent_id, owner_agent_id) VALUES ($1,$2,$3,$4,$5,$6,$7,$8) ON CONFLICT (id) DO NOTHING`,
+          [id, company.id, body.title, body.description ?? null, body.level, body.status ?? 'planned', body.parentId ?? null, body.ownerAgentId ?? null],
+        );
+      });
       return { status: 201, body: (await pool.query(`SELECT ${COLUMNS} FROM goals WHERE id = $1`, [id])).rows[0] };
     });
   });
@@ -87,31 +91,35 @@ export function goalsRouter(deps: ApiDeps): Router {
       ['title', body.title], ['description', body.description], ['level', body.level], ['status', body.status], ['parent_id', body.parentId], ['owner_agent_id', body.ownerAgentId],
     ];
     const set = fields.filter(([, v]) => v !== undefined);
-    // Check and write under the company's goal lock: two moves at once cannot make a cycle together.
-    await inCompanyGoalLock(pool, goal.companyId, async (db) => {
-      await checkLinks(goal.companyId, body, goal.id, db);
-      await db.query(`UPDATE goals SET ${set.map(([c], i) => `${c} = $${i + 2}`).join(', ')}, updated_at = now() WHERE id = $1`, [goal.id, ...set.map(([, v]) => v)]);
+    await runIdempotent(pool, req, res, { companyId: goal.companyId, operation: 'goal.update' }, async () => {
+      // Check and write under the company's goal lock: two moves at once cannot make a cycle together.
+      await inCompanyGoalLock(pool, goal.companyId, async (db) => {
+        await checkLinks(goal.companyId, body, goal.id, db);
+        await db.query(`UPDATE goals SET ${set.map(([c], i) => `${c} = $${i + 2}`).join(', ')}, updated_at = now() WHERE id = $1`, [goal.id, ...set.map(([, v]) => v)]);
+      });
+      return { status: 200, body: (await pool.query(`SELECT ${COLUMNS} FROM goals WHERE id = $1`, [goal.id])).rows[0] };
     });
-    res.json((await pool.query(`SELECT ${COLUMNS} FROM goals WHERE id = $1`, [goal.id])).rows[0]);
   });
 
   /** Only a goal nothing points at: its issues and sub-goals would otherwise lose what they serve. */
   router.delete('/api/goals/:goalId', async (req, res) => {
     const goal = await scoped(res, String(req.params.goalId));
-    await inCompanyGoalLock(pool, goal.companyId, async (db) => {
-      // The row lock waits for an issue being created with this goal (it holds the row FOR SHARE), so the count sees it.
-      if (!(await db.query('SELECT 1 FROM goals WHERE id = $1 FOR UPDATE', [goal.id])).rowCount) throw new DomainError('not_found', 'Goal not found', { goalId: goal.id });
-      const { rows } = await db.query<{ issues: number; goals: number }>(
-        `SELECT (SELECT count(*)::int FROM issues WHERE goal_id = $1) + (SELECT count(*)::int FROM goal_claims WHERE goal_id::text = $1 AND expires_at > now()) AS issues,
-                (SELECT count(*)::int FROM goals WHERE parent_id = $2) AS goals`,
-        [goal.id, goal.id],
-      );
-      if (rows[0]!.issues || rows[0]!.goals) {
-        throw new DomainError('status_conflict', 'Issues or sub-goals still point at this goal: move them first, or set its status to cancelled', rows[0]);
-      }
-      await db.query('DELETE FROM goals WHERE id = $1', [goal.id]);
+    await runIdempotent(pool, req, res, { companyId: goal.companyId, operation: 'goal.delete' }, async () => {
+      await inCompanyGoalLock(pool, goal.companyId, async (db) => {
+        // The row lock waits for an issue being created with this goal (it holds the row FOR SHARE), so the count sees it.
+        if (!(await db.query('SELECT 1 FROM goals WHERE id = $1 FOR UPDATE', [goal.id])).rowCount) throw new DomainError('not_found', 'Goal not found', { goalId: goal.id });
+        const { rows } = await db.query<{ issues: number; goals: number }>(
+          `SELECT (SELECT count(*)::int FROM issues WHERE goal_id = $1) + (SELECT count(*)::int FROM goal_claims WHERE goal_id::text = $1 AND expires_at > now()) AS issues,
+                  (SELECT count(*)::int FROM goals WHERE parent_id = $2) AS goals`,
+          [goal.id, goal.id],
+        );
+        if (rows[0]!.issues || rows[0]!.goals) {
+          throw new DomainError('status_conflict', 'Issues or sub-goals still point at this goal: move them first, or set its status to cancelled', rows[0]);
+        }
+        await db.query('DELETE FROM goals WHERE id = $1', [goal.id]);
+      });
+      return { status: 200, body: { ...goal, deleted: true } };
     });
-    res.json({ ...goal, deleted: true });
   });
 
   return router;

@@ -133,6 +133,16 @@ test('goal races: two moves at once never make a cycle; a delete racing a create
     assert.ok((moved.status === 200) !== (deleted.status === 200), `move ${i}: patch ${moved.status}, delete ${deleted.status}`);
     if (moved.status === 200) await stack.admin.patch(`/api/issues/${mover.id}`, { goalId: null });
   }
+  // A sub-goal created while its parent is deleted: one of them wins, never a 500.
+  for (let i = 0; i < 8; i++) {
+    const parent = await goal(`parent ${i}`);
+    const [child, deleted] = await Promise.all([
+      stack.admin.post(`/api/companies/${companyId}/goals`, { title: `child ${i}`, parentId: parent }),
+      stack.admin.request('DELETE', `/api/goals/${parent}`),
+    ]);
+    assert.ok((child.status === 201) !== (deleted.status === 200), `sub-goal ${i}: create ${child.status}, delete ${deleted.status}`);
+    assert.ok([201, 404].includes(child.status) && [200, 409].includes(deleted.status));
+  }
   // Claims hold no connection: a burst of goal moves is not a burst of 503s.
   const g = await goal('popular');
   const many = await Promise.all(Array.from({ length: 10 }, (_, i) => stack.admin.post(`/api/companies/${companyId}/issues`, { title: `burst ${i}` })));
