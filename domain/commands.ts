@@ -286,18 +286,25 @@ function pickFields(patch: UpdatePatch): Partial<IssueState> {
 const TRACKED: Array<keyof IssueState> = ['status', 'priority', 'title', 'assigneeAgentId', 'goalId'];
 const blockerIds = (s: IssueState) => (s.collab?.blockedBy ?? []).map((b) => b.id);
 
+export type Changes = Record<string, { from: unknown; to: unknown }>;
+
+/** The fields a change moved, with their values: a PATCH answer's `changes` (Paperclip's), and the log's start. */
+export function changedFields(before: IssueState, after: IssueState): Changes {
+  const out: Changes = {};
+  for (const key of TRACKED) if (before[key] !== after[key]) out[key] = { from: before[key], to: after[key] };
+  if (before.description !== after.description) out.description = { from: before.description, to: after.description };
+  if (blockerIds(before).join() !== blockerIds(after).join()) out.blockedByIssueIds = { from: blockerIds(before), to: blockerIds(after) };
+  return out;
+}
+
 /**
  * What an update changed, for the activity log. The description (up to 64 KiB) is logged by its
  * length only: the log stays small and the issue itself has the text.
  */
-function diff(before: IssueState, after: IssueState): Record<string, { from: unknown; to: unknown }> {
-  const out: Record<string, { from: unknown; to: unknown }> = {};
-  for (const key of TRACKED) if (before[key] !== after[key]) out[key] = { from: before[key], to: after[key] };
-  if (before.description !== after.description) {
-    out.description = { from: lengthOf(before.description), to: lengthOf(after.description) };
-  }
+function diff(before: IssueState, after: IssueState): Changes {
+  const out = changedFields(before, after);
+  if (out.description) out.description = { from: lengthOf(before.description), to: lengthOf(after.description) };
   if (before.checkout && !after.checkout) out.checkout = { from: before.checkout.agentId, to: null };
-  if (blockerIds(before).join() !== blockerIds(after).join()) out.blockedByIssueIds = { from: blockerIds(before), to: blockerIds(after) };
   return out;
 }
 

@@ -157,7 +157,7 @@ export function applyResolveInteraction(s: IssueState, cmd: ResolveInteractionCm
     resolvedByAgentId: by.actorAgentId, resolvedByUser: by.actorUser, resolvedAt: new Date(ctx.now).toISOString(),
   };
   const collab = s.collab ?? emptyCollab();
-  const approvesPlan = status === 'accepted' && cmd.actor.kind === 'operator' && target?.type === 'issue_document' && target.key === 'plan';
+  const approvesPlan = status === 'accepted' && cmd.actor.kind === 'operator' && isPlanTarget(i) && target?.type === 'issue_document';
   const changes: Partial<IssueState> = {
     collab: {
       ...collab,

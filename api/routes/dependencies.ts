@@ -3,8 +3,8 @@
  * workflows decide and tell each other; these refuse bad links before anything is sent.
  */
 import { DomainError } from '../../domain/errors.js';
-import { isPlanTarget, planApproved, type CollabMessage } from '../../domain/collab.js';
-import { TERMINAL_STATUSES } from '../../domain/statuses.js';
+import { isPlanTarget, isTerminal, planApproved, type CollabMessage } from '../../domain/collab.js';
+import type { Status } from '../../domain/statuses.js';
 import { logger } from '../../runtime/logger.js';
 import { collabSignal, workflowIdFor } from '../../workflows/messages.js';
 import type { IssueState } from '../../domain/task.js';
@@ -80,7 +80,7 @@ export async function blockerViews(deps: ApiDeps, issue: IssueState) {
 
 /** The pending confirmation of the issue's plan, if any (Paperclip's planReviewContext). */
 export function planReview(issue: IssueState) {
-  const i = (issue.collab?.interactions ?? []).filter((x) => x.payload.target?.type === 'issue_document' && x.payload.target.key === 'plan').at(-1);
+  const i = (issue.collab?.interactions ?? []).filter(isPlanTarget).at(-1);
   return i ? { interactionId: i.id, status: i.status, target: i.payload.target, result: i.result } : null;
 }
 
@@ -122,7 +122,7 @@ export async function resyncLinks(deps: ApiDeps, issue: IssueState, deadline: nu
     deps.tasks.withTemporal(deadline, () => deps.tasks.client.workflow.getHandle(workflowIdFor(target)).signal(collabSignal, message))
       .catch((err) => logger.warn({ err, issueId: target }, 'restore: a linked task could not be told'));
   await Promise.all(rows.map((r) =>
-    r.kind === 'child' ? send(issue.id, { type: 'child', childId: r.id, terminal: TERMINAL_STATUSES.includes(r.status as never) })
+    r.kind === 'child' ? send(issue.id, { type: 'child', childId: r.id, terminal: isTerminal(r.status as Status) })
       : r.kind === 'dependent' ? send(issue.id, { type: 'dependent', dependentId: r.id, add: true })
         : send(r.id, { type: 'dependent', dependentId: issue.id, add: true })));
 }

@@ -28,6 +28,8 @@ export interface IssueUpdate<C> {
   /** Runs before each attempt at the issue's slot; may refuse from the read model. */
   precheck?: (found: Found) => () => Promise<void>;
   respond: (written: Written, found: Found) => { status: number; body: unknown } | Promise<{ status: number; body: unknown }>;
+  /** Wraps the whole change (checks, Update, read-model write), e.g. in a lock or a claim the change needs. */
+  around?: (found: Found, change: () => Promise<void>) => Promise<void>;
   /** Refuse a request without an Idempotency-Key (AgentRail's submit, ship and rollback). */
   keyRequired?: boolean;
   /** The update waits on a provider: past the deadline, say so (503 provider_unavailable) rather than blame Temporal. */
@@ -37,7 +39,7 @@ export interface IssueUpdate<C> {
 export async function runIssueUpdate<C>(deps: ApiDeps, req: Request, res: Response, u: IssueUpdate<C>): Promise<void> {
   const found = await scopedIssue(deps, req, res);
   const deadline = deadlineOf(res);
-  await runIdempotent(deps.pool, req, res, { companyId: found.company.id, operation: u.operation, keyRequired: u.keyRequired }, async ({ updateId }) => {
+  const change = () => runIdempotent(deps.pool, req, res, { companyId: found.company.id, operation: u.operation, keyRequired: u.keyRequired }, async ({ updateId }) => {
     // Inside: a retry with the key gets the stored answer, whatever the checks would say today.
     await u.prepare?.(found);
     assertTaskRunning(found);
@@ -53,4 +55,5 @@ export async function runIssueUpdate<C>(deps: ApiDeps, req: Request, res: Respon
     const written = await writeResult(deps.pool, result, { known: found.issue, commentBody: u.commentBody, deadline });
     return await u.respond(written, found);
   });
+  await (u.around ? u.around(found, change) : change());
 }

@@ -2,10 +2,11 @@
 import { randomUUID } from 'node:crypto';
 import { Router, type Request, type Response } from 'express';
 import { reviewClosingComment } from '../../domain/closeout.js';
+import { changedFields } from '../../domain/commands.js';
 import { initialIssue } from '../../domain/creation.js';
 import { DomainError } from '../../domain/errors.js';
 import { PRIORITIES, STATUSES } from '../../domain/statuses.js';
-import { actorLabel, type IssueState } from '../../domain/task.js';
+import { actorLabel } from '../../domain/task.js';
 import { patchUpdate } from '../../workflows/messages.js';
 import { actorOf, assertCompanyAccess, callerOf } from '../auth.js';
 import { deadlineOf } from '../deadline.js';
@@ -20,17 +21,6 @@ import { runIssueUpdate } from './issue-update.js';
 import { assertAssignable, companyRules, scopedIssue } from './scope.js';
 import { assertHierarchy, hierarchyOf } from './hierarchy.js';
 import { assertPlanApproved, blockerViews, checkBlockers, recentOpenTitle, withBlockerLock, withGoalHeld } from './dependencies.js';
-
-/** Paperclip's `changes` {field: {from, to}} of a PATCH answer. */
-function changesBetween(before: IssueState, after: IssueState): Record<string, { from: unknown; to: unknown }> {
-  const out: Record<string, { from: unknown; to: unknown }> = {};
-  for (const key of ['status', 'priority', 'title', 'description', 'assigneeAgentId', 'goalId'] as const) {
-    if (before[key] !== after[key]) out[key] = { from: before[key], to: after[key] };
-  }
-  const ids = (s: IssueState) => (s.collab?.blockedBy ?? []).map((b) => b.id);
-  if (ids(before).join() !== ids(after).join()) out.blockedByIssueIds = { from: ids(before), to: ids(after) };
-  return out;
-}
 
 export function issuesRouter(deps: ApiDeps): Router {
   const { pool, reads } = deps;
@@ -113,7 +103,7 @@ export function issuesRouter(deps: ApiDeps): Router {
     schema.assertCommentSize(patch.comment);
     const actor = actorOf(req, res);
     let blockersDone: string[] = [];
-    const run = () => runIssueUpdate(deps, req, res, {
+    await runIssueUpdate(deps, req, res, {
       operation: 'issue.update',
       def: patchUpdate,
       prepare: async (found) => {
@@ -127,6 +117,12 @@ export function issuesRouter(deps: ApiDeps): Router {
         blockersDone = await checkBlockers(deps, found.company.id, found.issue.id, patch.blockedByIssueIds);
       },
       command: (found) => ({ actor, patch, requireDeliverable: companyRules(found.company).requireDeliverable, ...(patch.blockedByIssueIds ? { blockersDone } : {}) }),
+      // Blocker changes are checked and made one at a time per company (no ring closed by two at once);
+      // a new goal is claimed while the change is made, so a racing delete of it sees the issue.
+      around: async (found, change) => {
+        const withGoal = () => (patch.goalId ? withGoalHeld(deps, found.company.id, patch.goalId, found.issue.id, change) : change());
+        await (patch.blockedByIssueIds?.length ? withBlockerLock(deps, found.company.id, deadlineOf(res), withGoal) : withGoal());
+      },
       commentBody: patch.comment,
       respond: ({ issue, comment }, found) => {
         // A close-out through PATCH answers with the same review POST /close gives.
@@ -135,22 +131,13 @@ export function issuesRouter(deps: ApiDeps): Router {
           status: 200,
           body: {
             ...presentIssue(issue, actor),
-            changes: changesBetween(found.issue, issue),
+            changes: changedFields(found.issue, issue),
             comment: comment ? presentComment(comment, issue) : null,
             ...(report ? { deliverables: report.signals, warnings: report.warnings } : {}),
           },
         };
       },
     });
-    // Blocker changes are checked and made one at a time per company (no ring closed by two at once).
-    // A new goal is held while the change is made, so a racing delete of it waits and sees the issue.
-    const withGoal = () => (patch.goalId ? scopedIssue(deps, req, res).then(({ company, issue }) => withGoalHeld(deps, company.id, patch.goalId!, issue.id, run)) : run());
-    if (patch.blockedByIssueIds?.length) {
-      const { company } = await scopedIssue(deps, req, res);
-      await withBlockerLock(deps, company.id, deadlineOf(res), withGoal);
-    } else {
-      await withGoal();
-    }
   });
 
   return router;

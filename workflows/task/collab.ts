@@ -3,13 +3,14 @@
  * without writing history; the workflow alone picks the one winner of racing resolutions), and the
  * signal other task workflows send about blockers and children.
  */
-import { getExternalWorkflowHandle, log, setHandler, uuid4 } from '@temporalio/workflow';
+import { getExternalWorkflowHandle, log, setHandler } from '@temporalio/workflow';
 import { applyCollabMessage } from '../../domain/dependencies.js';
+import type { Effect } from '../../domain/effects.js';
 import { applyPutDocument, checkPutDocument } from '../../domain/documents.js';
 import { applyCreateInteraction, applyResolveInteraction, checkCreateInteraction, checkResolveInteraction, replayOfCreate } from '../../domain/interactions.js';
 import * as msg from '../messages.js';
 import { handle, toFailure, validate } from './handlers.js';
-import type { TaskRun } from './run.js';
+import { decisionCtx, type TaskRun } from './run.js';
 
 export function registerCollabHandlers(run: TaskRun): void {
   setHandler(msg.putDocumentUpdate, (cmd) => handle(run, cmd, (c) => applyPutDocument(run.state, cmd, c)), {
@@ -35,7 +36,7 @@ export function registerCollabHandlers(run: TaskRun): void {
   });
   setHandler(msg.collabSignal, (m) => {
     if (run.closing) return;
-    const applied = applyCollabMessage(run.state, m, { now: Date.now(), newId: uuid4 });
+    const applied = applyCollabMessage(run.state, m, decisionCtx());
     if (!applied) return;
     if ('effectsOnly' in applied) run.queueEffects(applied.effectsOnly);
     else run.commitApplied(applied);
@@ -47,10 +48,15 @@ export async function deliverNotices(run: TaskRun): Promise<void> {
   const notices = run.effects.filter((e) => e.kind === 'notify');
   for (const e of notices) {
     try {
-      await getExternalWorkflowHandle(msg.workflowIdFor(e.issueId)).signal(msg.collabSignal, e.message);
+      await tell(e);
     } catch (err) {
       log.warn('a task could not be told (its workflow has ended)', { issueId: e.issueId, error: String(err) });
     }
   }
   run.effects = run.effects.filter((e) => e.kind !== 'notify');
+}
+
+/** One message to another task's workflow: durable once sent; a workflow that has ended cannot hear it (this throws). */
+export function tell(notice: Extract<Effect, { kind: 'notify' }>): Promise<void> {
+  return getExternalWorkflowHandle(msg.workflowIdFor(notice.issueId)).signal(msg.collabSignal, notice.message);
 }

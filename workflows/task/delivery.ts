@@ -5,7 +5,6 @@
  * Provider calls are activities; one runs at a time (`providerBusy`), so each sees the last one's result.
  */
 import {
-  getExternalWorkflowHandle,
   ActivityFailure,
   ApplicationFailure,
   condition,
@@ -18,7 +17,7 @@ import {
   uuid4,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { Applied, Ctx } from '../../domain/commands.js';
+import type { Applied } from '../../domain/commands.js';
 import * as delivery from '../../domain/delivery.js';
 import { DomainError, isErrorCode } from '../../domain/errors.js';
 import { TERMINAL_STATUSES } from '../../domain/statuses.js';
@@ -26,8 +25,9 @@ import { applyRouting, markForRouting, wantsRouting } from '../../domain/intake.
 import { decideRoute } from '../../domain/routing.js';
 import type { DeliveryActivities } from '../activity-types.js';
 import * as msg from '../messages.js';
+import { tell } from './collab.js';
 import { toFailure, validate, handle } from './handlers.js';
-import type { TaskRun } from './run.js';
+import { decisionCtx, type TaskRun } from './run.js';
 
 /**
  * Calls a caller waits on (submit, ship, rollback, route). An outage is retried for up to an hour: the
@@ -65,7 +65,7 @@ const wakes = () =>
 export const POLL_MIN_MS = 10_000;
 export const POLL_MAX_MS = 5 * 60_000;
 
-const ctx = (): Ctx => ({ now: Date.now(), newId: uuid4 });
+const ctx = decisionCtx;
 
 /** A provider's verdict keeps its code; retries exhausted is provider_unavailable (retry with the same key). */
 function providerFailure(err: unknown): unknown {
@@ -356,7 +356,7 @@ async function carryOutEffect(run: TaskRun): Promise<void> {
       });
     } else if (effect.kind === 'notify') {
       // Workflow to workflow: durable once sent. A task whose workflow has ended cannot hear it (dropped below).
-      await getExternalWorkflowHandle(msg.workflowIdFor(effect.issueId)).signal(msg.collabSignal, effect.message);
+      await tell(effect);
     } else if (s.lifecycle?.source) {
       await background.upstreamEffect({ sourceId: s.lifecycle.source.sourceId, number: s.lifecycle.source.number, effect });
     }

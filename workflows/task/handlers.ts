@@ -5,17 +5,17 @@
  * the answer only after the workflow task holding it is durable, and writes the read model from it.
  */
 import type { UpdateDefinition } from '@temporalio/common';
-import { ApplicationFailure, currentUpdateInfo, patched, setHandler, uuid4 } from '@temporalio/workflow';
+import { ApplicationFailure, currentUpdateInfo, patched, setHandler } from '@temporalio/workflow';
 import { applyThreadComment } from '../../domain/comments.js';
 import * as rules from '../../domain/commands.js';
 import { DomainError } from '../../domain/errors.js';
 import { findUnstorableText } from '../../domain/text.js';
 import * as msg from '../messages.js';
-import type { TaskRun } from './run.js';
+import { decisionCtx, type TaskRun } from './run.js';
 
 type Command = msg.Known & { actor: import('../../domain/task.js').Actor };
 
-const ctx = (): rules.Ctx => ({ now: Date.now(), newId: uuid4 });
+const ctx = decisionCtx;
 
 /** Comments wake the assignee and the agents they mention (issue 8); runs recorded before keep quiet comments. */
 export const COMMENT_WAKES_PATCH = 'comment-wakes-v1';

@@ -10,18 +10,17 @@ import {
   continueAsNew,
   isCancellation,
   proxyActivities,
-  uuid4,
   workflowInfo,
 } from '@temporalio/workflow';
 import * as rules from '../../domain/commands.js';
 import type { TaskActivities } from '../activity-types.js';
 import type { TaskWorkflowInput } from '../messages.js';
 import { deliverNotices } from './collab.js';
-import type { TaskRun } from './run.js';
+import { decisionCtx, type TaskRun } from './run.js';
 
 const { describeCancelRequest } = proxyActivities<TaskActivities>({ startToCloseTimeout: '10 seconds', retry: { maximumAttempts: 3 } });
 
-const ctx = (): rules.Ctx => ({ now: Date.now(), newId: uuid4 });
+const ctx = decisionCtx;
 
 /** Runs until continue-as-new (which ends the run) or cancellation (carried out, then rethrown). */
 export async function lifecycle(run: TaskRun, cancelRequested: boolean): Promise<void> {

@@ -1,6 +1,6 @@
 /** One run of a task workflow: its state, and the one place every change to it is committed. */
 import { fingerprintOf, snapshotOf, type WorkflowStatus } from '../../domain/projection.js';
-import type { Applied } from '../../domain/commands.js';
+import type { Applied, Ctx } from '../../domain/commands.js';
 import { withCollabConsequences } from '../../domain/dependencies.js';
 import { uuid4 } from '@temporalio/workflow';
 import { enqueueEffects, type Effect } from '../../domain/effects.js';
@@ -9,6 +9,9 @@ import type { Known, TaskProjection, TaskResult, TaskWorkflowInput } from '../me
 import { UpdateMemo } from './memo.js';
 import { ProjectionOutbox } from './outbox.js';
 import { Publisher } from './publish.js';
+
+/** The clock and ids of a decision in workflow code: Temporal's deterministic ones. */
+export const decisionCtx = (): Ctx => ({ now: Date.now(), newId: uuid4 });
 
 export class TaskRun {
   state: IssueState;
@@ -74,7 +77,7 @@ export class TaskRun {
    * queues its effects; answers the decision as committed.
    */
   commitApplied(given: Applied): Applied {
-    const applied = withCollabConsequences(this.state, given, { now: Date.now(), newId: uuid4 });
+    const applied = withCollabConsequences(this.state, given, decisionCtx());
     this.commit(applied.write);
     this.queueEffects(applied.effects);
     return applied;
