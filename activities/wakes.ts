@@ -12,12 +12,15 @@ import type { Pool } from '../db/pool.js';
 import type { Config } from '../runtime/config.js';
 import type { SecretBox } from '../runtime/secrets.js';
 import { hashKey } from '../runtime/keys.js';
+import { logger } from '../runtime/logger.js';
 import { storable } from '../domain/text.js';
 import type { DeliveryActivities } from '../workflows/activity-types.js';
+import { agentEnvironment, freshRunDirectory, resolveRunAs } from './agent-process.js';
 
 export type WakeTarget =
   | { type: 'http'; url: string; secret: string }
-  | { type: 'process'; command: string; args?: string[]; cwd?: string };
+  /** `env`: variables the operator gives the agent (sealed with the target); `user`: the OS user it runs as. */
+  | { type: 'process'; command: string; args?: string[]; cwd?: string; env?: Record<string, string>; user?: string };
 
 export const signWake = (secret: string, body: string) => `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
 
@@ -67,13 +70,16 @@ export function createWakeActivity(pool: Pool, box: () => SecretBox, config: Con
   }
 
   async function runProcess(db: Pool, cfg: Config, target: Extract<WakeTarget, { type: 'process' }>, w: WakeInput): Promise<void> {
+    const as = resolveRunAs(target.user);
+    if (!as.ok) throw ApplicationFailure.create({ type: 'wake_failed', message: as.why, nonRetryable: true });
+    if (!as.runAs && process.getuid?.() === 0) warnRunningAsRoot();
     const runId = `run_${randomUUID()}`;
     const token = `sy_run_${randomBytes(24).toString('base64url')}`;
     await db.query(`INSERT INTO run_tokens (token_hash, agent_id, run_id, issue_id, expires_at) VALUES ($1,$2,$3,$4, now() + make_interval(secs => $5))`, [hashKey(token), w.agentId, runId, w.issueId, cfg.runTokenTtlSeconds]);
     await db.query('UPDATE wakeups SET run_id = $2 WHERE id = $1', [w.wakeId, runId]);
-    const env = {
-      ...process.env,
-      SWITCHYARD_URL: cfg.publicUrl ?? `http://127.0.0.1:${cfg.port}`,
+    const url = cfg.publicUrl ?? `http://127.0.0.1:${cfg.port}`;
+    const wake: Record<string, string> = {
+      SWITCHYARD_URL: url,
       SWITCHYARD_API_KEY: token,
       SWITCHYARD_RUN_ID: runId,
       SWITCHYARD_TASK_ID: w.issueId,
@@ -81,7 +87,7 @@ export function createWakeActivity(pool: Pool, box: () => SecretBox, config: Con
       SWITCHYARD_WAKE_ID: w.wakeId,
       ...(w.commentId ? { SWITCHYARD_WAKE_COMMENT_ID: w.commentId } : {}),
       // Paperclip's names too, so an agent written for Paperclip's heartbeat runs unchanged.
-      PAPERCLIP_API_URL: cfg.publicUrl ?? `http://127.0.0.1:${cfg.port}`,
+      PAPERCLIP_API_URL: url,
       PAPERCLIP_API_KEY: token,
       PAPERCLIP_AGENT_ID: w.agentId,
       PAPERCLIP_COMPANY_ID: w.companyId,
@@ -92,9 +98,13 @@ export function createWakeActivity(pool: Pool, box: () => SecretBox, config: Con
       // What woke it, in full (an interaction's id, status and reject reason; the blockers or children).
       ...(w.details ? { PAPERCLIP_WAKE_PAYLOAD_JSON: JSON.stringify(w.details), SWITCHYARD_WAKE_DETAILS: JSON.stringify(w.details) } : {}),
     };
-    const child = spawn(target.command, target.args ?? [], { cwd: target.cwd, env, stdio: 'ignore' });
-    const beat = setInterval(() => Context.current().heartbeat({ pid: child.pid }), 5_000);
+    // Never the worker's whole environment: it holds the admin key, the secret key and the database URL.
+    const env = agentEnvironment(process.env, target.env, wake, as.runAs?.home);
+    const scratch = target.cwd ? undefined : freshRunDirectory(as.runAs);
+    const ids = as.runAs ? { uid: as.runAs.uid, gid: as.runAs.gid } : {};
+    const beat = setInterval(() => Context.current().heartbeat({ runId }), 5_000);
     try {
+      const child = spawn(target.command, target.args ?? [], { cwd: target.cwd ?? scratch!.dir, env, stdio: 'ignore', ...ids });
       const code = await new Promise<number | string>((resolve, reject) => {
         child.once('error', (err) => reject(ApplicationFailure.create({ type: 'wake_failed', message: `could not start ${target.command}: ${err.message}`, nonRetryable: true })));
         child.once('exit', (c, signal) => resolve(c ?? signal ?? 'unknown'));
@@ -103,6 +113,15 @@ export function createWakeActivity(pool: Pool, box: () => SecretBox, config: Con
       await db.query(`UPDATE wakeups SET status = $2, delivered_at = now() WHERE id = $1`, [w.wakeId, `exited:${code}`]);
     } finally {
       clearInterval(beat);
+      scratch?.remove();
     }
   }
+}
+
+let warned = false;
+/** Once per process: an agent started by a root worker without a `user` runs as root. */
+function warnRunningAsRoot(): void {
+  if (warned) return;
+  warned = true;
+  logger.warn('process wakes run as root: set `user` on the wake target (or run the wakes worker under its own account) so an agent cannot read what root can');
 }

@@ -56,7 +56,22 @@ export const putRouting = z.strictObject({ rules: z.array(routingRule).max(200) 
 
 export const wakeTarget = z.union([
   z.strictObject({ type: z.literal('http'), url: httpUrl, secret: z.string().min(16).max(500) }),
-  z.strictObject({ type: z.literal('process'), command: z.string().min(1).max(1000), args: z.array(z.string().max(4000)).max(100).optional(), cwd: z.string().max(1000).optional() }),
+  z.strictObject({
+    type: z.literal('process'),
+    command: z.string().min(1).max(1000),
+    args: z.array(z.string().max(4000)).max(100).optional(),
+    cwd: z.string().max(1000).optional(),
+    /** Variables the agent gets beside the wake's own (sealed with the target, never shown back). */
+    env: z
+      .record(
+        z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,127}$/, 'must be an environment variable name').refine((n) => !/^(SWITCHYARD|PAPERCLIP)_/.test(n), 'SWITCHYARD_* and PAPERCLIP_* are the wake\'s own'),
+        z.string().max(8000),
+      )
+      .refine((e) => Object.keys(e).length <= 50, 'at most 50 variables')
+      .optional(),
+    /** The OS user the worker starts the agent as (the worker must run as root, or as that user). */
+    user: z.string().regex(/^([a-z_][a-z0-9_.-]{0,31}|[0-9]{1,10})$/, 'must be a user name or uid').optional(),
+  }),
 ]);
 export const putWakeTarget = z.strictObject({ target: wakeTarget.nullable() });
 

@@ -8,7 +8,7 @@ import { isUuid } from '../read-model.js';
 import { parse } from '../schemas.js';
 import * as schema from '../schemas-delivery.js';
 
-export function agentWakesRouter({ pool, config }: ApiDeps): Router {
+export function agentWakesRouter({ pool, config, adminKey }: ApiDeps): Router {
   const router = Router();
 
   router.put('/api/agents/:agentId/wake-target', async (req, res) => {
@@ -16,6 +16,7 @@ export function agentWakesRouter({ pool, config }: ApiDeps): Router {
     const agentId = String(req.params.agentId);
     const body = parse(schema.putWakeTarget, req.body);
     if (!isUuid(agentId)) throw new DomainError('not_found', 'Agent not found');
+    if (body.target?.type === 'process') refuseOperatorSecrets(body.target.env, [adminKey, config.secretKey, config.databaseUrl]);
     const sealed = body.target ? secretBox(config.secretKey).seal(JSON.stringify(body.target)) : null;
     const { rowCount } = await pool.query('UPDATE agents SET wake_target_type = $2, wake_target_sealed = $3 WHERE id = $1', [agentId, body.target?.type ?? null, sealed]);
     if (!rowCount) throw new DomainError('not_found', 'Agent not found');
@@ -38,7 +39,18 @@ export function agentWakesRouter({ pool, config }: ApiDeps): Router {
   return router;
 }
 
-/** A target as shown back: where, never the secret. */
+/** A target as shown back: where, never the secret nor a variable's value (only their names). */
 function describe(t: NonNullable<ReturnType<typeof schema.putWakeTarget.parse>['target']>) {
-  return t.type === 'http' ? { type: 'http', url: t.url, secret: { configured: true } } : { type: 'process', command: t.command, args: t.args ?? [], cwd: t.cwd ?? null };
+  if (t.type === 'http') return { type: 'http', url: t.url, secret: { configured: true } };
+  return { type: 'process', command: t.command, args: t.args ?? [], cwd: t.cwd ?? null, env: Object.keys(t.env ?? {}).sort(), user: t.user ?? null };
+}
+
+/** The operator's own keys are never an agent's: a variable carrying one is a mistake, refused. */
+function refuseOperatorSecrets(env: Record<string, string> | undefined, operatorSecrets: Array<string | undefined>): void {
+  const secrets = operatorSecrets.filter((x): x is string => !!x);
+  for (const [name, value] of Object.entries(env ?? {})) {
+    if (secrets.some((secret) => value.includes(secret))) {
+      throw new DomainError('validation_error', `target.env.${name} carries an operator secret (the admin key, the secret key or the database URL): agents never get those`, { field: `target.env.${name}` });
+    }
+  }
 }
