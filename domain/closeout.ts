@@ -22,13 +22,22 @@ export const ACCEPTED_DELIVERABLES = [
   'an explicit "Inline result:", "Short answer:" or "Status result:" marker followed by the answer',
 ];
 
-const PATTERNS: Array<[DeliverableKind, RegExp]> = [
+/** In the order signals are listed; commit URLs are found word by word (`COMMIT_URL`), in their place. */
+const PATTERNS: Array<[DeliverableKind, RegExp | 'by_word']> = [
   ['doc', /(?<![\w/])doc:[A-Za-z0-9][\w.-]*/g],
   ['asset', /(?<![\w/])asset:[A-Za-z0-9][\w.-]*/g],
   ['app', /(?<![\w/])app:[A-Za-z0-9][\w.-]*/g],
-  ['commit_url', /https?:\/\/[^\s)>\]]+\/commits?\/[0-9a-f]{7,40}\b/gi],
+  ['commit_url', 'by_word'],
   ['inline_result', /\b(?:inline result|short answer|status result):[ \t]*\S[^\n]*/gi],
 ];
+
+/**
+ * A commit URL never spans whitespace, so it is looked for word by word: over a whole 64 KiB comment
+ * of `http://http://…` the pattern backtracks quadratically (0.7 s, twice per close in the workflow).
+ * A word longer than any real URL is not a commit link.
+ */
+const COMMIT_URL = /https?:\/\/[^\s)>\]]+\/commits?\/[0-9a-f]{7,40}\b/gi;
+const MAX_URL_WORD = 2_048;
 
 // A bare SHA must mix digits and hex letters, so plain numbers and words like "deadbeef" are not taken.
 const SHA = /(?<![\w/])[0-9a-f]{7,40}(?![\w/])/gi;
@@ -48,7 +57,13 @@ export function findDeliverables(comment: string): DeliverableSignal[] {
     }
   };
   for (const [kind, pattern] of PATTERNS) {
-    for (const match of comment.matchAll(pattern)) add(kind, match[0].trim());
+    if (pattern === 'by_word') {
+      for (const word of comment.split(/\s+/)) {
+        if (word.length <= MAX_URL_WORD && word.includes('/commit')) for (const match of word.matchAll(COMMIT_URL)) add(kind, match[0]);
+      }
+    } else {
+      for (const match of comment.matchAll(pattern)) add(kind, match[0].trim());
+    }
   }
   const withoutUrls = comment.replace(/https?:\/\/\S+/g, ' ');
   for (const match of withoutUrls.matchAll(SHA)) {

@@ -3,6 +3,7 @@
  * rules, each candidate's open-task count and each rule's past assignments), so the same input always
  * gives the same decision and the workflow can record it. No rule, or no match: fail closed.
  */
+import { RE2JS } from 're2js';
 import type { RoutingRecord } from './lifecycle.js';
 import type { Priority } from './statuses.js';
 
@@ -12,7 +13,7 @@ export interface RuleMatch {
   repo?: string;
   labelsAny?: string[];
   labelsAll?: string[];
-  /** A regular expression tested against the title, case-insensitively. */
+  /** An RE2 regular expression tested against the title (its first 500 characters), case-insensitively. */
   titlePattern?: string;
   priority?: Priority[] | Priority;
 }
@@ -60,60 +61,64 @@ export function ruleMatches(rule: RoutingRule, task: RoutedTask): boolean {
   if (m.repo && m.repo.toLowerCase() !== (task.repo ?? '').toLowerCase()) return false;
   if (m.labelsAny?.length && !lower(m.labelsAny).some((l) => labels.includes(l))) return false;
   if (m.labelsAll?.length && !lower(m.labelsAll).every((l) => labels.includes(l))) return false;
-  if (m.titlePattern && !safePattern(m.titlePattern)?.test(task.title)) return false;
+  if (m.titlePattern && !titleMatches(m.titlePattern, task.title)) return false;
   if (m.priority && !(Array.isArray(m.priority) ? m.priority : [m.priority]).includes(task.priority)) return false;
   return true;
 }
 
+/** The most of a title a pattern is matched against (titles are cut at 500 characters on the way in). */
+export const MAX_TITLE_MATCHED = 500;
+export const MAX_PATTERN_LENGTH = 200;
 /**
- * A title pattern, if it compiles and cannot backtrack catastrophically; otherwise undefined (the rule
- * matches nothing). Checked when rules are saved and again when they are used, because a pattern like
- * `(a+)+$` against a hostile title would hang the workflow that evaluates it.
+ * A pattern's compiled size, in RE2 instructions. Matching costs at most size × title length, so with
+ * these bounds one rule costs a few milliseconds and every rule of a company together well under the
+ * workflow's deadlock timeout (2 s), whatever a title says.
  */
-export function safePattern(pattern: string): RegExp | undefined {
-  if (pattern.length > 200 || !linearEnough(pattern)) return undefined;
-  try {
-    return new RegExp(pattern, 'i');
-  } catch {
-    return undefined;
-  }
-}
+export const MAX_PATTERN_PROGRAM = 1_000;
+export const MAX_RULES_PROGRAM = 5_000;
+
+export type CompiledPattern = { ok: true; re: RE2JS; size: number } | { ok: false; problem: string };
 
 /**
- * Star height at most 1: no quantified group that itself contains a quantifier or an alternation
- * (`(a+)+`, `(a|a)*`, `(.*x){3}`), and no backreferences. Those are the shapes that backtrack
- * exponentially; everything else runs in time proportional to the (500-character) title.
+ * A title pattern compiled by RE2 (re2js, pure JavaScript): matching takes time linear in the title,
+ * whatever the pattern, so no title can hang the workflow that routes it. RE2 refuses what it cannot
+ * match in linear time (backreferences, lookaround); the size bound keeps each match cheap.
  */
-function linearEnough(pattern: string): boolean {
-  const groups: Array<{ risky: boolean }> = [];
-  let closed: { risky: boolean } | undefined;
-  let inClass = false;
-  for (let i = 0; i < pattern.length; i++) {
-    const c = pattern[i]!;
-    if (c === '\\') {
-      if (/[1-9k]/.test(pattern[i + 1] ?? '')) return false;
-      i++;
-      closed = undefined;
-      continue;
-    }
-    if (inClass) {
-      if (c === ']') inClass = false;
-      continue;
-    }
-    const quantifier = c === '*' || c === '+' || c === '{';
-    if (quantifier || c === '?') {
-      if (closed?.risky && c !== '?') return false;
-      if (quantifier) for (const g of groups) g.risky = true;
-      closed = undefined;
-      continue;
-    }
-    closed = undefined;
-    if (c === '[') inClass = true;
-    else if (c === '(') groups.push({ risky: false });
-    else if (c === '|') for (const g of groups) g.risky = true;
-    else if (c === ')') closed = groups.pop();
+export function compilePattern(pattern: string): CompiledPattern {
+  if (pattern.length > MAX_PATTERN_LENGTH) return { ok: false, problem: `is over ${MAX_PATTERN_LENGTH} characters` };
+  let re: RE2JS;
+  try {
+    re = RE2JS.compile(pattern, RE2JS.CASE_INSENSITIVE);
+  } catch (err) {
+    return { ok: false, problem: `is not an RE2 regular expression (${(err as Error).message}); backreferences and lookaround are not supported` };
   }
-  return true;
+  const size = programSize(re);
+  if (size > MAX_PATTERN_PROGRAM) return { ok: false, problem: `is too large once compiled (${size} instructions, at most ${MAX_PATTERN_PROGRAM}): use fewer or smaller repetitions` };
+  return { ok: true, re, size };
+}
+
+/** RE2's program size (re2js keeps it on the compiled expression; pinned, and checked by a unit test). */
+function programSize(re: RE2JS): number {
+  return (re as unknown as { re2Input: { prog: { numInst(): number } } }).re2Input.prog.numInst();
+}
+
+/** Whether a title matches, as a rule evaluates it; a pattern that does not compile matches nothing. */
+export function titleMatches(pattern: string, title: string): boolean {
+  const compiled = compilePattern(pattern);
+  return compiled.ok && compiled.re.matcher(title.slice(0, MAX_TITLE_MATCHED)).find();
+}
+
+/** Why a company's rules cannot be saved as they are (their patterns' sizes together), or undefined. */
+export function rulesProblem(rules: RoutingRule[]): string | undefined {
+  let total = 0;
+  for (const rule of rules) {
+    if (!rule.match.titlePattern) continue;
+    const compiled = compilePattern(rule.match.titlePattern);
+    if (!compiled.ok) return `rule "${rule.id}": titlePattern ${compiled.problem}`;
+    total += compiled.size;
+  }
+  if (total > MAX_RULES_PROGRAM) return `the title patterns together are too large once compiled (${total} instructions, at most ${MAX_RULES_PROGRAM})`;
+  return undefined;
 }
 
 export function decideRoute(input: RoutingInput): RoutingDecision {

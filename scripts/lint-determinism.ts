@@ -2,8 +2,8 @@
  * `npm run lint`: keeps workflow and domain code deterministic (the rule the Temporal samples enforce
  * with an eslint override, here with no eslint to install). Workflow code may import only the
  * workflow SDK, `@temporalio/common` types and our own workflows/ and domain/ files; domain code only
- * itself. Neither may reach for the clock, randomness, timers, the process or Node built-ins: the
- * workflow sandbox makes Date.now() replay-safe, but domain rules get time and ids from their caller.
+ * itself; both may use the pure libraries listed below. Neither may reach for the clock, randomness,
+ * timers, the process or Node built-ins: the workflow sandbox makes Date.now() replay-safe, but domain rules get time and ids from their caller.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -31,12 +31,19 @@ const FORBIDDEN_IN_DOMAIN: Array<[RegExp, string]> = [
   [/\bperformance\.now\s*\(/, 'domain rules take the time from their caller (ctx.now)'],
 ];
 
+/**
+ * Libraries that are pure functions of their input (no clock, randomness, I/O or global state), pinned
+ * to an exact version: re2js matches routing patterns in linear time inside the workflow.
+ */
+const PURE_LIBRARIES = ['re2js'];
+
 /** Which imports a file of this kind may have. */
 function importAllowed(kind: 'workflow' | 'domain', fromFile: string, spec: string): boolean {
   if (spec.startsWith('.')) {
     const target = path.relative(ROOT, path.resolve(path.dirname(fromFile), spec));
     return kind === 'domain' ? target.startsWith('domain/') : target.startsWith('domain/') || target.startsWith('workflows/');
   }
+  if (PURE_LIBRARIES.includes(spec)) return true;
   if (kind === 'domain') return false;
   return spec === '@temporalio/workflow' || spec === '@temporalio/common';
 }

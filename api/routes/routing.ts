@@ -5,7 +5,7 @@
  */
 import { Router } from 'express';
 import { DomainError } from '../../domain/errors.js';
-import { safePattern } from '../../domain/routing.js';
+import { compilePattern, rulesProblem } from '../../domain/routing.js';
 import { rerouteSignal, routeUpdate, workflowIdFor } from '../../workflows/messages.js';
 import { actorOf, assertCompanyAccess, requireOperator } from '../auth.js';
 import { deadlineOf } from '../deadline.js';
@@ -35,8 +35,9 @@ export function routingRouter(deps: ApiDeps): Router {
     for (const [i, rule] of body.rules.entries()) {
       if (ids.has(rule.id)) throw new DomainError('invalid_routing_rule', `Rule id "${rule.id}" is used twice`, { index: i, id: rule.id });
       ids.add(rule.id);
-      if (rule.match.titlePattern && !safePattern(rule.match.titlePattern)) {
-        throw new DomainError('invalid_routing_rule', `Rule "${rule.id}": titlePattern is not a valid regular expression, or one that can backtrack catastrophically (a quantified group holding a quantifier or an alternation, or a backreference)`, { index: i, field: 'match.titlePattern' });
+      const pattern = rule.match.titlePattern ? compilePattern(rule.match.titlePattern) : undefined;
+      if (pattern && !pattern.ok) {
+        throw new DomainError('invalid_routing_rule', `Rule "${rule.id}": titlePattern ${pattern.problem}`, { index: i, field: 'match.titlePattern' });
       }
       const agents = 'agentId' in rule.target ? [rule.target.agentId] : rule.target.agentIds;
       for (const agentId of agents) {
@@ -45,6 +46,8 @@ export function routingRouter(deps: ApiDeps): Router {
         }
       }
     }
+    const tooLarge = rulesProblem(body.rules);
+    if (tooLarge) throw new DomainError('invalid_routing_rule', tooLarge, { field: 'rules' });
     await runIdempotent(pool, req, res, { companyId: company.id, operation: 'routing.put' }, async () => {
       const { rows } = await pool.query(
         `INSERT INTO routing_rules (company_id, rules) VALUES ($1, $2)

@@ -1,6 +1,6 @@
 /** Close-out validation: a table of comments that carry a deliverable and comments that do not. */
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { describe, it, test } from 'node:test';
 import { findDeliverables, reviewClosingComment } from '../../domain/closeout.js';
 
 const ACCEPTED: Array<[string, string]> = [
@@ -48,4 +48,19 @@ describe('close-out deliverables', () => {
     assert.equal(reviewClosingComment('doc:x').warnings.length, 2);
     assert.deepEqual(reviewClosingComment('doc:x\nResult: faster.\nVerified: benchmark.').warnings, []);
   });
+});
+
+test('a hostile closing comment is reviewed in linear time (issue 13 §2: it runs in the workflow, twice per close)', () => {
+  const hostile = 'http://'.repeat(9_362).slice(0, 64 * 1024);
+  // The whole-comment scan this replaced, timed in the same run: a ratio, not a deadline, so a busy machine cannot fail it.
+  const quadratic = /https?:\/\/[^\s)>\]]+\/commits?\/[0-9a-f]{7,40}\b/gi;
+  const time = (fn: () => unknown) => {
+    const started = process.hrtime.bigint();
+    fn();
+    return Number(process.hrtime.bigint() - started);
+  };
+  const before = time(() => [...hostile.matchAll(quadratic)]);
+  const now = Math.min(...[1, 2, 3].map(() => time(() => reviewClosingComment(hostile))));
+  assert.ok(now * 10 < before, `the review (${now} ns) costs well under a tenth of the quadratic scan (${before} ns)`);
+  assert.deepEqual(reviewClosingComment(`${hostile} https://g.example/a/b/commit/0123abc`).signals.map((s) => s.kind), ['commit_url'], 'a real link after it is still found');
 });
