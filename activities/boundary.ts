@@ -26,11 +26,23 @@ export function normalizeError(err: unknown): unknown {
   if (typeof sqlState === 'string' && /^[0-9A-Z]{5}$/.test(sqlState) && !isTransientDbError(err)) {
     return ApplicationFailure.create({ type: 'internal_error', message: `Postgres refused: ${(err as Error).message}`, details: [{ sqlState }], nonRetryable: true });
   }
+  if (credentialRefused(err)) {
+    return ApplicationFailure.create({ type: 'source_credential_invalid', message: `The source's credential is refused: ${(err as Error).message}; set a working one (PATCH /api/sources/{id})`, details: [{ upstreamStatus: (err as { status?: number }).status ?? null }], nonRetryable: true });
+  }
   const status = (err as { status?: unknown })?.status;
   if (typeof status === 'number' && REPEATING_4XX.has(status)) {
     return ApplicationFailure.create({ type: 'provider_rejected', message: (err as Error).message, details: [{ upstreamStatus: status }], nonRetryable: true });
   }
   return err;
+}
+
+/**
+ * A credential the provider will never accept: GitHub's 401, or a GitHub App private key that cannot
+ * sign (WebCrypto's DataError, before any request). A configuration error, not an outage.
+ */
+export function credentialRefused(err: unknown): boolean {
+  const e = err as { status?: unknown; name?: unknown; message?: unknown };
+  return e?.status === 401 || (e?.name === 'DataError' && /key/i.test(String(e.message)));
 }
 
 /** Wraps every function of an activity object so its failures cross the boundary normalized. */

@@ -14,7 +14,7 @@ import { searchAttributeValues } from '../domain/search-attributes.js';
 import { systemActor } from '../domain/task.js';
 import type { Pool } from '../db/pool.js';
 import { identifierFor } from '../db/identifiers.js';
-import { getSource, type SourceRow } from '../db/sources.js';
+import { adoptRepositoryId, claimKeyOf, getSource, type SourceRow } from '../db/sources.js';
 import type { Config } from '../runtime/config.js';
 import { uuidFromSeed } from '../runtime/ids.js';
 import type { SecretBox } from '../runtime/secrets.js';
@@ -32,18 +32,36 @@ export interface Admitted {
   created: boolean;
 }
 
-/** The task id for a source key: claimed once; every later arrival finds the same one. */
-async function claim(pool: Pool, source: SourceRow, key: string): Promise<{ issueId: string; identifier: string; claimed: boolean }> {
+/**
+ * The task id for an upstream issue: claimed once under the source's claim key (db/sources.ts), and
+ * every later arrival — concurrent ones included — finds the same one. `ON CONFLICT … DO UPDATE` waits
+ * for a racing insert and returns its row, which a plain `DO NOTHING` + re-read in one statement cannot
+ * see. The source row is share-locked so a first poll moving its keys to the repository id is not raced.
+ */
+async function claim(pool: Pool, source: SourceRow, number: number): Promise<{ issueId: string; identifier: string; claimed: boolean }> {
   const fresh = randomUUID();
-  const { rows } = await pool.query<{ issue_id: string }>(
-    `WITH ins AS (
-       INSERT INTO source_items (source_key, company_id, source_id, issue_id) VALUES ($1,$2,$3,$4)
-       ON CONFLICT (source_key) DO NOTHING RETURNING issue_id)
-     SELECT issue_id FROM ins UNION ALL SELECT issue_id FROM source_items WHERE source_key = $1 LIMIT 1`,
-    [`${source.company_id}|${key}`, source.company_id, source.id, fresh],
-  );
-  const issueId = rows[0]!.issue_id;
-  return { issueId, identifier: await identifierFor(pool, source.company_id, issueId), claimed: issueId === fresh };
+  const client = await pool.connect();
+  let failure: Error | undefined;
+  let row: { issue_id: string; inserted: boolean };
+  try {
+    await client.query('BEGIN');
+    const current = (await client.query<SourceRow>('SELECT * FROM sources WHERE id = $1 FOR SHARE', [source.id])).rows[0] ?? source;
+    const { rows } = await client.query<{ issue_id: string; inserted: boolean }>(
+      `INSERT INTO source_items (source_key, company_id, source_id, issue_id) VALUES ($1,$2,$3,$4)
+       ON CONFLICT (source_key) DO UPDATE SET source_key = EXCLUDED.source_key
+       RETURNING issue_id, (xmax = 0) AS inserted`,
+      [claimKeyOf(current, number), source.company_id, source.id, fresh],
+    );
+    await client.query('COMMIT');
+    row = rows[0]!;
+  } catch (err) {
+    failure = err as Error;
+    await client.query('ROLLBACK').catch(() => {});
+    throw err;
+  } finally {
+    client.release(failure);
+  }
+  return { issueId: row.issue_id, identifier: await identifierFor(pool, source.company_id, row.issue_id), claimed: row.inserted };
 }
 
 /** The most of an upstream body a task keeps (the API's own description limit). */
@@ -63,7 +81,7 @@ function tidy(c: Candidate): Candidate {
 
 export async function admitCandidate(pool: Pool, client: Client, config: Config, source: SourceRow, given: Candidate): Promise<Admitted> {
   const c = tidy(given);
-  const { issueId, identifier, claimed } = await claim(pool, source, c.key);
+  const { issueId, identifier, claimed } = await claim(pool, source, c.number);
   const state = intakeIssue(
     {
       id: issueId,
@@ -114,6 +132,11 @@ export function createIntakeActivities(pool: Pool, client: Client, box: () => Se
       if (source.paused) return { sourceId, skipped: 'paused', found: 0, admitted: [], filteredOut: 0, cursor: source.cursor };
       const adapter = adapterFor(source, box(), { spaceWrites: config.githubSpaceWrites });
       try {
+        // A source from before repository ids were kept learns its id once, and its keys move with it.
+        if (!source.repo_id) {
+          await adoptRepositoryId(pool, source.id, (await adapter.repository()).id);
+          Object.assign(source, await getSource(pool, source.id));
+        }
         const { candidates, cursor } = await adapter.listChangedSince(source.cursor);
         const wanted = candidates.filter((c) => passesLabels(c.labels, source.labels));
         const admitted: Admitted[] = [];

@@ -7,6 +7,15 @@ const name = z.string().min(1).max(200).refine((s) => s.trim() !== '', 'must not
 const ghName = z.string().regex(/^(?!\.+$)[A-Za-z0-9_.-]{1,100}$/, 'must be a GitHub owner or repository name');
 const labelList = z.array(z.string().min(1).max(100)).max(50);
 const httpUrl = z.string().max(2000).url().refine((u) => /^https?:\/\//.test(u), 'must be an http(s) URL');
+/** A server's address, never with credentials in it (they would be stored and shown as plain text). */
+const serverUrl = httpUrl.refine((u) => {
+  try {
+    const url = new URL(u);
+    return url.username === '' && url.password === '';
+  } catch {
+    return false;
+  }
+}, 'must not carry a user name or password: put credentials in `credential`');
 
 const credential = z.union([
   z.strictObject({ token: z.string().min(1).max(1000) }),
@@ -17,7 +26,7 @@ export const createSource = z.strictObject({
   provider: z.literal('github'),
   owner: ghName,
   repo: ghName,
-  baseUrl: httpUrl.optional(),
+  baseUrl: serverUrl.optional(),
   credential,
   webhookSecret: z.string().min(8).max(500).optional(),
   pollIntervalSeconds: z.number().int().min(15).max(86_400).nullable().optional(),
@@ -55,7 +64,7 @@ export const routingRule = z.strictObject({
 export const putRouting = z.strictObject({ rules: z.array(routingRule).max(200) });
 
 export const wakeTarget = z.union([
-  z.strictObject({ type: z.literal('http'), url: httpUrl, secret: z.string().min(16).max(500) }),
+  z.strictObject({ type: z.literal('http'), url: serverUrl, secret: z.string().min(16).max(500) }),
   z.strictObject({
     type: z.literal('process'),
     command: z.string().min(1).max(1000),

@@ -11,6 +11,8 @@ export interface SourceRow {
   provider: 'github';
   owner: string;
   repo: string;
+  /** GitHub's numeric repository id; null for a source not yet asked. */
+  repo_id: string | number | null;
   base_url: string | null;
   credential_kind: 'token' | 'app';
   credential_sealed: string;
@@ -65,4 +67,55 @@ export async function listSources(db: Queryable, companyId: string): Promise<Sou
 /** Every source with polling, for the worker to keep their Schedules in step at start. */
 export async function listPolledSources(db: Queryable): Promise<SourceRow[]> {
   return (await db.query<SourceRow>('SELECT * FROM sources WHERE deleted_at IS NULL AND poll_interval_seconds IS NOT NULL')).rows;
+}
+
+/**
+ * The key an upstream issue is claimed under (one task per key): the repository's numeric id once the
+ * source knows it, else its lower-cased full name. The same on every path (poll, webhook), whatever
+ * case a payload or an operator spelt the repository in.
+ */
+export function claimKeyOf(source: Pick<SourceRow, 'company_id' | 'owner' | 'repo' | 'repo_id'>, number: number): string {
+  return `${source.company_id}|${claimPrefix(source)}${number}`;
+}
+
+export const claimPrefix = (source: Pick<SourceRow, 'owner' | 'repo' | 'repo_id'>) =>
+  source.repo_id ? `github:repo/${source.repo_id}#` : `github:${source.owner}/${source.repo}#`.toLowerCase();
+
+/** Whether a payload's repository is this source's: by id when known, else by name in any case. */
+export function isSourceRepository(source: Pick<SourceRow, 'owner' | 'repo' | 'repo_id'>, repo: { id?: number | null; fullName: string }): boolean {
+  if (source.repo_id && repo.id != null) return String(repo.id) === String(source.repo_id);
+  return repo.fullName.toLowerCase() === `${source.owner}/${source.repo}`.toLowerCase();
+}
+
+/**
+ * A source created before repository ids were kept learns its id (read from GitHub by its first poll):
+ * its claimed keys move to the id form in the same transaction, so no issue is claimed twice.
+ */
+export async function adoptRepositoryId(pool: import('./pool.js').Pool, sourceId: string, repoId: number): Promise<void> {
+  const client = await pool.connect();
+  let failure: Error | undefined;
+  try {
+    await client.query('BEGIN');
+    const { rows } = await client.query<SourceRow>('SELECT * FROM sources WHERE id = $1 FOR UPDATE', [sourceId]);
+    const source = rows[0];
+    if (source && !source.repo_id) {
+      const from = `${source.company_id}|${claimPrefix(source)}`;
+      const to = `${source.company_id}|${claimPrefix({ ...source, repo_id: String(repoId) })}`;
+      // A key already claimed under the id (another source of the same repository) keeps its task.
+      await client.query(
+        `UPDATE source_items SET source_key = $2 || substring(source_key FROM length($1) + 1) || '~duplicate~' || issue_id
+         WHERE starts_with(source_key, $1) AND EXISTS (SELECT 1 FROM source_items o WHERE o.source_key = $2 || substring(source_items.source_key FROM length($1) + 1))`,
+        [from, to],
+      );
+      await client.query(`UPDATE source_items SET source_key = $2 || substring(source_key FROM length($1) + 1) WHERE starts_with(source_key, $1)`, [from, to]);
+      await client.query('UPDATE sources SET repo_id = $2, updated_at = now() WHERE id = $1', [sourceId, repoId]);
+    }
+    await client.query('COMMIT');
+  } catch (err) {
+    failure = err as Error;
+    await client.query('ROLLBACK').catch(() => {});
+    throw err;
+  } finally {
+    client.release(failure);
+  }
 }

@@ -1,5 +1,6 @@
 /** Intake: issues of a repository updated since a cursor, as task candidates (pull requests left out). */
 import type { GitHub } from './client.js';
+import { issuePayload } from './payloads.js';
 import type { RepoRef, TaskCandidate } from './types.js';
 
 type GitHubIssue = Awaited<ReturnType<GitHub['rest']['issues']['get']>>['data'];
@@ -34,7 +35,8 @@ export async function listIssuesSince(gh: GitHub, ref: RepoRef, since?: string):
     per_page: 100,
     ...(since ? { since } : {}),
   });
-  const candidates = issues.filter((i) => !i.pull_request).map((i) => candidateFromIssue(ref, i));
+  // What a webhook would refuse (a number or title of the wrong type) is left out of a poll too.
+  const candidates = issues.filter((i) => !i.pull_request && issuePayload.safeParse(i).success).map((i) => candidateFromIssue(ref, i));
   const cursor = issues.reduce<string | undefined>((max, i) => (!max || i.updated_at > max ? i.updated_at : max), since);
   return { candidates, cursor };
 }

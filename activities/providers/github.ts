@@ -58,6 +58,12 @@ export class GitHubAdapter implements IntakePort, CodeHostPort {
     await this.r.gh.rest.issues.update({ ...this.ref, issue_number: number, state });
   }
 
+  /** The repository as GitHub names it: its numeric id (stable across renames and transfers), canonical name and default branch. */
+  async repository(signal?: AbortSignal): Promise<{ id: number; owner: string; repo: string; defaultBranch: string }> {
+    const { data } = await this.r.gh.rest.repos.get({ ...this.ref, ...(signal ? { request: { signal } } : {}) });
+    return { id: data.id, owner: data.owner.login, repo: data.name, defaultBranch: data.default_branch };
+  }
+
   async defaultBranch(): Promise<string> {
     if (this.r.defaultBranch) return this.r.defaultBranch;
     const { data } = await this.r.gh.rest.repos.get(this.ref);

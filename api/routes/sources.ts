@@ -9,6 +9,7 @@ import { DomainError } from '../../domain/errors.js';
 import { getSource, listSources, presentSource, type SourceRow } from '../../db/sources.js';
 import { INTAKE_WORKFLOW_TYPE, deleteIntakeSchedule, intakeScheduleId, syncIntakeSchedule } from '../../runtime/intake-schedules.js';
 import { secretBox } from '../../runtime/secrets.js';
+import { asCredential, inspectRepository } from '../../activities/providers/registry.js';
 import type { IntakeReport } from '../../workflows/activity-types.js';
 import { requireOperator } from '../auth.js';
 import { deadlineOf } from '../deadline.js';
@@ -48,15 +49,18 @@ export function sourcesRouter(deps: ApiDeps): Router {
     const body = parse(schema.createSource, req.body);
     const sealed = box();
     await runIdempotent(pool, req, res, { companyId: company.id, operation: 'source.create' }, async ({ seed }) => {
+      // One call with the source's own credential: a key that cannot sign, a token GitHub refuses or a
+      // repository it cannot see is a 422 now, not an outage later. Keys follow GitHub's id and spelling.
+      const repo = await inspectRepository({ ...body, credential: asCredential(body.credential) }, deadlineOf(res));
       const id = seed ? uuidFromSeed(seed) : randomUUID();
       await pool.query(
         `INSERT INTO sources (id, company_id, provider, owner, repo, base_url, credential_kind, credential_sealed, webhook_secret_sealed,
-                              poll_interval_seconds, labels, review_policy, default_branch)
-         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13) ON CONFLICT (id) DO NOTHING`,
+                              poll_interval_seconds, labels, review_policy, default_branch, repo_id)
+         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14) ON CONFLICT (id) DO NOTHING`,
         [
-          id, company.id, body.provider, body.owner, body.repo, body.baseUrl ?? null, 'token' in body.credential ? 'token' : 'app',
+          id, company.id, body.provider, repo.owner, repo.repo, body.baseUrl ?? null, 'token' in body.credential ? 'token' : 'app',
           sealed.seal(JSON.stringify(body.credential)), body.webhookSecret ? sealed.seal(body.webhookSecret) : null,
-          body.pollIntervalSeconds === undefined ? 60 : body.pollIntervalSeconds, JSON.stringify(body.labels ?? {}), body.reviewPolicy ?? 'require', body.defaultBranch ?? null,
+          body.pollIntervalSeconds === undefined ? 60 : body.pollIntervalSeconds, JSON.stringify(body.labels ?? {}), body.reviewPolicy ?? 'require', body.defaultBranch ?? null, repo.id,
         ],
       );
       const source = await getSource(pool, id);
@@ -83,6 +87,13 @@ export function sourcesRouter(deps: ApiDeps): Router {
       const body = parse(schema.patchSource, req.body);
       if (Object.keys(body).length === 0) throw new DomainError('validation_error', 'Nothing to change: send at least one field');
       await runIdempotent(pool, req, res, { companyId: source.company_id, operation: 'source.update' }, async () => {
+        // A new credential must work for this repository before it replaces the old one.
+        if (body.credential) {
+          const repo = await inspectRepository({ owner: source.owner, repo: source.repo, baseUrl: source.base_url, credential: asCredential(body.credential) }, deadlineOf(res));
+          if (source.repo_id && String(repo.id) !== String(source.repo_id)) {
+            throw new DomainError('repository_not_found', `${source.owner}/${source.repo} is another repository for this credential (id ${repo.id}, the source's is ${source.repo_id})`, { owner: source.owner, repo: source.repo });
+          }
+        }
         const sealed = body.credential || body.webhookSecret ? box() : undefined;
         const sets: string[] = [];
         const values: unknown[] = [source.id];
@@ -111,6 +122,14 @@ export function sourcesRouter(deps: ApiDeps): Router {
     router.delete(path, async (req, res) => {
       requireOperator(res);
       const source = await scoped(String(req.params.sourceId), req.params.companyId as string | undefined);
+      // Its open tasks still need its credential to submit, ship and follow their issues: they would be stranded.
+      const { rows } = await pool.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM issues WHERE lifecycle->'source'->>'sourceId' = $1 AND status NOT IN ('done', 'cancelled')`,
+        [source.id],
+      );
+      if (rows[0]!.n > 0) {
+        throw new DomainError('source_in_use', `${rows[0]!.n} open task(s) still deliver through this source: close or cancel them first; to stop taking new issues in, pause it (PATCH {"paused": true})`, { sourceId: source.id, openTasks: rows[0]!.n });
+      }
       try {
         await deps.tasks.withTemporal(deadlineOf(res), () => deleteIntakeSchedule(deps.tasks.client, source.id));
       } catch (err) {

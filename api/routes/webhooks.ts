@@ -11,7 +11,7 @@ import { admitCandidate } from '../../activities/intake.js';
 import { passesLabels } from '../../activities/providers/github.js';
 import { ProviderError, WebhookVerifier, type ProviderEvent } from '../../activities/github/index.js';
 import { DomainError } from '../../domain/errors.js';
-import { getSource, type SourceRow } from '../../db/sources.js';
+import { claimKeyOf, getSource, isSourceRepository, type SourceRow } from '../../db/sources.js';
 import { secretBox } from '../../runtime/secrets.js';
 import { providerEventSignal, workflowIdFor } from '../../workflows/messages.js';
 import { deadlineOf } from '../deadline.js';
@@ -47,6 +47,7 @@ export function webhooksRouter(deps: ApiDeps): Router {
       event = await new WebhookVerifier(secretBox(config.secretKey).open(source.webhook_secret_sealed!, `the webhook secret of source ${source.id}`)).parse(req.headers, raw);
     } catch (err) {
       if (err instanceof ProviderError && err.code === 'bad_payload') throw new DomainError('invalid_json', err.message);
+      if (err instanceof ProviderError && err.code === 'invalid_payload') throw new DomainError('invalid_payload', err.message);
       if (err instanceof ProviderError) throw new DomainError('webhook_signature_invalid', err.message);
       throw new DomainError('invalid_body', `The delivery cannot be read: ${(err as Error).message}`);
     }
@@ -71,15 +72,13 @@ export function webhooksRouter(deps: ApiDeps): Router {
   return router;
 }
 
-const sameRepo = (source: SourceRow, repo: string) => repo.toLowerCase() === `${source.owner}/${source.repo}`.toLowerCase();
-
 async function routeEvent(deps: ApiDeps, source: SourceRow, event: ProviderEvent, deliveryId: string): Promise<Record<string, unknown>> {
   if (event.kind === 'ignored' || event.kind === 'push') return { ignored: event.kind === 'push' ? 'push' : event.event };
   if (event.kind === 'issue') {
     const c = event.candidate;
-    if (!sameRepo(source, c.source.repo)) return { ignored: 'other_repository' };
+    if (!isSourceRepository(source, { id: event.repoId, fullName: c.source.repo })) return { ignored: 'other_repository' };
     const key = c.id;
-    const known = await deps.pool.query('SELECT 1 FROM source_items WHERE source_key = $1', [`${source.company_id}|${key}`]);
+    const known = await deps.pool.query('SELECT 1 FROM source_items WHERE source_key = $1', [claimKeyOf(source, c.source.number)]);
     // Label filters decide what is taken in; a task already taken in follows its issue whatever its labels.
     if (!known.rowCount && !passesLabels(c.source.labels, source.labels)) return { ignored: 'label_filter' };
     // A paused source takes nothing new in (its polling finds the issue once resumed); its tasks still follow their issues.
@@ -89,7 +88,7 @@ async function routeEvent(deps: ApiDeps, source: SourceRow, event: ProviderEvent
     });
     return { intake: admitted };
   }
-  if (!sameRepo(source, event.repo)) return { ignored: 'other_repository' };
+  if (!isSourceRepository(source, { id: event.repoId, fullName: event.repo })) return { ignored: 'other_repository' };
   const byPr = event.kind === 'pull_request' || event.kind === 'review' || event.kind === 'review_comment' ? event.prNumber : null;
   const sha = event.kind === 'status' ? event.sha : 'headSha' in event ? event.headSha : null;
   const { rows } = await deps.pool.query<{ id: string }>(

@@ -39,6 +39,14 @@ test('a polled source is a Temporal Schedule; POST /sync takes issues in (pull r
   const stored = JSON.stringify((await env.stack.pool.query('SELECT * FROM sources WHERE id = $1', [w.sourceId])).rows);
   assert.ok(!stored.includes(w.token), 'the token is sealed at rest');
   assert.equal((await w.agent.http.get(`/api/companies/${w.companyId}/sources`)).status, 403, 'agents see no sources');
+  // Its open task still delivers through it: deleting it would strand the task (issue 13 §4).
+  const inUse = await env.stack.admin.request('DELETE', `/api/sources/${w.sourceId}`);
+  assert.equal(inUse.status, 409, JSON.stringify(inUse.body));
+  assert.equal(inUse.body.code, 'source_in_use');
+  assert.equal(inUse.body.details.openTasks, 1);
+  assert.match(inUse.body.error, /pause it/);
+  assert.equal((await env.stack.admin.get(`/api/sources/${w.sourceId}`)).status, 200, 'nothing changed');
+  assert.equal((await env.stack.admin.patch(`/api/issues/${task.id}`, { status: 'cancelled' })).status, 200);
   const removed = await env.stack.admin.request('DELETE', `/api/sources/${w.sourceId}`);
   assert.equal(removed.status, 200);
   await assert.rejects(env.stack.client.schedule.getHandle(`intake/${w.sourceId}`).describe());

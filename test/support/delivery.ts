@@ -21,11 +21,15 @@ export interface Wired {
 export async function wireGitHub(
   stack: Stack,
   fake: RunningFake,
-  opts: { webhooks?: boolean; pollIntervalSeconds?: number | null; reviewPolicy?: 'require' | 'never_require'; rules?: unknown[]; agents?: number } = {},
+  opts: {
+    webhooks?: boolean; pollIntervalSeconds?: number | null; reviewPolicy?: 'require' | 'never_require'; rules?: unknown[]; agents?: number;
+    /** The repository as GitHub names it, and as the operator types it when connecting the source. */
+    repo?: { owner: string; name: string }; sourceAs?: { owner: string; repo: string };
+  } = {},
 ): Promise<Wired> {
   const { companyId, agents } = await seedCompany(stack, opts.agents ?? 1);
-  const owner = `org${randomBytes(3).toString('hex')}`;
-  const repo = 'widgets';
+  const owner = opts.repo?.owner ?? `org${randomBytes(3).toString('hex')}`;
+  const repo = opts.repo?.name ?? 'widgets';
   await fake.fake.createRepo(owner, repo, { 'README.md': '# widgets\n', 'src/app.txt': 'v1\n' });
   const token = `ghp_${randomBytes(16).toString('hex')}`;
   const webhookSecret = `whsec_${randomBytes(16).toString('hex')}`;
@@ -33,7 +37,7 @@ export async function wireGitHub(
   const routing = await stack.admin.request('PUT', `/api/companies/${companyId}/routing`, { rules });
   assert.equal(routing.status, 200, JSON.stringify(routing.body));
   const source = await stack.admin.post(`/api/companies/${companyId}/sources`, {
-    provider: 'github', owner, repo, baseUrl: fake.url, credential: { token }, webhookSecret,
+    provider: 'github', owner: opts.sourceAs?.owner ?? owner, repo: opts.sourceAs?.repo ?? repo, baseUrl: fake.url, credential: { token }, webhookSecret,
     pollIntervalSeconds: opts.pollIntervalSeconds === undefined ? null : opts.pollIntervalSeconds,
     reviewPolicy: opts.reviewPolicy ?? 'require',
   });

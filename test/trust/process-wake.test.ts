@@ -104,13 +104,13 @@ test('a process wake gets an allowlisted environment, its own directory, and a r
 test('target variables may not carry an operator secret nor override the wake\'s own', async () => {
   const { agents } = await seedCompany(stack, 1);
   const put = (env: Record<string, string>) => stack.admin.request('PUT', `/api/agents/${agents[0]!.id}/wake-target`, { target: { type: 'process', command: '/bin/true', env } });
-  for (const env of [{ KEY: stack.adminKey }, { X: `prefix-${stack.config.secretKey}` }, { DB: stack.databaseUrl }]) {
+  for (const env of [{ KEY: stack.adminKey }, { X: `prefix-${stack.config.secretKey}` }, { DB: stack.databaseUrl }] as Array<Record<string, string>>) {
     const r = await put(env);
     assert.equal(r.status, 400, JSON.stringify(r.body));
     assert.equal(r.body.code, 'validation_error');
     assert.ok(!JSON.stringify(r.body).includes(stack.adminKey), 'the refusal does not echo it');
   }
-  for (const env of [{ SWITCHYARD_API_KEY: 'x' }, { PAPERCLIP_AGENT_ID: 'x' }, { 'not a name': 'x' }]) {
+  for (const env of [{ SWITCHYARD_API_KEY: 'x' }, { PAPERCLIP_AGENT_ID: 'x' }, { 'not a name': 'x' }] as Array<Record<string, string>>) {
     const r = await put(env);
     assert.equal(r.status, 400, JSON.stringify(r.body));
   }

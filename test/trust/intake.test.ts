@@ -1,0 +1,151 @@
+/**
+ * Issue 13 §4: one upstream issue is one task, whatever the spelling of its repository, however many
+ * deliveries race; a malformed payload is a 400 that changes nothing; a source that cannot work is
+ * refused when it is created, and a credential that stops working is named, not reported as an outage.
+ */
+import assert from 'node:assert/strict';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { test } from 'node:test';
+import { WebhookEmitter } from '../fakes/github/hooks.js';
+import type { RunningFake } from '../fakes/github/server.js';
+import { assertHonest } from '../github/support.js';
+import { stackWithFakeGitHub, waitForMine, wireGitHub, type Wired } from '../support/delivery.js';
+import { waitFor } from '../support/wait.js';
+
+const env = stackWithFakeGitHub();
+
+/** An issue opened upstream without a delivery; its `opened` payload as GitHub would send it. */
+async function silentIssue(fake: RunningFake, owner: string, repo: string, title: string, labels = ['bug']) {
+  const issue = await fake.fake.openIssue(owner, repo, { title, labels });
+  const r = fake.fake.repo(owner, repo);
+  return { issue, payload: (action: string) => ({ action, issue: fake.fake.present.issue(r, issue), ...fake.fake.envelope(r, 'octocat') }) };
+}
+
+/** A signed delivery, sent now; its status. */
+async function deliver(w: Pick<Wired, 'sourceId' | 'webhookSecret'>, event: string, payload: unknown, deliveryId = randomUUID()): Promise<number> {
+  const body = JSON.stringify(payload);
+  const res = await fetch(`${env.stack.url}/api/providers/github/webhooks/${w.sourceId}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-github-event': event, 'x-github-delivery': deliveryId, 'x-hub-signature-256': WebhookEmitter.sign(w.webhookSecret, body) },
+    body,
+  });
+  await res.arrayBuffer();
+  return res.status;
+}
+
+const tasksOf = async (companyId: string) => (await env.stack.admin.get(`/api/companies/${companyId}/issues`)).body as Array<{ id: string; title: string }>;
+
+test('a repository spelt in another case is one repository: the poll and the webhook make one task', async () => {
+  const owner = `Org${randomBytes(3).toString('hex')}`;
+  const w = await wireGitHub(env.stack, env.fake, { webhooks: false, repo: { owner, name: 'Demo' }, sourceAs: { owner: owner.toUpperCase(), repo: 'demo' } });
+  const source = (await env.stack.admin.get(`/api/sources/${w.sourceId}`)).body;
+  assert.deepEqual([source.owner, source.repo], [owner, 'Demo'], 'the source takes GitHub\'s own spelling');
+  const { payload } = await silentIssue(env.fake, owner, 'Demo', 'Mixed case');
+  const [hook, sync] = await Promise.all([deliver(w, 'issues', payload('opened')), env.stack.admin.post(`/api/sources/${w.sourceId}/sync`, {})]);
+  assert.equal(hook, 202);
+  assert.equal(sync.status, 200, JSON.stringify(sync.body));
+  await waitForMine(w.agent);
+  assert.equal((await tasksOf(w.companyId)).length, 1, 'one task');
+
+  // A source from before repository ids were kept (spelt as its operator typed it): the webhook claims
+  // by name in any case, the first poll learns the id and moves the keys, and nothing is taken twice.
+  await env.stack.pool.query('UPDATE sources SET repo_id = NULL, owner = upper(owner), repo = lower(repo) WHERE id = $1', [w.sourceId]);
+  const second = await silentIssue(env.fake, owner, 'Demo', 'Before the upgrade');
+  assert.equal(await deliver(w, 'issues', second.payload('opened')), 202);
+  await waitFor('the second task', () => tasksOf(w.companyId), (l) => l.length === 2);
+  const polled = await env.stack.admin.post(`/api/sources/${w.sourceId}/sync`, {});
+  assert.equal(polled.status, 200, JSON.stringify(polled.body));
+  assert.equal(polled.body.admitted.filter((a: { created: boolean }) => a.created).length, 0, 'the poll finds both tasks, makes none');
+  assert.ok((await env.stack.pool.query('SELECT repo_id FROM sources WHERE id = $1', [w.sourceId])).rows[0].repo_id, 'the source learnt its id');
+  const third = await silentIssue(env.fake, owner, 'Demo', 'After the upgrade');
+  assert.equal(await deliver(w, 'issues', third.payload('opened')), 202);
+  await env.stack.admin.post(`/api/sources/${w.sourceId}/sync`, {});
+  await waitFor('the third task', () => tasksOf(w.companyId), (l) => l.length === 3);
+  assert.equal((await tasksOf(w.companyId)).length, 3, 'three issues, three tasks');
+  assertHonest(env.fake);
+});
+
+test('25 first deliveries of one new issue at once: all answered, one task', async () => {
+  const w = await wireGitHub(env.stack, env.fake, { webhooks: false });
+  const { payload } = await silentIssue(env.fake, w.owner, w.repo, 'Delivered 25 times');
+  const statuses = await Promise.all(Array.from({ length: 25 }, (_, i) => deliver(w, 'issues', payload(i % 2 ? 'opened' : 'labeled'))));
+  assert.deepEqual([...new Set(statuses)], [202], 'every delivery taken');
+  await waitForMine(w.agent);
+  assert.equal((await tasksOf(w.companyId)).length, 1);
+  assert.equal((await env.stack.pool.query('SELECT count(*)::int AS n FROM source_items WHERE source_id = $1', [w.sourceId])).rows[0].n, 1);
+});
+
+test('a storm of 200 new issues, each delivered twice (opened + labeled) at once: no 5xx, 200 tasks', async () => {
+  const w = await wireGitHub(env.stack, env.fake, { webhooks: false, rules: [] });
+  const issues = [];
+  for (let i = 0; i < 200; i++) issues.push(await silentIssue(env.fake, w.owner, w.repo, `Storm ${i}`));
+  const statuses = await Promise.all(issues.flatMap((x) => [deliver(w, 'issues', x.payload('opened')), deliver(w, 'issues', x.payload('labeled'))]));
+  const errors = statuses.filter((s) => s >= 500);
+  assert.deepEqual(errors, [], `${errors.length} of ${statuses.length} deliveries failed`);
+  assert.deepEqual([...new Set(statuses)], [202]);
+  const list = await waitFor('200 tasks', () => tasksOf(w.companyId), (l) => l.length >= 200, 60_000);
+  assert.equal(list.length, 200);
+  assert.equal(new Set(list.map((t) => t.title)).size, 200, 'one task per issue');
+});
+
+test('a signed payload with a field of the wrong type is 400 invalid_payload, and changes nothing', async () => {
+  const w = await wireGitHub(env.stack, env.fake, { webhooks: false });
+  const { payload } = await silentIssue(env.fake, w.owner, w.repo, 'Malformed');
+  const good = payload('opened');
+  const bad: Array<[string, (p: any) => void]> = [
+    ['issue.title', (p) => (p.issue.title = null)],
+    ['issue.number', (p) => (p.issue.number = 'abc')],
+    ['issue.number', (p) => (p.issue.number = -5)],
+    ['issue.number', (p) => (p.issue.number = 1e300)],
+    ['issue.number', (p) => (p.issue.number = 1.5)],
+    ['issue.labels', (p) => (p.issue.labels = 'bug')],
+    ['repository.full_name', (p) => (p.repository.full_name = 42)],
+  ];
+  for (const [field, spoil] of bad) {
+    const p = structuredClone(good);
+    spoil(p);
+    const id = randomUUID();
+    const res = await fetch(`${env.stack.url}/api/providers/github/webhooks/${w.sourceId}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-github-event': 'issues', 'x-github-delivery': id, 'x-hub-signature-256': WebhookEmitter.sign(w.webhookSecret, JSON.stringify(p)) },
+      body: JSON.stringify(p),
+    });
+    const body = await res.json();
+    assert.equal(res.status, 400, `${field}: ${JSON.stringify(body)}`);
+    assert.equal(body.code, 'invalid_payload');
+    assert.match(body.error, new RegExp(field.replace('.', '\\.')), 'the message names the field');
+    assert.equal((await env.stack.pool.query('SELECT 1 FROM webhook_deliveries WHERE delivery_id = $1', [id])).rowCount, 0, 'not recorded: a corrected redelivery is taken');
+  }
+  assert.equal((await tasksOf(w.companyId)).length, 0, 'no task');
+  assert.equal(await deliver(w, 'issues', good), 202, 'the well-formed delivery is taken');
+});
+
+test('a source that cannot work is refused when created; a credential that stops working is named, not an outage', async () => {
+  const { companyId } = (await wireGitHub(env.stack, env.fake, { webhooks: false }));
+  const owner = `org${randomBytes(3).toString('hex')}`;
+  await env.fake.fake.createRepo(owner, 'app-repo');
+  const create = (body: Record<string, unknown>) => env.stack.admin.post(`/api/companies/${companyId}/sources`, { provider: 'github', owner, repo: 'app-repo', baseUrl: env.fake.url, credential: { token: 'ghp_x' }, pollIntervalSeconds: null, ...body });
+  const badKey = await create({ credential: { appId: 1, privateKey: 'not a private key', installationId: 7 } });
+  assert.equal(badKey.status, 422, JSON.stringify(badKey.body));
+  assert.equal(badKey.body.code, 'source_credential_invalid');
+  const missing = await create({ repo: 'no-such-repo' });
+  assert.equal(missing.status, 422, JSON.stringify(missing.body));
+  assert.equal(missing.body.code, 'repository_not_found');
+  const withPassword = await create({ baseUrl: env.fake.url.replace('http://', 'http://user:hunter2@') });
+  assert.equal(withPassword.status, 400, JSON.stringify(withPassword.body));
+  assert.ok(!JSON.stringify(withPassword.body).includes('hunter2'), 'the password is not echoed');
+  assert.equal((await env.stack.admin.get(`/api/companies/${companyId}/sources`)).body.length, 1, 'none of them was stored');
+
+  // Working at first, then its credential stops working (an app key replaced by garbage): a submit says so.
+  const w = await wireGitHub(env.stack, env.fake, { webhooks: false });
+  const { payload } = await silentIssue(env.fake, w.owner, w.repo, 'Credential breaks');
+  await deliver(w, 'issues', payload('opened'));
+  const task = await waitForMine(w.agent);
+  const { secretBox } = await import('../../runtime/secrets.js');
+  const sealed = secretBox(env.stack.config.secretKey).seal(JSON.stringify({ appId: 1, privateKey: 'not a private key', installationId: 7 }));
+  await env.stack.pool.query(`UPDATE sources SET credential_kind = 'app', credential_sealed = $2 WHERE id = $1`, [w.sourceId, sealed]);
+  await env.fake.fake.pushCommit(w.owner, w.repo, 'fix-1', { 'src/app.txt': 'v2\n' });
+  const submit = await w.agent.http.request('POST', `/api/tasks/${task.id}/submit`, { summary: 'Fix', pullRequest: { head: 'fix-1' } }, { 'idempotency-key': 'cred-1' });
+  assert.equal(submit.status, 422, JSON.stringify(submit.body));
+  assert.equal(submit.body.error.code, 'source_credential_invalid');
+});
