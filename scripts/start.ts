@@ -209,9 +209,12 @@ try {
     SWITCHYARD_ADMIN_KEY: key,
     SWITCHYARD_SECRET_KEY: secretKey().key,
     SWITCHYARD_PUBLIC_URL: env.SWITCHYARD_PUBLIC_URL || `http://127.0.0.1:${port}`,
+    SWITCHYARD_STATE_DIR: STATE,
     PORT: String(port),
   };
-  await supervisor.start(nodeChild('worker', path.join(ROOT, 'worker/main.ts'), childEnv));
+  // The worker is restarted however often it dies (capped backoff): the API keeps answering meanwhile,
+  // and /readyz says why it is not ready. Its journals live beside the stack's state.
+  await supervisor.start({ ...nodeChild('worker', path.join(ROOT, 'worker/main.ts'), { ...childEnv, SWITCHYARD_JOURNAL_DIR: path.join(STATE, 'journals') }), keepTrying: true });
   await supervisor.start(nodeChild('api', path.join(ROOT, 'api/main.ts'), childEnv));
   const url = `http://127.0.0.1:${port}`;
   await waitUntilReady(url);

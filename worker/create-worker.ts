@@ -11,9 +11,11 @@ import type { Pool } from '../db/pool.js';
 import type { Config } from '../runtime/config.js';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
+/** Always bundled: fails the workflow tasks of runs the worker quarantined (worker/quarantine.ts). */
+const QUARANTINE_INTERCEPTOR = fileURLToPath(new URL('../workflows/quarantine.ts', import.meta.url));
 
-export async function bundleWorkflows(workflowInterceptorModules?: string[]): Promise<WorkflowBundleWithSourceMap> {
-  return bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, workflowInterceptorModules, logger: quietBundlerLogger });
+export async function bundleWorkflows(workflowInterceptorModules: string[] = [], workflowsPath = WORKFLOWS_PATH): Promise<WorkflowBundleWithSourceMap> {
+  return bundleWorkflowCode({ workflowsPath, workflowInterceptorModules: [QUARANTINE_INTERCEPTOR, ...workflowInterceptorModules], logger: quietBundlerLogger });
 }
 
 const noop = () => {};
@@ -26,7 +28,7 @@ export interface WorkerDeps {
   /** For activities that read workflow histories and query workflows. */
   client: Client;
   /** A prebuilt bundle (tests share one); otherwise the worker bundles the workflow code itself. */
-  workflowBundle?: WorkflowBundleWithSourceMap | { codePath: string };
+  workflowBundle?: WorkflowBundleWithSourceMap | { codePath: string } | { code: string };
   /** Extra worker options (tests add sinks). */
   options?: Partial<WorkerOptions>;
 }

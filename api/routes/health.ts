@@ -1,9 +1,13 @@
 /**
  * /healthz: the process answers. /readyz: Temporal and Postgres answer, and a worker is polling the
- * task queue (without one, every change would wait until its deadline); 503 says which is missing.
+ * task queue (without one, every change would wait until its deadline); 503 says which is missing —
+ * under `npm start`, a worker being restarted with its last exit and output. Workflow runs quarantined
+ * for killing workers are listed (`checks.workflowTasks`) without making the stack unready.
  */
 import { Router } from 'express';
 import type { ApiDeps } from '../deps.js';
+import { supervisedStatus } from '../../scripts/stack/processes.js';
+import { quarantinedRuns } from '../../worker/quarantine.js';
 
 export function healthRouter({ pool, tasks }: ApiDeps): Router {
   const router = Router();
@@ -24,10 +28,17 @@ export function healthRouter({ pool, tasks }: ApiDeps): Router {
       }
     };
     const [temporal, postgres] = await Promise.all([probe(() => tasks.ping()), probe(() => pool.query('SELECT 1'))]);
-    const worker = temporal.ok ? await probe(() => tasks.workerPolling()) : { ok: false, error: 'Temporal is not reachable' };
+    // Under `npm start`, the supervisor's record says when the worker is down and why (its last words).
+    const supervised = process.env.SWITCHYARD_STATE_DIR ? supervisedStatus(process.env.SWITCHYARD_STATE_DIR, 'worker') : undefined;
+    const worker = supervised?.state === 'restarting'
+      ? { ok: false, error: `the worker stopped (${supervised.lastExit}) and restarts at ${supervised.restartAt} (restart ${supervised.restarts} in a row)`, lastOutput: supervised.lastOutput }
+      : temporal.ok ? await probe(() => tasks.workerPolling()) : { ok: false, error: 'Temporal is not reachable' };
+    // Runs whose activations killed workers (worker/quarantine.ts): listed, but the rest of the stack is ready.
+    const quarantined = postgres.ok ? await quarantinedRuns(pool).catch(() => []) : [];
+    const workflowTasks = { ok: true, quarantined };
     const ready = temporal.ok && postgres.ok && worker.ok;
     if (!ready) res.setHeader('Retry-After', '2');
-    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not_ready', checks: { temporal, postgres, worker } });
+    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not_ready', checks: { temporal, postgres, worker, workflowTasks } });
   });
   return router;
 }

@@ -25,8 +25,14 @@ export interface StackEndpoints {
   database: string;
 }
 
+/** How a supervised process is doing, for /readyz (the API reads it from the stack's record). */
+export type SupervisedStatus =
+  | { state: 'running'; pid: number; since: string; restarts: number }
+  | { state: 'restarting'; restarts: number; lastExit: string; lastOutput: string; restartAt: string };
+
 export class StackProcesses {
   private readonly entries = new Map<number, StackProcess>();
+  private readonly statuses = new Map<string, SupervisedStatus>();
   private guardian: ChildProcess | undefined;
   private endpoints: StackEndpoints | undefined;
 
@@ -56,6 +62,11 @@ export class StackProcesses {
     this.save();
   }
 
+  setStatus(name: string, status: SupervisedStatus): void {
+    this.statuses.set(name, status);
+    this.save();
+  }
+
   /** Records where the stack answers (`npm run reconcile` and the CLI read it). */
   announce(endpoints: StackEndpoints): void {
     this.endpoints = endpoints;
@@ -71,13 +82,14 @@ export class StackProcesses {
   release(): void {
     if (!this.inCharge) return;
     this.entries.clear();
+    this.statuses.clear();
     this.endpoints = undefined;
     this.save();
     this.guardian?.stdin?.end(`${JSON.stringify({ release: true })}\n`);
   }
 
   private save(): void {
-    const record = { startPid: process.pid, ...(this.endpoints ? { endpoints: this.endpoints } : {}), processes: [...this.entries.values()] };
+    const record = { startPid: process.pid, ...(this.endpoints ? { endpoints: this.endpoints } : {}), processes: [...this.entries.values()], status: Object.fromEntries(this.statuses) };
     // Written whole or not at all: the CLI, npm run reconcile and the next start read it at any moment.
     const partial = `${this.file}.${process.pid}.tmp`;
     writeFileSync(partial, JSON.stringify(record, null, 2), { mode: 0o600 });
@@ -147,5 +159,15 @@ function commandLine(pid: number): string {
     return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ');
   } catch {
     return '';
+  }
+}
+
+/** A supervised process's status as the running `npm start` recorded it (undefined: not under npm start). */
+export function supervisedStatus(stateDir: string, name: string): SupervisedStatus | undefined {
+  try {
+    const record = JSON.parse(readFileSync(path.join(stateDir, 'stack.json'), 'utf8')) as { status?: Record<string, SupervisedStatus> };
+    return record.status?.[name];
+  } catch {
+    return undefined;
   }
 }

@@ -20,6 +20,11 @@ export interface SupervisedSpec {
   /** How long a graceful stop may take before SIGKILL, and the signal that asks for it. */
   stopGraceMs?: number;
   stopSignal?: NodeJS.Signals;
+  /**
+   * Restart it however often it dies (capped backoff) instead of stopping the stack: the worker, whose
+   * death (a workflow's code, a dependency) should never take the API and its reads down with it.
+   */
+  keepTrying?: boolean;
 }
 
 interface Running {
@@ -29,6 +34,8 @@ interface Running {
 }
 
 const RESTARTS_BEFORE_GIVING_UP = 5;
+/** The longest wait between restarts of a process that keeps dying. */
+const MAX_BACKOFF_MS = 30_000;
 
 export class Supervisor {
   private readonly running = new Map<string, Running>();
@@ -50,6 +57,7 @@ export class Supervisor {
     }
     this.running.set(spec.name, { spec, child, tail });
     this.processes.add({ name: spec.name, pid: child.pid!, group: spec.group, signal: spec.signal, match: spec.match });
+    this.processes.setStatus(spec.name, { state: 'running', pid: child.pid!, since: new Date().toISOString(), restarts });
     const startedAt = Date.now();
     child.once('exit', (code, signal) => {
       this.running.delete(spec.name);
@@ -59,25 +67,30 @@ export class Supervisor {
       if (code === EXIT_CONFIG) return this.giveUp(spec.name, `${how}; restarting it will not help`, tail);
       // A process that ran a while earns a fresh restart budget.
       const attempt = Date.now() - startedAt > 60_000 ? 0 : restarts + 1;
-      if (attempt > RESTARTS_BEFORE_GIVING_UP) return this.giveUp(spec.name, `${how}, ${RESTARTS_BEFORE_GIVING_UP} times in a row`, tail);
+      if (attempt > RESTARTS_BEFORE_GIVING_UP && !spec.keepTrying) return this.giveUp(spec.name, `${how}, ${RESTARTS_BEFORE_GIVING_UP} times in a row`, tail);
       this.log(`${spec.name} stopped (${how})`);
-      this.restartLater(spec, attempt, tail);
+      this.restartLater(spec, attempt, tail, how);
     });
   }
 
   /** Restarts with backoff; a restart that fails counts as one more death. */
-  private restartLater(spec: SupervisedSpec, attempt: number, tail: OutputTail): void {
-    const delay = Math.min(30_000, 500 * 2 ** attempt);
+  private restartLater(spec: SupervisedSpec, attempt: number, tail: OutputTail, how: string): void {
+    const delay = Math.min(MAX_BACKOFF_MS, 500 * 2 ** Math.min(attempt, 16));
     this.log(`restarting ${spec.name} in ${delay} ms`);
+    // Where /readyz finds why the process is not there (the API reads the stack's record).
+    this.processes.setStatus(spec.name, {
+      state: 'restarting', restarts: attempt, lastExit: how, lastOutput: tail.text().split('\n').slice(-5).join('\n'),
+      restartAt: new Date(Date.now() + delay).toISOString(),
+    });
     setTimeout(() => {
       if (this.stopping) return;
       this.start(spec, attempt).then(
         () => this.log(`${spec.name} is back`),
         (err) => {
           const why = `it could not be restarted: ${(err as Error).message}`;
-          if (attempt + 1 > RESTARTS_BEFORE_GIVING_UP) return this.giveUp(spec.name, why, tail);
+          if (attempt + 1 > RESTARTS_BEFORE_GIVING_UP && !spec.keepTrying) return this.giveUp(spec.name, why, tail);
           this.log(`${spec.name}: ${why}`);
-          this.restartLater(spec, attempt + 1, tail);
+          this.restartLater(spec, attempt + 1, tail, why);
         },
       );
     }, delay);

@@ -51,7 +51,7 @@ async function ports() {
   return { PORT: String(await freePort()), TEMPORAL_PORT: String(await freePort()), TEMPORAL_UI_PORT: String(await freePort()), SWITCHYARD_PG_PORT: String(await freePort()) };
 }
 
-describe('npm start', { timeout: 240_000 }, () => {
+describe('npm start', { timeout: 900_000 }, () => {
   const dirs: string[] = [];
   const children: ChildProcess[] = [];
   const stateDir = () => {
@@ -110,6 +110,41 @@ describe('npm start', { timeout: 240_000 }, () => {
       assert.equal(left, 0, 'everything it started is stopped');
     } finally {
       taken.close();
+      await dropDatabase(env.pg, database).catch(() => {});
+    }
+  });
+
+  it('a worker that keeps dying is restarted for as long as it takes: the API answers meanwhile and /readyz says why (issue 13 §2)', async () => {
+    const env = testEnv();
+    const database = `sy_start_worker_${process.pid}`;
+    const databaseUrl = await ensureDatabase(env.pg, database);
+    const dir = stateDir();
+    const p = await ports();
+    const run = start({ ...p, SWITCHYARD_STATE_DIR: dir, DATABASE_URL: databaseUrl, TEMPORAL_ADDRESS: '', TEMPORAL_CLI: env.cli, SWITCHYARD_WORKFLOW_BUNDLE: env.bundle, SWITCHYARD_RECONCILE_EVERY_MINUTES: '0' });
+    children.push(run.child);
+    try {
+      await banner(run);
+      const api = new HttpClient(`http://127.0.0.1:${p.PORT}`, readFileSync(path.join(dir, 'admin-key'), 'utf8').trim());
+      const company = await api.post('/api/companies', { name: 'Still answering' });
+      assert.equal(company.status, 201);
+      const workerPid = () => (JSON.parse(readFileSync(path.join(dir, 'stack.json'), 'utf8')).processes as Array<{ name: string; pid: number }>).find((x) => x.name === 'worker')?.pid;
+      // One more death than the supervisor allows any other process, each soon after the last start.
+      for (let death = 1; death <= 6; death++) {
+        const pid = await waitFor(`worker ${death} to be up`, async () => workerPid(), (x) => x !== undefined && isAlive(x), 90_000);
+        process.kill(pid!, 'SIGKILL');
+        await waitFor(`worker ${death} to be recorded gone`, async () => workerPid(), (x) => x !== pid, 30_000);
+        const ready = await api.get('/readyz');
+        assert.equal(ready.status, 503);
+        assert.match(ready.body.checks.worker.error, /the worker stopped \(killed by SIGKILL\) and restarts at /, JSON.stringify(ready.body));
+        assert.equal((await api.get(`/api/companies/${company.body.id}/issues`)).status, 200, 'the API answers while the worker is down');
+      }
+      await waitFor('the worker back and the stack ready', () => api.get('/readyz'), (r) => r.status === 200, 90_000);
+      assert.equal(run.child.exitCode, null, 'npm start is still running');
+      assert.doesNotMatch(run.output(), /cannot be kept running/);
+    } finally {
+      run.child.kill('SIGINT');
+      await Promise.race([run.exited, new Promise((r) => setTimeout(r, 30_000))]);
+      run.child.kill('SIGKILL');
       await dropDatabase(env.pg, database).catch(() => {});
     }
   });
