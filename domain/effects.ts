@@ -17,14 +17,24 @@ export type Effect =
   | { kind: 'upstream_state'; id: string; state: 'open' | 'closed' };
 
 /**
- * Adds effects to a queue; a wake for an agent already waiting to be woken merges into it (latest
- * reason wins), unless that wake is being delivered right now (`runningId`).
+ * The lane an effect waits in: effects of one lane are carried out one at a time, in order; lanes do
+ * not wait on each other, so a wake target that is down (retried for hours) delays only that agent's
+ * wakes — never a notice to another task or an upstream write-back (issue 13 §5).
  */
-export function enqueueEffects(queue: Effect[], added: Effect[], runningId?: string): Effect[] {
+export function laneOf(e: Effect): string {
+  if (e.kind === 'wake') return `wake:${e.agentId}`;
+  return e.kind === 'notify' ? 'notify' : 'upstream';
+}
+
+/**
+ * Adds effects to a queue; a wake for an agent already waiting to be woken merges into it (latest
+ * reason wins), unless that wake is being delivered right now (`running`).
+ */
+export function enqueueEffects(queue: Effect[], added: Effect[], running: (id: string) => boolean = () => false): Effect[] {
   const out = [...queue];
   for (const e of added) {
     if (e.kind === 'wake') {
-      const i = out.findIndex((q) => q.kind === 'wake' && q.agentId === e.agentId && q.id !== runningId);
+      const i = out.findIndex((q) => q.kind === 'wake' && q.agentId === e.agentId && !running(q.id));
       if (i >= 0) {
         out[i] = { ...e, id: out[i]!.id };
         continue;

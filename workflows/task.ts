@@ -8,7 +8,7 @@ import { CancellationScope, patched } from '@temporalio/workflow';
 import { legacyTaskWorkflow } from './legacy/task-v1.js';
 import type { LegacyTaskWorkflowInput } from './legacy/messages-v1.js';
 import type { TaskWorkflowInput } from './messages.js';
-import { deliveryLoop, effectsLoop, registerDeliveryHandlers } from './task/delivery.js';
+import { EFFECT_LANES_PATCH, deliveryLoop, effectLanes, effectsLoop, registerDeliveryHandlers } from './task/delivery.js';
 import { registerCollabHandlers } from './task/collab.js';
 import { registerHandlers } from './task/handlers.js';
 import { lifecycle } from './task/lifecycle.js';
@@ -30,7 +30,7 @@ export async function taskWorkflow(input: TaskWorkflowInput): Promise<void> {
   if (patched(DELIVERY_PATCH)) {
     registerDeliveryHandlers(run);
     void deliveryLoop(run);
-    void effectsLoop(run);
+    void (patched(EFFECT_LANES_PATCH) ? effectLanes(run) : effectsLoop(run));
   }
   await lifecycle(run, input.cancelRequested ?? false);
 }

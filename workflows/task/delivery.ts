@@ -20,6 +20,7 @@ import {
 import type { Applied } from '../../domain/commands.js';
 import * as delivery from '../../domain/delivery.js';
 import { DomainError, isErrorCode } from '../../domain/errors.js';
+import { laneOf, type Effect } from '../../domain/effects.js';
 import { TERMINAL_STATUSES } from '../../domain/statuses.js';
 import { applyRouting, markForRouting, wantsRouting } from '../../domain/intake.js';
 import { decideRoute } from '../../domain/routing.js';
@@ -269,19 +270,50 @@ function routingDue(run: TaskRun): boolean {
   return run.rerouteRequested;
 }
 
+/** Runs recorded before effect lanes carry out every effect in one queue (`effectsLoop`). */
+export const EFFECT_LANES_PATCH = 'effect-lanes-v1';
+
 /**
- * Carries out effects (wakes, upstream comments) in order, in its own loop: a wake target that is down
- * (retried for hours) never holds up the watcher or routing.
+ * Runs recorded before effect lanes: every effect in order, one at a time, in its own loop (a wake
+ * target that is down never held up the watcher or routing, but did hold up the effects behind it).
  */
 export async function effectsLoop(run: TaskRun): Promise<void> {
   try {
     for (;;) {
       await condition(() => run.effects.length > 0);
-      await carryOutEffect(run);
+      await carryOutEffect(run, run.effects[0]!, 'all');
     }
   } catch (err) {
     if (!isCancellation(err)) throw err;
   }
+}
+
+/**
+ * Carries out effects in lanes (domain/effects.ts `laneOf`): in order within a lane, lanes side by
+ * side, so a wake target retried for hours delays only that agent's wakes, never the notices that free
+ * a dependent or the write-back that closes the upstream issue (issue 13 §5).
+ */
+export async function effectLanes(run: TaskRun): Promise<void> {
+  const next = () => (run.drainingEffects ? [] : firstOfEachLane(run).filter(([lane]) => !run.runningEffects.has(lane)));
+  try {
+    for (;;) {
+      await condition(() => next().length > 0);
+      for (const [lane, effect] of next()) {
+        run.runningEffects.set(lane, effect.id);
+        void carryOutEffect(run, effect, lane).catch((err) => {
+          if (!isCancellation(err)) throw err;
+        });
+      }
+    }
+  } catch (err) {
+    if (!isCancellation(err)) throw err;
+  }
+}
+
+function firstOfEachLane(run: TaskRun): Array<[string, Effect]> {
+  const seen = new Map<string, Effect>();
+  for (const e of run.effects) if (!seen.has(laneOf(e))) seen.set(laneOf(e), e);
+  return [...seen];
 }
 
 /** Runs for the life of the run: routes, applies deferred upstream changes, watches the PR. */
@@ -344,9 +376,8 @@ async function observe(run: TaskRun): Promise<boolean> {
   });
 }
 
-async function carryOutEffect(run: TaskRun): Promise<void> {
-  const effect = run.effects[0]!;
-  run.runningEffectId = effect.id;
+async function carryOutEffect(run: TaskRun, effect: Effect, lane: string): Promise<void> {
+  run.runningEffects.set(lane, effect.id);
   const s = run.state;
   try {
     if (effect.kind === 'wake') {
@@ -364,7 +395,7 @@ async function carryOutEffect(run: TaskRun): Promise<void> {
     if (isCancellation(err)) throw err;
     log.error('an effect failed for good and is dropped', { effect: effect.kind, id: effect.id, error: String(err) });
   } finally {
-    run.runningEffectId = undefined;
+    run.runningEffects.delete(lane);
     run.effects = run.effects.filter((e) => e.id !== effect.id);
   }
 }

@@ -47,7 +47,8 @@ async function leasesAndContinuation(run: TaskRun): Promise<never> {
     if (shouldContinueAsNew()) {
       // An effect or provider call in flight finishes first: abandoned, its next run would do it again
       // (a second upstream comment, a second agent process).
-      await condition(() => allHandlersFinished() && !run.providerBusy && run.runningEffectId === undefined && run.deferredUpstream === undefined);
+      run.drainingEffects = true;
+      await condition(() => allHandlersFinished() && !run.providerBusy && run.runningEffects.size === 0 && run.deferredUpstream === undefined);
       run.publishSearchAttributes();
       // Unconfirmed read-model work travels with the state; an activity still running is abandoned (its write is idempotent).
       await continueAsNew<(input: TaskWorkflowInput) => Promise<void>>(run.carryOver());

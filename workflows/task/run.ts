@@ -29,8 +29,10 @@ export class TaskRun {
   restored = false;
   /** Effects decided and not carried out yet (domain/effects.ts), oldest first. */
   effects: Effect[];
-  /** The effect being carried out now (a wake merging into the queue leaves it alone). */
-  runningEffectId: string | undefined;
+  /** The effects being carried out now, one per lane (a wake merging into the queue leaves these alone). */
+  readonly runningEffects = new Map<string, string>();
+  /** Continue-as-new is waiting: lanes start nothing new, so the running effects can finish. */
+  drainingEffects = false;
   /** Look at the code host now (a webhook arrived, or a submit just happened). */
   nudged = false;
   /** The company's routing rules changed: route again if the task is unroutable. */
@@ -84,7 +86,7 @@ export class TaskRun {
   }
 
   queueEffects(effects: Effect[] | undefined): void {
-    if (effects?.length) this.effects = enqueueEffects(this.effects, effects, this.runningEffectId);
+    if (effects?.length) this.effects = enqueueEffects(this.effects, effects, (id) => [...this.runningEffects.values()].includes(id));
   }
 
   /** An Update's decision made: committed, answered, and remembered under its update id. */
