@@ -1,9 +1,10 @@
 /** availableActions: what this caller may do to this issue right now. Agents follow the list instead of guessing from status. */
 import { planApproved, unresolvedBlockers } from './collab.js';
+import { holderOf, mayUpdate } from './holder.js';
 import { canTransition, TERMINAL_STATUSES } from './statuses.js';
 import type { Actor, IssueState } from './task.js';
 
-export type Action = 'checkout' | 'update' | 'comment' | 'release' | 'close' | 'heartbeat' | 'delegate';
+export type Action = 'checkout' | 'update' | 'comment' | 'release' | 'close' | 'heartbeat' | 'delegate' | 'request_confirmation';
 
 export function availableActions(s: Pick<IssueState, 'status' | 'assigneeAgentId' | 'checkout' | 'collab'>, actor: Actor): Action[] {
   const actions: Action[] = [];
@@ -15,14 +16,17 @@ export function availableActions(s: Pick<IssueState, 'status' | 'assigneeAgentId
   const mayTake =
     !owner && !terminal && canTransition(s.status, 'in_progress') && (operator || !s.assigneeAgentId || s.assigneeAgentId === actor.agentId) &&
     unresolvedBlockers(s.collab).length === 0;
-  if (mayTake) actions.push('checkout');
-  if (operator || mine || !owner) actions.push('update');
+  // The holder of the checkout may check out again (a renewal).
+  if (mayTake || mine) actions.push('checkout');
+  if (mayUpdate(s, actor)) actions.push('update');
   actions.push('comment');
   if (owner && (mine || operator)) actions.push('release');
-  const closer = owner ?? s.assigneeAgentId;
+  const closer = holderOf(s);
   if (!terminal && canTransition(s.status, 'done') && (operator || (actor.kind === 'agent' && closer === actor.agentId))) actions.push('close');
   if (mine) actions.push('heartbeat');
-  // Seed 000's plan approval: once the plan is accepted, the work may be broken down.
-  if (!terminal && (operator || s.assigneeAgentId === actor.agentId) && planApproved(s.collab) === true) actions.push('delegate');
+  // Subtasks (seed 000): by whoever may update it; with a plan, only once the plan as it stands is accepted.
+  if (!terminal && mayUpdate(s, actor) && planApproved(s.collab) !== false) actions.push('delegate');
+  // Seed 000's confirmations: asked by whoever may update it, while it is open.
+  if (!terminal && mayUpdate(s, actor)) actions.push('request_confirmation');
   return actions;
 }

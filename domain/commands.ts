@@ -11,6 +11,8 @@ import { stageOf } from './lifecycle.js';
 import { emptyCollab, unresolvedBlockers, MAX_BLOCKERS } from './collab.js';
 import { checkReviewInteraction } from './interactions.js';
 import { canTransition, TERMINAL_STATUSES, type Priority, type Status } from './statuses.js';
+import { availableActions } from './actions.js';
+import { mayUpdate } from './holder.js';
 import { actorLabel, isOwner, systemActor, type ActivityEntry, type Actor, type IssueState, type IssueWrite, type NewComment } from './task.js';
 
 export interface Ctx {
@@ -56,10 +58,12 @@ export function conflictDetails(s: IssueState) {
 }
 
 export function notOwner(s: IssueState, actor: Actor): DomainError {
-  return new DomainError('not_owner', s.checkout ? 'Issue is checked out by another agent' : 'Issue is not checked out by you', {
+  const message = s.checkout ? 'Issue is checked out by another agent' : s.assigneeAgentId && s.assigneeAgentId !== actor.agentId ? 'Issue is assigned to another agent' : 'Issue is not checked out by you';
+  return new DomainError('not_owner', message, {
     ...conflictDetails(s),
     checkoutAgentId: s.checkout?.agentId ?? null,
     actorAgentId: actor.agentId ?? null,
+    availableActions: availableActions(s, actor),
   });
 }
 
@@ -67,10 +71,9 @@ export function invalidTransition(from: Status, to: Status, hint?: string): Doma
   return new DomainError('invalid_transition', `Cannot move an issue from ${from} to ${to}${hint ? `: ${hint}` : ''}`, { from, to });
 }
 
-/** Mutations need the owner while checked out; operators may always act. */
+/** Changes need the holder (the checkout's agent, else the assignee) while someone holds it; operators may always act. */
 export function assertMayChange(s: IssueState, actor: Actor): void {
-  if (actor.kind === 'operator') return;
-  if (s.checkout && !isOwner(s, actor)) throw notOwner(s, actor);
+  if (!mayUpdate(s, actor)) throw notOwner(s, actor);
 }
 
 export function nextState(s: IssueState, ctx: Ctx, changes: Partial<IssueState>): IssueState {

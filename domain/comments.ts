@@ -3,7 +3,7 @@
  * and it wakes whom it concerns — the assignee when someone else comments, every agent it mentions —
  * never its own author. The plain `applyComment` (commands.ts) stays for runs recorded before this.
  */
-import { entry, makeComment, nextState, renewed, type Applied, type CommentCmd, type Ctx } from './commands.js';
+import { assertMayChange, entry, makeComment, nextState, renewed, type Applied, type CommentCmd, type Ctx } from './commands.js';
 import type { Effect } from './effects.js';
 import { expireInteractions } from './interactions.js';
 import { TERMINAL_STATUSES } from './statuses.js';
@@ -21,6 +21,11 @@ export interface ThreadCommentCmd extends CommentCmd {
 /** `[@Name](agent://<uuid>)` links in a comment body (the API resolves `@name` against the company's agents). */
 export function mentionedAgentIds(body: string): string[] {
   return [...body.matchAll(/\]\(agent:\/\/([0-9a-f-]{36})\)/gi)].map((m) => m[1]!.toLowerCase());
+}
+
+/** Anyone of the company may comment; reopening with it is a change, the holder's (or anyone's while nobody holds it). */
+export function checkThreadComment(s: IssueState, cmd: ThreadCommentCmd): void {
+  if (cmd.reopen === true && TERMINAL_STATUSES.includes(s.status)) assertMayChange(s, cmd.actor);
 }
 
 export function applyThreadComment(s: IssueState, cmd: ThreadCommentCmd, ctx: Ctx): Applied {

@@ -247,8 +247,9 @@ export function checkShip(s: IssueState, cmd: ShipCmd): 'merge' | 'shipped' {
   const d = s.lifecycle?.delivery ?? null;
   // Artifact mode may know no head at all: then the caller's SHA is what ships (and is recorded).
   const matches = (sha: string | null) => (sha === null ? d?.mode === 'artifact' : sha === cmd.expectedHeadSha || (sha.length < 40 && cmd.expectedHeadSha.startsWith(sha)));
-  if (d?.ship && !d.rollback && matches(d.headSha)) return 'shipped';
+  // Only its assignee (or an operator) ships a task, or hears that it shipped already.
   if (cmd.actor.kind === 'agent' && s.assigneeAgentId !== cmd.actor.agentId) throw refusal('not_shippable', s, cmd.actor, 'Task is assigned to another agent');
+  if (d?.ship && !d.rollback && matches(d.headSha)) return 'shipped';
   if (s.status !== 'in_review' || !d || !shipReady(d)) {
     const why = !d ? 'nothing was submitted' : needsFix(d) ? 'CI failed or changes were requested' : s.status !== 'in_review' ? `it is ${s.status}` : 'CI has not passed or review is not approved on the current head';
     throw refusal('not_shippable', s, cmd.actor, `Task is not in a shippable state: ${why}`);

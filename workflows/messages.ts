@@ -39,9 +39,13 @@ export interface TaskResult {
 }
 
 /** What the caller already knows, so the answer can leave it out. */
+import type { OfferedAction } from '../domain/permissions.js';
+
 export interface Known {
   /** The description version of the caller's copy of the issue. */
   knownDescriptionVersion?: number;
+  /** The action of availableActions this request is: refused unless offered to the caller (domain/permissions.ts). */
+  offered?: OfferedAction;
 }
 
 export interface RestoreCmd {

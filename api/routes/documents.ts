@@ -55,6 +55,7 @@ export function documentsRouter(deps: ApiDeps): Router {
     try {
       await runIssueUpdate(deps, req, res, {
         operation: 'issue.document.put',
+      action: 'update',
         def: putDocumentUpdate,
         // Stored only once the request is known not to be a replay or a refusal of the key.
         beforeSend: async (found) => {

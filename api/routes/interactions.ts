@@ -56,6 +56,7 @@ export function interactionsRouter(deps: ApiDeps): Router {
     }
     await runIssueUpdate(deps, req, res, {
       operation: 'issue.interaction.create',
+      action: 'request_confirmation',
       def: createInteractionUpdate,
       command: () => ({ actor, interactionId, idempotencyKey: idempotencyKey ?? null, requestHash, continuationPolicy, resolverPolicy, title, summary, payload }),
       respond: async ({ issue }) => ({ status: 201, body: await interactionOf(pool, issue.id, interactionId) }),
@@ -68,6 +69,8 @@ export function interactionsRouter(deps: ApiDeps): Router {
     const interactionId = String(req.params.interactionId);
     await runIssueUpdate(deps, req, res, {
       operation: `issue.interaction.${action}`,
+      // Decided per confirmation by its resolver policy (domain/interactions.ts mayResolve), not by who holds the task.
+      action: null,
       def: resolveInteractionUpdate,
       prepare: async (found) => {
         const known = isUuid(interactionId) ? await interactionOf(pool, found.issue.id, interactionId) : undefined;

@@ -31,6 +31,7 @@ export function issueActionsRouter(deps: ApiDeps): Router {
     let cmd: CheckoutCmd | undefined;
     await runIssueUpdate(deps, req, res, {
       operation: 'issue.checkout',
+      action: 'checkout',
       def: checkoutUpdate,
       command: (found) => {
         cmd = { actor, agentId: body.agentId, expectedStatuses: body.expectedStatuses, leaseSeconds: body.leaseSeconds ?? companyRules(found.company).defaultLeaseSeconds };
@@ -60,6 +61,7 @@ export function issueActionsRouter(deps: ApiDeps): Router {
     const actor = actorOf(req, res);
     await runIssueUpdate(deps, req, res, {
       operation: 'issue.release',
+      action: 'release',
       def: releaseUpdate,
       command: () => ({ actor, comment: body.comment }),
       commentBody: body.comment,
@@ -73,6 +75,7 @@ export function issueActionsRouter(deps: ApiDeps): Router {
     const actor = actorOf(req, res);
     await runIssueUpdate(deps, req, res, {
       operation: 'issue.close',
+      action: 'close',
       def: closeUpdate,
       command: (found) => ({ actor, comment: body.comment, requireDeliverable: companyRules(found.company).requireDeliverable }),
       commentBody: body.comment,
@@ -89,6 +92,7 @@ export function issueActionsRouter(deps: ApiDeps): Router {
     const actor = actorOf(req, res);
     await runIssueUpdate(deps, req, res, {
       operation: 'issue.heartbeat',
+      action: 'heartbeat',
       def: heartbeatUpdate,
       command: () => ({ actor }),
       respond: ({ issue }) => ({ status: 200, body: presentIssue(issue, actor) }),

@@ -37,6 +37,7 @@ export function issueThreadRouter(deps: ApiDeps): Router {
     let mentions: string[] = [];
     await runIssueUpdate(deps, req, res, {
       operation: 'issue.comment',
+      action: 'comment',
       def: commentUpdate,
       prepare: async (found) => {
         mentions = await resolveMentions(deps, found.company.id, body.body);

@@ -6,6 +6,7 @@ import type { Request, Response } from 'express';
 import type { UpdateDefinition } from '@temporalio/common';
 import { DomainError } from '../../domain/errors.js';
 import type { Known, TaskResult } from '../../workflows/messages.js';
+import type { OfferedAction } from '../../domain/permissions.js';
 import { deadlineOf } from '../deadline.js';
 import { providerUnavailable } from '../errors.js';
 import type { ApiDeps } from '../deps.js';
@@ -17,6 +18,11 @@ export type Found = Awaited<ReturnType<typeof scopedIssue>>;
 
 export interface IssueUpdate<C> {
   operation: string;
+  /**
+   * The action of availableActions this route is: the workflow refuses it unless offered to the caller
+   * (offered ⇔ accepted, domain/permissions.ts). A function when it depends on the request.
+   */
+  action: OfferedAction | null | ((found: Found) => OfferedAction | null);
   def: UpdateDefinition<TaskResult, [C & Known]>;
   command: (found: Found) => C;
   /** The body of the comment this update adds, if any (the answer leaves it out: the caller has it). */
@@ -44,7 +50,8 @@ export async function runIssueUpdate<C>(deps: ApiDeps, req: Request, res: Respon
     await u.prepare?.(found);
     assertTaskRunning(found);
     await u.beforeSend?.(found);
-    const cmd = { ...u.command(found), knownDescriptionVersion: found.issue.descriptionVersion };
+    const action = typeof u.action === 'function' ? u.action(found) : u.action;
+    const cmd = { ...u.command(found), knownDescriptionVersion: found.issue.descriptionVersion, ...(action ? { offered: action } : {}) };
     let result: TaskResult;
     try {
       result = await deps.tasks.update(found.issue.id, u.def, cmd, { updateId, deadline, precheck: u.precheck?.(found), ...(u.waitsOnProvider ? { whenSlow: providerUnavailable } : {}) });

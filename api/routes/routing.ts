@@ -66,6 +66,7 @@ export function routingRouter(deps: ApiDeps): Router {
     const actor = actorOf(req, res);
     await runIssueUpdate(deps, req, res, {
       operation: 'issue.route',
+      action: null /* operator only (requireOperator above) */,
       def: routeUpdate,
       command: () => ({ actor }),
       respond: ({ issue }) => ({ status: 200, body: presentIssue(issue, actor) }),

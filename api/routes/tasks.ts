@@ -77,6 +77,7 @@ export function tasksRouter(deps: ApiDeps): Router {
     if (actor.kind !== 'agent') throw new DomainError('forbidden', 'start is for the assigned agent\'s key');
     await runIssueUpdate(deps, req, res, {
       operation: 'task.start',
+      action: 'start',
       def: checkoutUpdate,
       command: (found) => ({ actor, agentId: actor.agentId!, expectedStatuses: ['todo'] as Status[], leaseSeconds: companyRules(found.company).defaultLeaseSeconds }),
       respond: async (written) => ({ status: 202, body: await detail(written, req, res) }),
@@ -89,6 +90,7 @@ export function tasksRouter(deps: ApiDeps): Router {
     const comment = [`Blocked: ${body.reason}`, body.actionRequired && `Action required: ${body.actionRequired}`, body.resumeInstructions && `To resume: ${body.resumeInstructions}`].filter(Boolean).join('\n');
     await runIssueUpdate(deps, req, res, {
       operation: 'task.blocker',
+      action: 'blocker',
       def: patchUpdate,
       command: (found) => ({ actor, patch: { status: 'blocked' as Status, comment }, requireDeliverable: companyRules(found.company).requireDeliverable }),
       commentBody: comment,
@@ -102,6 +104,7 @@ export function tasksRouter(deps: ApiDeps): Router {
     const comment = `Blocker resolved: ${body.resolutionSummary}`;
     await runIssueUpdate(deps, req, res, {
       operation: 'task.resolve_blocker',
+      action: 'resolve_blocker',
       def: patchUpdate,
       prepare: async (found) => {
         if (found.issue.status !== 'blocked') throw new DomainError('status_conflict', 'Task is not blocked', { currentStatus: found.issue.status, availableActions: actionsFor(found.issue, actor, found.workflowStatus) });
@@ -117,6 +120,7 @@ export function tasksRouter(deps: ApiDeps): Router {
     const actor = actorOf(req, res);
     await runIssueUpdate(deps, req, res, {
       operation: 'task.submit',
+      action: 'submit',
       keyRequired: true,
       waitsOnProvider: true,
       def: submitUpdate,
@@ -139,6 +143,7 @@ export function tasksRouter(deps: ApiDeps): Router {
     const actor = actorOf(req, res);
     await runIssueUpdate(deps, req, res, {
       operation: 'task.ship',
+      action: 'ship',
       keyRequired: true,
       waitsOnProvider: true,
       def: shipUpdate,
@@ -161,6 +166,7 @@ export function tasksRouter(deps: ApiDeps): Router {
     const actor = actorOf(req, res);
     await runIssueUpdate(deps, req, res, {
       operation: 'task.rollback',
+      action: 'rollback',
       keyRequired: true,
       waitsOnProvider: true,
       def: rollbackUpdate,
@@ -182,6 +188,7 @@ export function tasksRouter(deps: ApiDeps): Router {
     const actor = actorOf(req, res);
     await runIssueUpdate(deps, req, res, {
       operation: 'task.checks',
+      action: 'report_checks',
       def: reportChecksUpdate,
       command: () => ({ actor, headSha: body.headSha?.toLowerCase(), checks: body.checks }),
       respond: ({ issue }) => {
@@ -198,6 +205,7 @@ export function tasksRouter(deps: ApiDeps): Router {
     const actor = actorOf(req, res);
     await runIssueUpdate(deps, req, res, {
       operation: 'task.review',
+      action: 'record_review',
       def: reviewUpdate,
       command: () => ({ actor, outcome: body.outcome, comments: body.comments ?? [] }),
       respond: ({ issue }) => {

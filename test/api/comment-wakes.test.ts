@@ -47,7 +47,12 @@ test('comments wake the assignee and the mentioned agents, never the author; a h
   assert.equal((await a.http.post(`/api/issues/${issue.id}/close`, { comment: 'Deliverable: commit 5a3b9d0f\nResult: footer fixed. Verified: by hand.' })).status, 200);
   await b.http.post(`/api/issues/${issue.id}/comments`, { body: 'Thanks!' });
   assert.equal((await stack.admin.get(`/api/issues/${issue.id}`)).body.status, 'done');
-  await b.http.post(`/api/issues/${issue.id}/comments`, { body: 'One more thing.', reopen: true });
+  // Reopening is a change: another agent may not reopen the assignee's task (issue 13 §3); the assignee may.
+  const foreign = await b.http.post(`/api/issues/${issue.id}/comments`, { body: 'One more thing.', reopen: true });
+  assert.equal(foreign.status, 409);
+  assert.equal(foreign.body.code, 'not_owner');
+  assert.equal((await stack.admin.get(`/api/issues/${issue.id}`)).body.status, 'done');
+  assert.equal((await a.http.post(`/api/issues/${issue.id}/comments`, { body: 'One more thing.', reopen: true })).status, 201);
   assert.equal((await stack.admin.get(`/api/issues/${issue.id}`)).body.status, 'todo');
 
   // The thread in both orders, after a cursor, and one comment by id.

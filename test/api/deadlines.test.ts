@@ -31,7 +31,10 @@ async function timedAll(n: number, call: () => Promise<{ status: number; body: a
 function assertAllUnavailable(results: Array<{ status: number; body: any; ms: number }>) {
   for (const r of results) {
     assert.equal(r.status, 503, JSON.stringify(r.body));
-    assert.equal(r.body.code, 'temporal_unavailable');
+    // What is guaranteed: a 503 by the deadline that says retry with the same key. Which of the two says it
+    // depends on which timer a loaded machine runs first: the Temporal call's own timeout
+    // (temporal_unavailable) or the request's backstop half a second later (deadline_exceeded).
+    assert.ok(['temporal_unavailable', 'deadline_exceeded'].includes(r.body.code), r.body.code);
     assert.ok(r.ms <= DEADLINE_MS + 1_000, `answered after ${r.ms} ms`);
   }
 }

@@ -312,9 +312,10 @@ test('no takeover, no self-approval: a stranger cannot ask on a held issue or mo
   assert.equal((await mgr.http.post(`${url}/${mine.id}/accept`, {})).status, 403);
   await mgr.http.patch(`/api/issues/${issue.id}`, { status: 'in_review', comment: 'Plan ready.', reviewInteractionId: mine.id });
 
-  // In review (not held): dev may ask, but its accepted question moves nothing.
-  const side = (await dev.http.post(url, { kind: 'request_confirmation', payload: { version: 1, prompt: 'Side question?' } })).body;
-  assert.equal((await stack.admin.post(`${url}/${side.id}/accept`, {})).status, 200);
+  // In review the assignee still holds it (issue 13 §3): dev may not ask on it either.
+  const side = await dev.http.post(url, { kind: 'request_confirmation', payload: { version: 1, prompt: 'Side question?' } });
+  assert.equal(side.status, 409);
+  assert.equal(side.body.code, 'not_owner');
   const still = (await stack.admin.get(`/api/issues/${issue.id}`)).body;
   assert.deepEqual([still.status, still.assigneeAgentId], ['in_review', mgr.id]);
   assert.equal((await mgr.http.get(`${url}/${mine.id}`)).body.status, 'pending');

@@ -127,6 +127,6 @@ describe('tenancy, auth, run ids and bad input', () => {
     assert.equal(health.status, 200);
     const ready = await stack.as(undefined as unknown as string).get('/readyz');
     assert.equal(ready.status, 200, JSON.stringify(ready.body));
-    assert.deepEqual(ready.body.checks, { temporal: { ok: true }, postgres: { ok: true }, worker: { ok: true } });
+    assert.deepEqual(ready.body.checks, { temporal: { ok: true }, postgres: { ok: true }, worker: { ok: true }, workflowTasks: { ok: true, quarantined: [] } });
   });
 });

@@ -6,7 +6,8 @@
  */
 import type { UpdateDefinition } from '@temporalio/common';
 import { ApplicationFailure, currentUpdateInfo, patched, setHandler } from '@temporalio/workflow';
-import { applyThreadComment } from '../../domain/comments.js';
+import { applyThreadComment, checkThreadComment } from '../../domain/comments.js';
+import { assertOffered } from '../../domain/permissions.js';
 import * as rules from '../../domain/commands.js';
 import { DomainError } from '../../domain/errors.js';
 import { findUnstorableText } from '../../domain/text.js';
@@ -32,7 +33,7 @@ export function registerHandlers(run: TaskRun): void {
   update(msg.checkoutUpdate, (cmd) => rules.checkCheckout(run.state, cmd), (cmd, c) => rules.applyCheckout(run.state, cmd, c));
   update(msg.patchUpdate, (cmd) => rules.checkUpdate(run.state, cmd), (cmd, c) => rules.applyUpdate(run.state, cmd, c));
   // Runs recorded before comment wakes (no marker) keep the plain comment; new ones wake whom a comment concerns.
-  update(msg.commentUpdate, () => undefined, (cmd, c) => (patched(COMMENT_WAKES_PATCH) ? applyThreadComment(run.state, cmd, c) : rules.applyComment(run.state, cmd, c)));
+  update(msg.commentUpdate, (cmd) => checkThreadComment(run.state, cmd), (cmd, c) => (patched(COMMENT_WAKES_PATCH) ? applyThreadComment(run.state, cmd, c) : rules.applyComment(run.state, cmd, c)));
   update(msg.releaseUpdate, (cmd) => rules.checkRelease(run.state, cmd), (cmd, c) => rules.applyRelease(run.state, cmd, c));
   update(msg.closeUpdate, (cmd) => rules.checkClose(run.state, cmd), (cmd, c) => rules.applyClose(run.state, cmd, c));
   update(msg.heartbeatUpdate, (cmd) => rules.checkHeartbeat(run.state, cmd), (cmd, c) => rules.applyHeartbeat(run.state, cmd, c));
@@ -64,6 +65,8 @@ export function validate(run: TaskRun, cmd: Command, check: () => unknown): void
       throw new DomainError('database_unavailable', 'The read model has not taken this task\'s last changes yet; try again shortly', { issueId: run.state.id });
     }
     check();
+    // Offered ⇔ accepted: the action the request is must be among the caller's availableActions (domain/permissions.ts).
+    if (cmd.offered) assertOffered(run.state, cmd.actor, cmd.offered);
   } catch (err) {
     throw toFailure(err);
   }

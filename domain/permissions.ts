@@ -1,0 +1,45 @@
+/**
+ * Offered ⇔ accepted (issue 13 §3): the one rule every write to a task passes. A request names the
+ * action of `availableActions` it is (issue side: domain/actions.ts, task side: domain/delivery-actions.ts);
+ * the workflow's validator refuses it unless the same functions offer that action to that caller on
+ * the task as it stands. Who holds a task: the agent with the checkout, else its assignee — so
+ * ownership lasts through review, until the task ships, is released or an operator reassigns it.
+ */
+import { availableActions, type Action } from './actions.js';
+import { taskActions, type TaskAction } from './delivery-actions.js';
+import { DomainError } from './errors.js';
+import { holderOf, mayUpdate } from './holder.js';
+import type { Actor, IssueState } from './task.js';
+
+export { holderOf, mayUpdate };
+
+export type OfferedAction = Action | TaskAction;
+
+/** Everything the caller is offered on the task, both halves. */
+export function offeredTo(s: IssueState, actor: Actor): string[] {
+  return [...availableActions(s, actor), ...taskActions(s, actor)];
+}
+
+/** Actions only an operator is ever offered. */
+const OPERATOR_ONLY: OfferedAction[] = ['report_checks', 'record_review'];
+
+/**
+ * Refuses `action` unless it is offered: 409 not_owner when another agent holds the task, 403
+ * forbidden for an agent asking an operator's action, else 409 status_conflict (not in this state);
+ * each carries the caller's availableActions. A ship asked again by its holder
+ * after it shipped at that head is the same success (domain/delivery.ts checkShip), not a new action.
+ */
+export function assertOffered(s: IssueState, actor: Actor, action: OfferedAction): void {
+  if (actor.kind === 'system') return;
+  const offered = offeredTo(s, actor);
+  if (offered.includes(action)) return;
+  const d = s.lifecycle?.delivery;
+  if (action === 'ship' && d?.ship && !d.rollback && mayUpdate(s, actor) && holderOf(s) !== null) return;
+  const holder = holderOf(s);
+  const details = { issueId: s.id, status: s.status, assigneeAgentId: s.assigneeAgentId, checkoutAgentId: s.checkout?.agentId ?? null, action, availableActions: offered };
+  if (actor.kind === 'agent' && holder !== null && holder !== actor.agentId) {
+    throw new DomainError('not_owner', `The task is held by another agent: ${action} is not among your availableActions`, details);
+  }
+  if (actor.kind === 'agent' && OPERATOR_ONLY.includes(action)) throw new DomainError('forbidden', `${action} is the operator's (board's) action`, details);
+  throw new DomainError('status_conflict', `${action} is not among your availableActions on this task as it stands`, details);
+}
