@@ -38,7 +38,9 @@ export function interactionsRouter(deps: ApiDeps): Router {
     const body = schema.parse(schema.createInteraction, req.body);
     const actor = actorOf(req, res);
     const { idempotencyKey, continuationPolicy, resolverPolicy, title, summary, payload } = body;
-    const requestHash = createHash('sha256').update(JSON.stringify(canonical(body))).digest('hex');
+    // The key is the caller's own (issue 13 §6): the hash covers who asks, so another caller sending the same key
+    // and body gets 409 idempotency_key_reused, never someone else's confirmation.
+    const requestHash = createHash('sha256').update(JSON.stringify({ by: actor.agentId ?? 'operator', body: canonical(body) })).digest('hex');
     let interactionId: string = randomUUID();
     if (idempotencyKey) {
       const { issue } = await scopedIssue(deps, req, res);

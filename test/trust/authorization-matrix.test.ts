@@ -233,3 +233,17 @@ test('the reported takeover: once A submits, X cannot reassign, reopen, cancel o
   assert.equal((await stack.admin.get(`/api/issues/${todo.id}`)).body.status, 'todo');
   assert.equal((await stack.admin.get(`/api/issues/${submitted.id}`)).body.assigneeAgentId, w.a.id);
 });
+
+test('a confirmation\'s idempotencyKey is its caller\'s: another agent sending the same key and body gets 409, not the first one\'s confirmation (§6)', async () => {
+  const w = await world();
+  const open = (await stack.admin.post(`/api/companies/${w.companyId}/issues`, { title: 'nobody holds it', status: 'todo' })).body;
+  const ask = { kind: 'request_confirmation', idempotencyKey: 'same-key', payload: { version: 1, prompt: 'Proceed?' } };
+  const first = await w.clients.assignee.post(`/api/issues/${open.id}/interactions`, ask);
+  assert.equal(first.status, 201, JSON.stringify(first.body));
+  const other = await w.clients.other_agent.post(`/api/issues/${open.id}/interactions`, ask);
+  assert.equal(other.status, 409, JSON.stringify(other.body));
+  assert.equal(other.body.code, 'idempotency_key_reused');
+  const retry = await w.clients.assignee.post(`/api/issues/${open.id}/interactions`, ask);
+  assert.equal(retry.status, 201);
+  assert.equal(retry.body.id, first.body.id, 'its own retry is the same confirmation');
+});
