@@ -18,15 +18,16 @@ export function availableActions(s: Pick<IssueState, 'status' | 'assigneeAgentId
     unresolvedBlockers(s.collab).length === 0;
   // The holder of the checkout may check out again (a renewal).
   if (mayTake || mine) actions.push('checkout');
-  if (mayUpdate(s, actor)) actions.push('update');
+  const updater = mayUpdate(s, actor);
+  if (updater) actions.push('update');
   actions.push('comment');
   if (owner && (mine || operator)) actions.push('release');
   const closer = holderOf(s);
   if (!terminal && canTransition(s.status, 'done') && (operator || (actor.kind === 'agent' && closer === actor.agentId))) actions.push('close');
   if (mine) actions.push('heartbeat');
   // Subtasks (seed 000): by whoever may update it; with a plan, only once the plan as it stands is accepted.
-  if (!terminal && mayUpdate(s, actor) && planApproved(s.collab) !== false) actions.push('delegate');
+  if (!terminal && updater && planApproved(s.collab) !== false) actions.push('delegate');
   // Seed 000's confirmations: asked by whoever may update it, while it is open.
-  if (!terminal && mayUpdate(s, actor)) actions.push('request_confirmation');
+  if (!terminal && updater) actions.push('request_confirmation');
   return actions;
 }

@@ -8,6 +8,7 @@ import type { Effect } from './effects.js';
 import { DomainError } from './errors.js';
 import { needsFix, resubmittable, shipReady, type Artifact, type CiState, type CheckView, type Delivery, type ReviewState, type TaskSource } from './lifecycle.js';
 import { entry, makeComment, nextState, type Applied, type Ctx } from './commands.js';
+import type { SAME_SUCCESS_AGAIN } from './permissions.js';
 import { TERMINAL_STATUSES } from './statuses.js';
 import { systemActor, type Actor, type IssueState } from './task.js';
 
@@ -243,7 +244,7 @@ export function applyReviewRecorded(s: IssueState, review: { outcome: 'approved'
 }
 
 /** 'merge': go ahead; 'shipped': merged already at this head (the same success again). */
-export function checkShip(s: IssueState, cmd: ShipCmd): 'merge' | 'shipped' {
+export function checkShip(s: IssueState, cmd: ShipCmd): 'merge' | typeof SAME_SUCCESS_AGAIN {
   const d = s.lifecycle?.delivery ?? null;
   // Artifact mode may know no head at all: then the caller's SHA is what ships (and is recorded).
   const matches = (sha: string | null) => (sha === null ? d?.mode === 'artifact' : sha === cmd.expectedHeadSha || (sha.length < 40 && cmd.expectedHeadSha.startsWith(sha)));

@@ -20,21 +20,25 @@ export function offeredTo(s: IssueState, actor: Actor): string[] {
   return [...availableActions(s, actor), ...taskActions(s, actor)];
 }
 
+/**
+ * A check's verdict that the request is a decision already made, answered with the same success: a
+ * ship asked again by its assignee (or an operator) at the head that shipped (domain/delivery.ts
+ * checkShip). It is not a new action, so it needs no offer.
+ */
+export const SAME_SUCCESS_AGAIN = 'shipped' as const;
+
 /** Actions only an operator is ever offered. */
 const OPERATOR_ONLY: OfferedAction[] = ['report_checks', 'record_review'];
 
 /**
  * Refuses `action` unless it is offered: 409 not_owner when another agent holds the task, 403
  * forbidden for an agent asking an operator's action, else 409 status_conflict (not in this state);
- * each carries the caller's availableActions. A ship asked again by its holder
- * after it shipped at that head is the same success (domain/delivery.ts checkShip), not a new action.
+ * each carries the caller's availableActions.
  */
 export function assertOffered(s: IssueState, actor: Actor, action: OfferedAction): void {
   if (actor.kind === 'system') return;
   const offered = offeredTo(s, actor);
   if (offered.includes(action)) return;
-  const d = s.lifecycle?.delivery;
-  if (action === 'ship' && d?.ship && !d.rollback && mayUpdate(s, actor) && holderOf(s) !== null) return;
   const holder = holderOf(s);
   const details = { issueId: s.id, status: s.status, assigneeAgentId: s.assigneeAgentId, checkoutAgentId: s.checkout?.agentId ?? null, action, availableActions: offered };
   if (actor.kind === 'agent' && holder !== null && holder !== actor.agentId) {

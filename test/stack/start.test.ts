@@ -39,6 +39,11 @@ async function banner(run: Started, timeoutMs = 180_000): Promise<void> {
   if (!run.output().includes('Switchyard is running')) throw new Error(`npm start gave up:\n${run.output().slice(-3000)}`);
 }
 
+/** The processes the stack's record (stack.json) says are running. */
+function recorded(dir: string): Array<{ name: string; pid: number }> {
+  return JSON.parse(readFileSync(path.join(dir, 'stack.json'), 'utf8')).processes;
+}
+
 function occupy(port: number): Promise<Server> {
   return new Promise((resolve) => {
     const srv = createServer((socket) => socket.destroy());
@@ -58,6 +63,18 @@ describe('npm start', { timeout: 900_000 }, () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'sy-start-'));
     dirs.push(dir);
     return dir;
+  };
+  /** npm start on a database of its own in the test's Postgres, with the test's workflow bundle; `api` speaks with the admin key once it is written. */
+  const startOnOwnDatabase = async (name: string) => {
+    const env = testEnv();
+    const database = `sy_start_${name}_${process.pid}`;
+    const databaseUrl = await ensureDatabase(env.pg, database);
+    const dir = stateDir();
+    const p = await ports();
+    const run = start({ ...p, SWITCHYARD_STATE_DIR: dir, DATABASE_URL: databaseUrl, TEMPORAL_ADDRESS: '', TEMPORAL_CLI: env.cli, SWITCHYARD_WORKFLOW_BUNDLE: env.bundle, SWITCHYARD_RECONCILE_EVERY_MINUTES: '0' });
+    children.push(run.child);
+    const adminApi = () => new HttpClient(`http://127.0.0.1:${p.PORT}`, readFileSync(path.join(dir, 'admin-key'), 'utf8').trim());
+    return { run, dir, p, adminApi, dropOwnDatabase: () => dropDatabase(env.pg, database).catch(() => {}) };
   };
   after(() => {
     for (const c of children) c.kill('SIGKILL');
@@ -91,13 +108,7 @@ describe('npm start', { timeout: 900_000 }, () => {
   }
 
   it('a process that cannot be kept up (the API\'s port taken after the check): the stack stops and says why, never a banner', async () => {
-    const env = testEnv();
-    const database = `sy_start_gives_up_${process.pid}`;
-    const databaseUrl = await ensureDatabase(env.pg, database);
-    const dir = stateDir();
-    const p = await ports();
-    const run = start({ ...p, SWITCHYARD_STATE_DIR: dir, DATABASE_URL: databaseUrl, TEMPORAL_ADDRESS: '', TEMPORAL_CLI: env.cli, SWITCHYARD_WORKFLOW_BUNDLE: env.bundle, SWITCHYARD_RECONCILE_EVERY_MINUTES: '0' });
-    children.push(run.child);
+    const { run, dir, p, dropOwnDatabase } = await startOnOwnDatabase('gives_up');
     await waitFor('the checks to pass', async () => run.output(), (o) => o.includes('starting the Temporal dev server'), 60_000);
     const taken = await occupy(Number(p.PORT));
     try {
@@ -106,28 +117,22 @@ describe('npm start', { timeout: 900_000 }, () => {
       assert.match(run.output(), /api cannot be kept running \(exit code 78; restarting it will not help\)/);
       assert.match(run.output(), new RegExp(`port ${p.PORT} is already in use \\(set PORT to another port\\)`));
       assert.doesNotMatch(run.output(), /Switchyard is running/);
-      const left = (JSON.parse(readFileSync(path.join(dir, 'stack.json'), 'utf8')).processes as unknown[]).length;
+      const left = recorded(dir).length;
       assert.equal(left, 0, 'everything it started is stopped');
     } finally {
       taken.close();
-      await dropDatabase(env.pg, database).catch(() => {});
+      await dropOwnDatabase();
     }
   });
 
   it('a worker that keeps dying is restarted for as long as it takes: the API answers meanwhile and /readyz says why (issue 13 §2)', async () => {
-    const env = testEnv();
-    const database = `sy_start_worker_${process.pid}`;
-    const databaseUrl = await ensureDatabase(env.pg, database);
-    const dir = stateDir();
-    const p = await ports();
-    const run = start({ ...p, SWITCHYARD_STATE_DIR: dir, DATABASE_URL: databaseUrl, TEMPORAL_ADDRESS: '', TEMPORAL_CLI: env.cli, SWITCHYARD_WORKFLOW_BUNDLE: env.bundle, SWITCHYARD_RECONCILE_EVERY_MINUTES: '0' });
-    children.push(run.child);
+    const { run, dir, adminApi, dropOwnDatabase } = await startOnOwnDatabase('worker');
     try {
       await banner(run);
-      const api = new HttpClient(`http://127.0.0.1:${p.PORT}`, readFileSync(path.join(dir, 'admin-key'), 'utf8').trim());
+      const api = adminApi();
       const company = await api.post('/api/companies', { name: 'Still answering' });
       assert.equal(company.status, 201);
-      const workerPid = () => (JSON.parse(readFileSync(path.join(dir, 'stack.json'), 'utf8')).processes as Array<{ name: string; pid: number }>).find((x) => x.name === 'worker')?.pid;
+      const workerPid = () => recorded(dir).find((x) => x.name === 'worker')?.pid;
       // One more death than the supervisor allows any other process, each soon after the last start.
       for (let death = 1; death <= 6; death++) {
         const pid = await waitFor(`worker ${death} to be up`, async () => workerPid(), (x) => x !== undefined && isAlive(x), 90_000);
@@ -145,44 +150,37 @@ describe('npm start', { timeout: 900_000 }, () => {
       run.child.kill('SIGINT');
       await Promise.race([run.exited, new Promise((r) => setTimeout(r, 30_000))]);
       run.child.kill('SIGKILL');
-      await dropDatabase(env.pg, database).catch(() => {});
+      await dropOwnDatabase();
     }
   });
 
   it('a killed dev server is restarted on the same database; a killed npm start takes every process with it', async () => {
-    const env = testEnv();
-    const database = `sy_start_${process.pid}`;
-    const databaseUrl = await ensureDatabase(env.pg, database);
-    const dir = stateDir();
-    const p = await ports();
-    const run = start({ ...p, SWITCHYARD_STATE_DIR: dir, DATABASE_URL: databaseUrl, TEMPORAL_ADDRESS: '', TEMPORAL_CLI: env.cli, SWITCHYARD_WORKFLOW_BUNDLE: env.bundle, SWITCHYARD_RECONCILE_EVERY_MINUTES: '0' });
-    children.push(run.child);
+    const { run, dir, adminApi, dropOwnDatabase } = await startOnOwnDatabase('server');
     try {
       await banner(run);
+      const api = adminApi();
       assert.equal(statSync(dir).mode & 0o777, 0o700, 'the state folder is private');
       assert.equal(statSync(path.join(dir, 'admin-key')).mode & 0o777, 0o600, 'the admin key is private');
-      const api = new HttpClient(`http://127.0.0.1:${p.PORT}`, readFileSync(path.join(dir, 'admin-key'), 'utf8').trim());
       const company = await api.post('/api/companies', { name: 'Survivor' });
       assert.equal(company.status, 201);
       const issue = await api.post(`/api/companies/${company.body.id}/issues`, { title: 'outlives the server' });
       assert.equal(issue.status, 201);
 
-      const recorded = () => JSON.parse(readFileSync(path.join(dir, 'stack.json'), 'utf8')).processes as Array<{ name: string; pid: number }>;
-      const temporal = recorded().find((x) => x.name === 'temporal')!;
+      const temporal = recorded(dir).find((x) => x.name === 'temporal')!;
       process.kill(temporal.pid, 'SIGKILL');
-      await waitFor('the dev server to be restarted', async () => recorded().find((x) => x.name === 'temporal')?.pid, (pid) => pid !== undefined && pid !== temporal.pid, 60_000);
+      await waitFor('the dev server to be restarted', async () => recorded(dir).find((x) => x.name === 'temporal')?.pid, (pid) => pid !== undefined && pid !== temporal.pid, 60_000);
       await waitFor('readiness after the restart', () => api.get('/readyz'), (r) => r.status === 200, 60_000);
       // Same database file: the task is still there, and takes changes.
       const changed = await waitFor('a change after the restart', () => api.patch(`/api/issues/${issue.body.id}`, { priority: 'high' }), (r) => r.status === 200, 30_000);
       assert.equal(changed.body.version, 2);
 
-      const pids = recorded().map((x) => x.pid);
-      assert.equal(pids.length, 3, JSON.stringify(recorded()));
+      const pids = recorded(dir).map((x) => x.pid);
+      assert.equal(pids.length, 3, JSON.stringify(recorded(dir)));
       run.child.kill('SIGKILL');
       await waitFor('every process of the stack to be gone', async () => pids.filter(isAlive), (left) => left.length === 0, 30_000);
     } finally {
       run.child.kill('SIGKILL');
-      await dropDatabase(env.pg, database).catch(() => {});
+      await dropOwnDatabase();
     }
   });
 
@@ -208,14 +206,13 @@ describe('npm start', { timeout: 900_000 }, () => {
       const api = new HttpClient(`http://127.0.0.1:${p.PORT}`, readFileSync(path.join(dir, 'admin-key'), 'utf8').trim());
       const company = await api.post('/api/companies', { name: 'Kept' });
       assert.equal(company.status, 201);
-      const recorded = () => JSON.parse(readFileSync(path.join(dir, 'stack.json'), 'utf8')).processes as Array<{ name: string; pid: number }>;
-      const postgres = recorded().find((x) => x.name === 'postgres')!;
+      const postgres = recorded(dir).find((x) => x.name === 'postgres')!;
       process.kill(postgres.pid, 'SIGKILL');
-      await waitFor('Postgres to be restarted', async () => recorded().find((x) => x.name === 'postgres')?.pid, (pid) => pid !== undefined && pid !== postgres.pid, 60_000);
+      await waitFor('Postgres to be restarted', async () => recorded(dir).find((x) => x.name === 'postgres')?.pid, (pid) => pid !== undefined && pid !== postgres.pid, 60_000);
       const read = await waitFor('the company after the restart', () => api.get(`/api/companies/${company.body.id}`), (r) => r.status === 200, 30_000);
       assert.equal(read.body.name, 'Kept');
 
-      const pids = recorded().map((x) => x.pid);
+      const pids = recorded(dir).map((x) => x.pid);
       run.child.kill('SIGINT');
       assert.equal(await run.exited, 0, run.output().slice(-2000));
       assert.deepEqual(pids.filter(isAlive), [], 'every process stopped');

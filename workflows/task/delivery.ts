@@ -1,6 +1,6 @@
 /**
- * The delivery half of the task workflow: routing, submit, CI and review, ship, rollback, the upstream
- * issue, and the effects decisions ask for (wakes, upstream comments). Phases of the same workflow,
+ * The delivery half of the task workflow: routing, submit, CI and review, ship, rollback and the upstream
+ * issue (the effects decisions ask for are workflows/task/effects.ts). Phases of the same workflow,
  * not a child: the task has one writer of its state and one history to read (README "Why one workflow").
  * Provider calls are activities; one runs at a time (`providerBusy`), so each sees the last one's result.
  */
@@ -11,56 +11,20 @@ import {
   currentUpdateInfo,
   isCancellation,
   log,
-  proxyActivities,
   setHandler,
   sleep,
   uuid4,
-  workflowInfo,
 } from '@temporalio/workflow';
 import type { Applied } from '../../domain/commands.js';
 import * as delivery from '../../domain/delivery.js';
 import { DomainError, isErrorCode } from '../../domain/errors.js';
-import { laneOf, type Effect } from '../../domain/effects.js';
 import { TERMINAL_STATUSES } from '../../domain/statuses.js';
 import { applyRouting, markForRouting, wantsRouting } from '../../domain/intake.js';
 import { decideRoute } from '../../domain/routing.js';
-import type { DeliveryActivities } from '../activity-types.js';
 import * as msg from '../messages.js';
-import { tell } from './collab.js';
+import { background, provider } from './activities.js';
 import { toFailure, validate, handle } from './handlers.js';
 import { decisionCtx, type TaskRun } from './run.js';
-
-/**
- * Calls a caller waits on (submit, ship, rollback, route). An outage is retried for up to an hour: the
- * caller hears 503 provider_unavailable at its deadline, and the same Idempotency-Key (the same update
- * id) attaches to the operation still running, so it completes once, never twice. A verdict fails at once.
- */
-const provider = proxyActivities<DeliveryActivities>({
-  // Writes queue behind GitHub's spacing per credential (3 s between PR creations): allow for a queue;
-  // the heartbeat notices a dead worker long before that.
-  startToCloseTimeout: '2 minutes',
-  heartbeatTimeout: '15 seconds',
-  scheduleToCloseTimeout: '1 hour',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds' },
-});
-/** Work nobody waits on: observing the PR, routing, upstream comments. */
-const background = proxyActivities<DeliveryActivities>({
-  startToCloseTimeout: '2 minutes',
-  heartbeatTimeout: '15 seconds',
-  retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 5 },
-});
-/**
- * Wakes: retried with backoff for hours; a process wake runs as long as the agent does (heartbeating).
- * They run on `<task queue>-wakes`, served by workers where the agents live (worker/create-worker.ts).
- */
-const wakes = () =>
-  proxyActivities<DeliveryActivities>({
-    taskQueue: `${workflowInfo().taskQueue}-wakes`,
-    startToCloseTimeout: '2 hours',
-    heartbeatTimeout: '1 minute',
-    scheduleToCloseTimeout: '24 hours',
-    retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '10 minutes' },
-  });
 
 /** The polling fallback: how soon to look at the PR again when no webhook arrives. */
 export const POLL_MIN_MS = 10_000;
@@ -270,52 +234,6 @@ function routingDue(run: TaskRun): boolean {
   return run.rerouteRequested;
 }
 
-/** Runs recorded before effect lanes carry out every effect in one queue (`effectsLoop`). */
-export const EFFECT_LANES_PATCH = 'effect-lanes-v1';
-
-/**
- * Runs recorded before effect lanes: every effect in order, one at a time, in its own loop (a wake
- * target that is down never held up the watcher or routing, but did hold up the effects behind it).
- */
-export async function effectsLoop(run: TaskRun): Promise<void> {
-  try {
-    for (;;) {
-      await condition(() => run.effects.length > 0);
-      await carryOutEffect(run, run.effects[0]!, 'all');
-    }
-  } catch (err) {
-    if (!isCancellation(err)) throw err;
-  }
-}
-
-/**
- * Carries out effects in lanes (domain/effects.ts `laneOf`): in order within a lane, lanes side by
- * side, so a wake target retried for hours delays only that agent's wakes, never the notices that free
- * a dependent or the write-back that closes the upstream issue (issue 13 §5).
- */
-export async function effectLanes(run: TaskRun): Promise<void> {
-  const next = () => (run.drainingEffects ? [] : firstOfEachLane(run).filter(([lane]) => !run.runningEffects.has(lane)));
-  try {
-    for (;;) {
-      await condition(() => next().length > 0);
-      for (const [lane, effect] of next()) {
-        run.runningEffects.set(lane, effect.id);
-        void carryOutEffect(run, effect, lane).catch((err) => {
-          if (!isCancellation(err)) throw err;
-        });
-      }
-    }
-  } catch (err) {
-    if (!isCancellation(err)) throw err;
-  }
-}
-
-function firstOfEachLane(run: TaskRun): Array<[string, Effect]> {
-  const seen = new Map<string, Effect>();
-  for (const e of run.effects) if (!seen.has(laneOf(e))) seen.set(laneOf(e), e);
-  return [...seen];
-}
-
 /** Runs for the life of the run: routes, applies deferred upstream changes, watches the PR. */
 export async function deliveryLoop(run: TaskRun): Promise<void> {
   let wait = POLL_MIN_MS;
@@ -374,28 +292,4 @@ async function observe(run: TaskRun): Promise<boolean> {
       return false;
     }
   });
-}
-
-async function carryOutEffect(run: TaskRun, effect: Effect, lane: string): Promise<void> {
-  run.runningEffects.set(lane, effect.id);
-  const s = run.state;
-  try {
-    if (effect.kind === 'wake') {
-      await wakes().wakeAgent({
-        wakeId: effect.id, companyId: s.companyId, issueId: s.id, agentId: effect.agentId, reason: effect.reason, summary: effect.summary,
-        ...(effect.commentId ? { commentId: effect.commentId } : {}), ...(effect.details ? { details: effect.details } : {}),
-      });
-    } else if (effect.kind === 'notify') {
-      // Workflow to workflow: durable once sent. A task whose workflow has ended cannot hear it (dropped below).
-      await tell(effect);
-    } else if (s.lifecycle?.source) {
-      await background.upstreamEffect({ sourceId: s.lifecycle.source.sourceId, number: s.lifecycle.source.number, effect });
-    }
-  } catch (err) {
-    if (isCancellation(err)) throw err;
-    log.error('an effect failed for good and is dropped', { effect: effect.kind, id: effect.id, error: String(err) });
-  } finally {
-    run.runningEffects.delete(lane);
-    run.effects = run.effects.filter((e) => e.id !== effect.id);
-  }
 }

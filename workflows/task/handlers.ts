@@ -7,7 +7,7 @@
 import type { UpdateDefinition } from '@temporalio/common';
 import { ApplicationFailure, currentUpdateInfo, patched, setHandler } from '@temporalio/workflow';
 import { applyThreadComment, checkThreadComment } from '../../domain/comments.js';
-import { assertOffered } from '../../domain/permissions.js';
+import { assertOffered, SAME_SUCCESS_AGAIN } from '../../domain/permissions.js';
 import * as rules from '../../domain/commands.js';
 import { DomainError } from '../../domain/errors.js';
 import { findUnstorableText } from '../../domain/text.js';
@@ -64,9 +64,9 @@ export function validate(run: TaskRun, cmd: Command, check: () => unknown): void
     if (run.outbox.full) {
       throw new DomainError('database_unavailable', 'The read model has not taken this task\'s last changes yet; try again shortly', { issueId: run.state.id });
     }
-    check();
+    const verdict = check();
     // Offered ⇔ accepted: the action the request is must be among the caller's availableActions (domain/permissions.ts).
-    if (cmd.offered) assertOffered(run.state, cmd.actor, cmd.offered);
+    if (cmd.offered && verdict !== SAME_SUCCESS_AGAIN) assertOffered(run.state, cmd.actor, cmd.offered);
   } catch (err) {
     throw toFailure(err);
   }

@@ -1,0 +1,80 @@
+/**
+ * The effects decisions ask for (domain/effects.ts): wakes, notices to other tasks' workflows and
+ * upstream write-backs, carried out in their own loop of the task workflow so that none of them holds
+ * up routing, the watcher or the Updates.
+ */
+import { condition, isCancellation, log } from '@temporalio/workflow';
+import { laneOf, type Effect } from '../../domain/effects.js';
+import { background, wakes } from './activities.js';
+import { tell } from './collab.js';
+import type { TaskRun } from './run.js';
+
+/** Runs recorded before effect lanes carry out every effect in one queue (`effectsLoop`). */
+export const EFFECT_LANES_PATCH = 'effect-lanes-v1';
+
+/**
+ * Runs recorded before effect lanes: every effect in order, one at a time, in its own loop (a wake
+ * target that is down never held up the watcher or routing, but did hold up the effects behind it).
+ */
+export async function effectsLoop(run: TaskRun): Promise<void> {
+  try {
+    for (;;) {
+      await condition(() => run.effects.length > 0);
+      await carryOutEffect(run, run.effects[0]!, 'all');
+    }
+  } catch (err) {
+    if (!isCancellation(err)) throw err;
+  }
+}
+
+/**
+ * Carries out effects in lanes (domain/effects.ts `laneOf`): in order within a lane, lanes side by
+ * side, so a wake target retried for hours delays only that agent's wakes, never the notices that free
+ * a dependent or the write-back that closes the upstream issue (issue 13 §5).
+ */
+export async function effectLanes(run: TaskRun): Promise<void> {
+  const next = () => (run.drainingEffects ? [] : firstOfEachLane(run).filter(([lane]) => !run.runningEffects.has(lane)));
+  try {
+    for (;;) {
+      await condition(() => next().length > 0);
+      for (const [lane, effect] of next()) {
+        void carryOutEffect(run, effect, lane).catch((err) => {
+          if (!isCancellation(err)) throw err;
+        });
+      }
+    }
+  } catch (err) {
+    if (!isCancellation(err)) throw err;
+  }
+}
+
+function firstOfEachLane(run: TaskRun): Array<[string, Effect]> {
+  const seen = new Map<string, Effect>();
+  for (const e of run.effects) if (!seen.has(laneOf(e))) seen.set(laneOf(e), e);
+  return [...seen];
+}
+
+/** One effect, its lane marked busy from the first instant (before any await) until it is done or dropped. */
+async function carryOutEffect(run: TaskRun, effect: Effect, lane: string): Promise<void> {
+  run.runningEffects.set(lane, effect.id);
+  const s = run.state;
+  try {
+    if (effect.kind === 'wake') {
+      await wakes().wakeAgent({
+        wakeId: effect.id, companyId: s.companyId, issueId: s.id, agentId: effect.agentId, reason: effect.reason, summary: effect.summary,
+        ...(effect.commentId ? { commentId: effect.commentId } : {}), ...(effect.details ? { details: effect.details } : {}),
+      });
+    } else if (effect.kind === 'notify') {
+      // Workflow to workflow: durable once sent. A task whose workflow has ended cannot hear it (dropped below).
+      await tell(effect);
+    } else if (s.lifecycle?.source) {
+      await background.upstreamEffect({ sourceId: s.lifecycle.source.sourceId, number: s.lifecycle.source.number, effect });
+    }
+  } catch (err) {
+    if (isCancellation(err)) throw err;
+    log.error('an effect failed for good and is dropped', { effect: effect.kind, id: effect.id, error: String(err) });
+  } finally {
+    run.runningEffects.delete(lane);
+    run.effects = run.effects.filter((e) => e.id !== effect.id);
+  }
+}
