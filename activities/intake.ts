@@ -13,6 +13,7 @@ import { storable } from '../domain/text.js';
 import { searchAttributeValues } from '../domain/search-attributes.js';
 import { systemActor } from '../domain/task.js';
 import type { Pool } from '../db/pool.js';
+import { inTransaction } from '../db/transaction.js';
 import { identifierFor } from '../db/identifiers.js';
 import { adoptRepositoryId, claimKeyOf, getSource, type SourceRow } from '../db/sources.js';
 import type { Config } from '../runtime/config.js';
@@ -22,6 +23,7 @@ import type { IntakeActivities, IntakeReport } from '../workflows/activity-types
 import { TASK_WORKFLOW_TYPE, upstreamSignal, workflowIdFor, type TaskWorkflowInput } from '../workflows/messages.js';
 import { atBoundary } from './boundary.js';
 import type { Candidate } from './providers/ports.js';
+import { DomainError } from '../domain/errors.js';
 import { adapterFor } from './providers/registry.js';
 import { passesLabels } from './providers/github.js';
 
@@ -36,31 +38,23 @@ export interface Admitted {
  * The task id for an upstream issue: claimed once under the source's claim key (db/sources.ts), and
  * every later arrival — concurrent ones included — finds the same one. `ON CONFLICT … DO UPDATE` waits
  * for a racing insert and returns its row, which a plain `DO NOTHING` + re-read in one statement cannot
- * see. The source row is share-locked so a first poll moving its keys to the repository id is not raced.
+ * see. The source row is share-locked so a first poll moving its keys to the repository id, or a
+ * delete counting the source's open tasks, is not raced.
  */
 async function claim(pool: Pool, source: SourceRow, number: number): Promise<{ issueId: string; identifier: string; claimed: boolean }> {
   const fresh = randomUUID();
-  const client = await pool.connect();
-  let failure: Error | undefined;
-  let row: { issue_id: string; inserted: boolean };
-  try {
-    await client.query('BEGIN');
-    const current = (await client.query<SourceRow>('SELECT * FROM sources WHERE id = $1 FOR SHARE', [source.id])).rows[0] ?? source;
+  const row = await inTransaction(pool, async (client) => {
+    const current = (await client.query<SourceRow & { deleted_at: string | null }>('SELECT * FROM sources WHERE id = $1 FOR SHARE', [source.id])).rows[0];
+    // Deleted while this delivery was on its way (the delete holds the row while it counts open tasks): nothing is claimed.
+    if (!current || current.deleted_at) throw new DomainError('not_found', 'Source not found (it was deleted)', { sourceId: source.id });
     const { rows } = await client.query<{ issue_id: string; inserted: boolean }>(
       `INSERT INTO source_items (source_key, company_id, source_id, issue_id) VALUES ($1,$2,$3,$4)
        ON CONFLICT (source_key) DO UPDATE SET source_key = EXCLUDED.source_key
        RETURNING issue_id, (xmax = 0) AS inserted`,
       [claimKeyOf(current, number), source.company_id, source.id, fresh],
     );
-    await client.query('COMMIT');
-    row = rows[0]!;
-  } catch (err) {
-    failure = err as Error;
-    await client.query('ROLLBACK').catch(() => {});
-    throw err;
-  } finally {
-    client.release(failure);
-  }
+    return rows[0]!;
+  });
   return { issueId: row.issue_id, identifier: await identifierFor(pool, source.company_id, row.issue_id), claimed: row.inserted };
 }
 

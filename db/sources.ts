@@ -1,4 +1,6 @@
 /** Connected repositories (`sources`): stored with sealed secrets; presented without them. */
+import type { Pool } from './pool.js';
+import { inTransaction } from './transaction.js';
 import type pg from 'pg';
 import { DomainError } from '../domain/errors.js';
 import type { ReviewPolicy } from '../domain/lifecycle.js';
@@ -91,11 +93,8 @@ export function isSourceRepository(source: Pick<SourceRow, 'owner' | 'repo' | 'r
  * A source created before repository ids were kept learns its id (read from GitHub by its first poll):
  * its claimed keys move to the id form in the same transaction, so no issue is claimed twice.
  */
-export async function adoptRepositoryId(pool: import('./pool.js').Pool, sourceId: string, repoId: number): Promise<void> {
-  const client = await pool.connect();
-  let failure: Error | undefined;
-  try {
-    await client.query('BEGIN');
+export async function adoptRepositoryId(pool: Pool, sourceId: string, repoId: number): Promise<void> {
+  await inTransaction(pool, async (client) => {
     const { rows } = await client.query<SourceRow>('SELECT * FROM sources WHERE id = $1 FOR UPDATE', [sourceId]);
     const source = rows[0];
     if (source && !source.repo_id) {
@@ -110,12 +109,5 @@ export async function adoptRepositoryId(pool: import('./pool.js').Pool, sourceId
       await client.query(`UPDATE source_items SET source_key = $2 || substring(source_key FROM length($1) + 1) WHERE starts_with(source_key, $1)`, [from, to]);
       await client.query('UPDATE sources SET repo_id = $2, updated_at = now() WHERE id = $1', [sourceId, repoId]);
     }
-    await client.query('COMMIT');
-  } catch (err) {
-    failure = err as Error;
-    await client.query('ROLLBACK').catch(() => {});
-    throw err;
-  } finally {
-    client.release(failure);
-  }
+  });
 }

@@ -8,15 +8,13 @@ import { DomainError } from '../../domain/errors.js';
 import { fingerprintOf } from '../../domain/projection.js';
 import type { Actor, IssueState } from '../../domain/task.js';
 import { applyProjection } from '../../db/projection.js';
+import { inTransaction } from '../../db/transaction.js';
 import { rowToState, type IssueRow } from '../../db/issues-sql.js';
 import type { ApiDeps } from '../deps.js';
 import { uuidFromSeed } from '../../runtime/ids.js';
 
 export async function createIssueRecord({ pool, tasks }: ApiDeps, state: IssueState, actor: Actor, deadline: number): Promise<IssueState> {
-  const client = await pool.connect();
-  let failure: Error | undefined;
-  try {
-    await client.query('BEGIN');
+  return inTransaction(pool, async (client) => {
     // Its goal cannot be deleted while it is being created (the delete waits for this row lock, then sees the issue).
     if (state.goalId && !(await client.query('SELECT 1 FROM goals WHERE id::text = $1 AND company_id = $2 FOR SHARE', [state.goalId, state.companyId])).rowCount) {
       throw new DomainError('not_found', 'The goal does not exist in this company', { goalId: state.goalId });
@@ -24,15 +22,7 @@ export async function createIssueRecord({ pool, tasks }: ApiDeps, state: IssueSt
     const created = createdEntry(state, actor, uuidFromSeed(`${state.id}:created`));
     await applyProjection(client, { issue: state, fingerprint: fingerprintOf(state), comments: [], activity: [created], keep: [created.id], workflowStatus: 'running' });
     await tasks.start(state, deadline);
-    await client.query('COMMIT');
     const { rows } = await client.query<IssueRow>('SELECT * FROM issues WHERE id = $1', [state.id]);
     return rowToState(rows[0]!);
-  } catch (err) {
-    failure = err as Error;
-    await client.query('ROLLBACK').catch(() => {});
-    throw err;
-  } finally {
-    // A connection that failed (a timed-out query leaves it busy) is dropped, not reused.
-    client.release(failure);
-  }
+  });
 }

@@ -5,6 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Router } from 'express';
+import { inTransaction } from '../../db/transaction.js';
 import { z } from 'zod';
 import { DomainError } from '../../domain/errors.js';
 import { assertCompanyAccess } from '../auth.js';
@@ -129,20 +130,10 @@ type Db = Pick<ApiDeps['pool'], 'query'>;
 
 /** One transaction holding the company's goal lock (a transaction-scoped advisory lock). */
 async function inCompanyGoalLock(pool: ApiDeps['pool'], companyId: string, fn: (db: Db) => Promise<void>): Promise<void> {
-  const client = await pool.connect();
-  let failure: Error | undefined;
-  try {
-    await client.query('BEGIN');
-    await client.query(`SELECT pg_advisory_xact_lock(hashtext('goals:' || $1))`, [companyId]);
-    await fn(client);
-    await client.query('COMMIT');
-  } catch (err) {
-    failure = err as Error;
-    await client.query('ROLLBACK').catch(() => {});
-    throw err;
-  } finally {
-    client.release(failure instanceof DomainError ? undefined : failure);
-  }
+  await inTransaction(pool, async (db) => {
+    await db.query(`SELECT pg_advisory_xact_lock(hashtext('goals:' || $1))`, [companyId]);
+    await fn(db);
+  });
 }
 
 async function isAncestorOrSelf(db: Db, goalId: string, candidateParent: string): Promise<boolean> {

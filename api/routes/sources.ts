@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { Router } from 'express';
 import { DomainError } from '../../domain/errors.js';
 import { getSource, listSources, presentSource, type SourceRow } from '../../db/sources.js';
+import { inTransaction } from '../../db/transaction.js';
 import { INTAKE_WORKFLOW_TYPE, deleteIntakeSchedule, intakeScheduleId, syncIntakeSchedule } from '../../runtime/intake-schedules.js';
 import { secretBox } from '../../runtime/secrets.js';
 import { asCredential, inspectRepository } from '../../activities/providers/registry.js';
@@ -122,20 +123,29 @@ export function sourcesRouter(deps: ApiDeps): Router {
     router.delete(path, async (req, res) => {
       requireOperator(res);
       const source = await scoped(String(req.params.sourceId), req.params.companyId as string | undefined);
-      // Its open tasks still need its credential to submit, ship and follow their issues: they would be stranded.
-      const { rows } = await pool.query<{ n: number }>(
-        `SELECT count(*)::int AS n FROM issues WHERE lifecycle->'source'->>'sourceId' = $1 AND status NOT IN ('done', 'cancelled')`,
-        [source.id],
-      );
-      if (rows[0]!.n > 0) {
-        throw new DomainError('source_in_use', `${rows[0]!.n} open task(s) still deliver through this source: close or cancel them first; to stop taking new issues in, pause it (PATCH {"paused": true})`, { sourceId: source.id, openTasks: rows[0]!.n });
-      }
-      try {
-        await deps.tasks.withTemporal(deadlineOf(res), () => deleteIntakeSchedule(deps.tasks.client, source.id));
-      } catch (err) {
-        throw fromTemporal(err);
-      }
-      await pool.query('UPDATE sources SET deleted_at = now(), updated_at = now() WHERE id = $1', [source.id]);
+      // Its open tasks still need its credential to submit, ship and follow their issues: they would be
+      // stranded. Counted under the source's row lock from its claims (a delivery claimed but not yet in
+      // the read model counts), so a delivery racing the delete either is counted or finds the source gone.
+      await inTransaction(pool, async (db) => {
+        await db.query('SELECT 1 FROM sources WHERE id = $1 FOR UPDATE', [source.id]);
+        const { rows } = await db.query<{ n: number }>(
+          `SELECT count(*)::int AS n FROM (
+             SELECT si.issue_id FROM source_items si LEFT JOIN issues i ON i.id = si.issue_id
+              WHERE si.source_id = $1::uuid AND (i.id IS NULL OR i.status NOT IN ('done', 'cancelled'))
+             UNION
+             SELECT id FROM issues WHERE lifecycle->'source'->>'sourceId' = $1::text AND status NOT IN ('done', 'cancelled')) open`,
+          [source.id],
+        );
+        if (rows[0]!.n > 0) {
+          throw new DomainError('source_in_use', `${rows[0]!.n} open task(s) still deliver through this source: close or cancel them first; to stop taking new issues in, pause it (PATCH {"paused": true})`, { sourceId: source.id, openTasks: rows[0]!.n });
+        }
+        try {
+          await deps.tasks.withTemporal(deadlineOf(res), () => deleteIntakeSchedule(deps.tasks.client, source.id));
+        } catch (err) {
+          throw fromTemporal(err);
+        }
+        await db.query('UPDATE sources SET deleted_at = now(), updated_at = now() WHERE id = $1', [source.id]);
+      });
       res.status(200).json({ ...presentSource(source), deleted: true, schedule: null });
     });
   }

@@ -149,3 +149,28 @@ test('a source that cannot work is refused when created; a credential that stops
   assert.equal(submit.status, 422, JSON.stringify(submit.body));
   assert.equal(submit.body.error.code, 'source_credential_invalid');
 });
+
+test('a source deleted while deliveries are on their way: either the delete is refused or no open task is left on it', async () => {
+  for (let round = 0; round < 3; round++) {
+    const w = await wireGitHub(env.stack, env.fake, { webhooks: false, rules: [] });
+    const issues = [];
+    for (let i = 0; i < 20; i++) issues.push(await silentIssue(env.fake, w.owner, w.repo, `Racing the delete ${i}`));
+    const deliveries = Promise.all(issues.map((x) => deliver(w, 'issues', x.payload('opened'))));
+    await new Promise((r) => setTimeout(r, 15));
+    const removed = await env.stack.admin.request('DELETE', `/api/sources/${w.sourceId}`);
+    const statuses = await deliveries;
+    assert.deepEqual(statuses.filter((s) => s >= 500), [], 'no delivery fails');
+    if (removed.status === 409) {
+      assert.equal(removed.body.code, 'source_in_use');
+      assert.equal((await env.stack.admin.get(`/api/sources/${w.sourceId}`)).status, 200, 'refused: the source stays');
+      continue;
+    }
+    assert.equal(removed.status, 200, JSON.stringify(removed.body));
+    // Deleted: every delivery after the delete found it gone (404), and nothing it let in is left open on it.
+    const claimed = (await env.stack.pool.query('SELECT count(*)::int AS n FROM source_items WHERE source_id = $1', [w.sourceId])).rows[0].n as number;
+    await waitFor('the claimed tasks in the read model', async () => (await env.stack.pool.query(`SELECT count(*)::int AS n FROM issues WHERE lifecycle->'source'->>'sourceId' = $1`, [w.sourceId])).rows[0].n, (n) => n === claimed, 30_000);
+    const open = (await env.stack.pool.query(`SELECT count(*)::int AS n FROM issues WHERE lifecycle->'source'->>'sourceId' = $1 AND status NOT IN ('done', 'cancelled')`, [w.sourceId])).rows[0].n;
+    assert.equal(open, 0, `round ${round}: the delete left ${open} open task(s) stranded`);
+    assert.equal(statuses.filter((s) => s === 202).length, claimed, 'what was taken is what was claimed');
+  }
+});
