@@ -12,7 +12,6 @@ import { emptyCollab, unresolvedBlockers, MAX_BLOCKERS } from './collab.js';
 import { checkReviewInteraction } from './interactions.js';
 import { canTransition, TERMINAL_STATUSES, type Priority, type Status } from './statuses.js';
 import { availableActions } from './actions.js';
-import { mayUpdate } from './holder.js';
 import { actorLabel, isOwner, systemActor, type ActivityEntry, type Actor, type IssueState, type IssueWrite, type NewComment } from './task.js';
 
 export interface Ctx {
@@ -71,9 +70,16 @@ export function invalidTransition(from: Status, to: Status, hint?: string): Doma
   return new DomainError('invalid_transition', `Cannot move an issue from ${from} to ${to}${hint ? `: ${hint}` : ''}`, { from, to });
 }
 
-/** Changes need the holder (the checkout's agent, else the assignee) while someone holds it; operators may always act. */
+/**
+ * What an Update's handler re-checks as it applies a change: while checked out, only the owner (or an
+ * operator). Who may ask at all — the holder through review, routing deciding an unassigned tracker
+ * task — is decided once, at admission, by the offer gate in the Update's validator
+ * (domain/permissions.ts): a handler replaying a history recorded under the earlier rules still
+ * applies what was accepted then.
+ */
 export function assertMayChange(s: IssueState, actor: Actor): void {
-  if (!mayUpdate(s, actor)) throw notOwner(s, actor);
+  if (actor.kind === 'operator') return;
+  if (s.checkout && !isOwner(s, actor)) throw notOwner(s, actor);
 }
 
 export function nextState(s: IssueState, ctx: Ctx, changes: Partial<IssueState>): IssueState {

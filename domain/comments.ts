@@ -3,8 +3,9 @@
  * and it wakes whom it concerns — the assignee when someone else comments, every agent it mentions —
  * never its own author. The plain `applyComment` (commands.ts) stays for runs recorded before this.
  */
-import { assertMayChange, entry, makeComment, nextState, renewed, type Applied, type CommentCmd, type Ctx } from './commands.js';
+import { entry, makeComment, notOwner, nextState, renewed, type Applied, type CommentCmd, type Ctx } from './commands.js';
 import type { Effect } from './effects.js';
+import { mayUpdate } from './holder.js';
 import { expireInteractions } from './interactions.js';
 import { TERMINAL_STATUSES } from './statuses.js';
 import type { IssueState } from './task.js';
@@ -25,7 +26,7 @@ export function mentionedAgentIds(body: string): string[] {
 
 /** Anyone of the company may comment; reopening with it is a change, the holder's (or anyone's while nobody holds it). */
 export function checkThreadComment(s: IssueState, cmd: ThreadCommentCmd): void {
-  if (cmd.reopen === true && TERMINAL_STATUSES.includes(s.status)) assertMayChange(s, cmd.actor);
+  if (cmd.reopen === true && TERMINAL_STATUSES.includes(s.status) && !mayUpdate(s, cmd.actor)) throw notOwner(s, cmd.actor);
 }
 
 export function applyThreadComment(s: IssueState, cmd: ThreadCommentCmd, ctx: Ctx): Applied {

@@ -8,9 +8,28 @@ export function holderOf(s: Pick<IssueState, 'checkout' | 'assigneeAgentId'>): s
   return s.checkout?.agentId ?? s.assigneeAgentId ?? null;
 }
 
-/** Fields, documents, confirmations: an operator, the holder, or anyone of the company while nobody holds the task. */
-export function mayUpdate(s: Pick<IssueState, 'checkout' | 'assigneeAgentId'>, actor: Actor): boolean {
+/**
+ * A task taken in from a tracker that nobody is assigned: routing (or an operator) gives it to an agent,
+ * never an agent itself — "routing fails closed" (README).
+ */
+export function awaitsRouting(s: Pick<IssueState, 'assigneeAgentId' | 'lifecycle'>): boolean {
+  return !!s.lifecycle?.source && !s.assigneeAgentId;
+}
+
+/**
+ * Fields, documents, confirmations: an operator, the holder, or anyone of the company while nobody
+ * holds the task (unless it waits for routing).
+ */
+export function mayUpdate(s: Pick<IssueState, 'checkout' | 'assigneeAgentId' | 'lifecycle'>, actor: Actor): boolean {
   if (actor.kind !== 'agent') return true;
   const holder = holderOf(s);
-  return holder === null || holder === actor.agentId;
+  return holder === actor.agentId || (holder === null && !awaitsRouting(s));
+}
+
+/**
+ * A task that delivers through submit, CI, review and ship (it came from a tracker, or something was
+ * submitted) is done when it ships: its agent is not offered `close`, which would skip the gate.
+ */
+export function shipsToFinish(s: Pick<IssueState, 'lifecycle'>): boolean {
+  return !!s.lifecycle?.source || !!s.lifecycle?.delivery;
 }

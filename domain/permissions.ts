@@ -8,7 +8,7 @@
 import { availableActions, type Action } from './actions.js';
 import { taskActions, type TaskAction } from './delivery-actions.js';
 import { DomainError } from './errors.js';
-import { holderOf, mayUpdate } from './holder.js';
+import { awaitsRouting, holderOf, mayUpdate, shipsToFinish } from './holder.js';
 import type { Actor, IssueState } from './task.js';
 
 export { holderOf, mayUpdate };
@@ -45,5 +45,11 @@ export function assertOffered(s: IssueState, actor: Actor, action: OfferedAction
     throw new DomainError('not_owner', `The task is held by another agent: ${action} is not among your availableActions`, details);
   }
   if (actor.kind === 'agent' && OPERATOR_ONLY.includes(action)) throw new DomainError('forbidden', `${action} is the operator's (board's) action`, details);
+  if (actor.kind === 'agent' && awaitsRouting(s)) {
+    throw new DomainError('status_conflict', 'This task waits for routing: a routing rule or an operator assigns it', details);
+  }
+  if (actor.kind === 'agent' && action === 'close' && shipsToFinish(s)) {
+    throw new DomainError('status_conflict', 'This task is done when it ships: submit it, and ship once CI and review pass (or block it for a person)', details);
+  }
   throw new DomainError('status_conflict', `${action} is not among your availableActions on this task as it stands`, details);
 }

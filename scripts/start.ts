@@ -214,7 +214,10 @@ try {
   };
   // The worker is restarted however often it dies (capped backoff): the API keeps answering meanwhile,
   // and /readyz says why it is not ready. Its journals live beside the stack's state.
-  await supervisor.start({ ...nodeChild('worker', path.join(ROOT, 'worker/main.ts'), { ...childEnv, SWITCHYARD_JOURNAL_DIR: path.join(STATE, 'journals') }), keepTrying: true });
+  // The worker has no use for the admin key: it is not in its environment (which a process wake running
+  // as the same OS user could read from /proc).
+  const { SWITCHYARD_ADMIN_KEY: _adminKey, ...workerEnv } = childEnv;
+  await supervisor.start({ ...nodeChild('worker', path.join(ROOT, 'worker/main.ts'), { ...workerEnv, SWITCHYARD_JOURNAL_DIR: path.join(STATE, 'journals') }), keepTrying: true });
   await supervisor.start(nodeChild('api', path.join(ROOT, 'api/main.ts'), childEnv));
   const url = `http://127.0.0.1:${port}`;
   await waitUntilReady(url);
