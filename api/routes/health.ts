@@ -1,7 +1,7 @@
 /**
  * /healthz: the process answers. /readyz: Temporal and Postgres answer, and a worker is polling the
  * task queue (without one, every change would wait until its deadline); 503 says which is missing —
- * under `npm start`, a worker being restarted with its last exit and output. Workflow runs quarantined
+ * under `npm start`, a worker being restarted and how it stopped. Workflow runs quarantined
  * for killing workers are listed (`checks.workflowTasks`) without making the stack unready.
  */
 import { Router } from 'express';
@@ -28,10 +28,11 @@ export function healthRouter({ pool, tasks }: ApiDeps): Router {
       }
     };
     const [temporal, postgres] = await Promise.all([probe(() => tasks.ping()), probe(() => pool.query('SELECT 1'))]);
-    // Under `npm start`, the supervisor's record says when the worker is down and why (its last words).
+    // Under `npm start`, the supervisor's record says when the worker is down and how it stopped (its output
+    // stays in npm start's console: /readyz answers anyone).
     const supervised = process.env.SWITCHYARD_STATE_DIR ? supervisedStatus(process.env.SWITCHYARD_STATE_DIR, 'worker') : undefined;
     const worker = supervised?.state === 'restarting'
-      ? { ok: false, error: `the worker stopped (${supervised.lastExit}) and restarts at ${supervised.restartAt} (restart ${supervised.restarts} in a row)`, lastOutput: supervised.lastOutput }
+      ? { ok: false, error: `the worker stopped (${supervised.lastExit}) and restarts at ${supervised.restartAt} (restart ${supervised.restarts} in a row)` }
       : temporal.ok ? await probe(() => tasks.workerPolling()) : { ok: false, error: 'Temporal is not reachable' };
     // Runs whose activations killed workers (worker/quarantine.ts): listed, but the rest of the stack is ready.
     const quarantined = postgres.ok ? await quarantinedRuns(pool).catch(() => []) : [];

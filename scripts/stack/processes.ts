@@ -28,7 +28,7 @@ export interface StackEndpoints {
 /** How a supervised process is doing, for /readyz (the API reads it from the stack's record). */
 export type SupervisedStatus =
   | { state: 'running'; pid: number; since: string; restarts: number }
-  | { state: 'restarting'; restarts: number; lastExit: string; lastOutput: string; restartAt: string };
+  | { state: 'restarting'; restarts: number; lastExit: string; restartAt: string };
 
 export class StackProcesses {
   private readonly entries = new Map<number, StackProcess>();

@@ -79,7 +79,7 @@ export class Supervisor {
     this.log(`restarting ${spec.name} in ${delay} ms`);
     // Where /readyz finds why the process is not there (the API reads the stack's record).
     this.processes.setStatus(spec.name, {
-      state: 'restarting', restarts: attempt, lastExit: how, lastOutput: tail.text().split('\n').slice(-5).join('\n'),
+      state: 'restarting', restarts: attempt, lastExit: how,
       restartAt: new Date(Date.now() + delay).toISOString(),
     });
     setTimeout(() => {
