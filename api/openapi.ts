@@ -137,7 +137,7 @@ const collaborationPaths = {
     get: op('One read for a heartbeat: the issue, ancestors, goal, comment cursor, the waking comment', { params: [issueId, ...queryOf(heartbeatContextQuery)], ok: [200, { type: 'object' }] }),
   },
   '/api/issues/{issueId}/children': {
-    post: op('A child issue (the body of a create; the parent is the issue in the path); 409 plan_not_approved while the parent\'s plan waits', { params: [issueId], body: bodyOf(schema.createIssue), ok: [201, ref('Issue')], mutates: true }),
+    post: op('A child issue (the body of a create; the parent is the issue in the path), admitted by the parent\'s workflow: 409 plan_not_approved while the parent\'s plan waits, 409 task_unavailable while its workflow is closed, 422 limit_exceeded past 500 children', { params: [issueId], body: bodyOf(schema.createIssue), ok: [201, ref('Issue')], mutates: true }),
   },
   '/api/issues/{issueId}/documents': { get: op('The issue\'s documents with their latest body, by key', { params: [issueId], ok: [200, { type: 'array' }] }) },
   '/api/issues/{issueId}/documents/{key}': {

@@ -100,7 +100,7 @@ export class TaskGateway {
     };
   }
 
-  async update<A>(issueId: string, def: UpdateDefinition<TaskResult, [A]>, cmd: A, opts: UpdateOptions): Promise<TaskResult> {
+  async update<A, R = TaskResult>(issueId: string, def: UpdateDefinition<R, [A]>, cmd: A, opts: UpdateOptions): Promise<R> {
     try {
       return await this.sendUpdate(issueId, def, cmd, opts);
     } catch (err) {
@@ -110,7 +110,7 @@ export class TaskGateway {
     }
   }
 
-  private async sendUpdate<A>(issueId: string, def: UpdateDefinition<TaskResult, [A]>, cmd: A, opts: UpdateOptions): Promise<TaskResult> {
+  private async sendUpdate<A, R>(issueId: string, def: UpdateDefinition<R, [A]>, cmd: A, opts: UpdateOptions): Promise<R> {
     const handle = this.client.workflow.getHandle(workflowIdFor(issueId));
     const send = () => this.call(opts.deadline, () => handle.executeUpdate(def, { args: [cmd], ...(opts.updateId ? { updateId: opts.updateId } : {}) }));
     return this.limiter.run(

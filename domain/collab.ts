@@ -104,6 +104,8 @@ export const MAX_DOCUMENTS = 50;
 export const MAX_PENDING_INTERACTIONS = 20;
 export const KEPT_RESOLVED_INTERACTIONS = 10;
 export const MAX_BLOCKERS = 50;
+/** Issues that may wait on one issue (its state and every "done" message it sends stay bounded). */
+export const MAX_DEPENDENTS = 500;
 
 export const unresolvedBlockers = (c: Collab | null | undefined): string[] => (c?.blockedBy ?? []).filter((b) => !b.resolved).map((b) => b.id);
 

@@ -45,6 +45,7 @@ export const ERROR_HTTP_STATUS = {
   unresolved_blockers: 422,
   invalid_blockers: 422,
   invalid_review_interaction: 422,
+  limit_exceeded: 422,
   unsupported_encoding: 415,
   headers_too_large: 431,
   temporal_unavailable: 503,

@@ -7,6 +7,7 @@ import type { RollbackCmd, ShipCmd, SubmitCmd, UpstreamIssue } from '../domain/d
 import type { ThreadCommentCmd } from '../domain/comments.js';
 import type { CollabMessage } from '../domain/collab.js';
 import type { PutDocumentCmd } from '../domain/documents.js';
+import type { AdmitChildCmd } from '../domain/delegation.js';
 import type { CreateInteractionCmd, ResolveInteractionCmd } from '../domain/interactions.js';
 import type { Effect } from '../domain/effects.js';
 import type { CheckoutCmd, CloseCmd, HeartbeatCmd, ReleaseCmd, UpdateCmd } from '../domain/commands.js';
@@ -93,6 +94,8 @@ export const createInteractionUpdate = defineUpdate<TaskResult, [CreateInteracti
 /** Accept, reject or withdraw: exactly one resolution wins. */
 export const resolveInteractionUpdate = defineUpdate<TaskResult, [ResolveInteractionCmd & Known]>('resolveInteraction');
 /** From another task's workflow: a child closed or reopened, a blocker done or not, a dependent came or went. */
+/** Whether the parent takes one more child now (its plan gate and delegate offer, decided by its workflow). */
+export const admitChildUpdate = defineUpdate<{ planRevisionId: string | null }, [AdmitChildCmd & Known]>('admitChild');
 export const collabSignal = defineSignal<[CollabMessage]>('collab');
 
 export const stateQuery = defineQuery<IssueState>('state');

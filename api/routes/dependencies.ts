@@ -3,14 +3,13 @@
  * workflows decide and tell each other; these refuse bad links before anything is sent.
  */
 import { DomainError } from '../../domain/errors.js';
-import { isPlanTarget, isTerminal, planApproved, type CollabMessage } from '../../domain/collab.js';
+import { isPlanTarget, isTerminal, MAX_DEPENDENTS, type CollabMessage } from '../../domain/collab.js';
+import type { AdmitChildCmd } from '../../domain/delegation.js';
 import type { Status } from '../../domain/statuses.js';
 import { logger } from '../../runtime/logger.js';
-import { collabSignal, workflowIdFor } from '../../workflows/messages.js';
+import { admitChildUpdate, collabSignal, workflowIdFor } from '../../workflows/messages.js';
 import type { IssueState } from '../../domain/task.js';
 import type { ApiDeps } from '../deps.js';
-import type { Company } from '../read-model.js';
-import { companyRules } from './scope.js';
 
 /**
  * Blockers must be issues of the same company (404 otherwise), never the issue itself and never
@@ -23,6 +22,15 @@ export async function checkBlockers(deps: ApiDeps, companyId: string, issueId: s
   const { rows } = await deps.pool.query<{ id: string; status: string }>('SELECT id, status FROM issues WHERE id = ANY($1::uuid[]) AND company_id = $2', [unique, companyId]);
   const missing = unique.filter((id) => !rows.some((r) => r.id === id));
   if (missing.length) throw new DomainError('not_found', 'A blocker issue does not exist in this company', { blockedByIssueIds: missing });
+  // Blast radius: one issue waits on at most MAX_BLOCKERS (the workflow's rule); one is waited on by at most MAX_DEPENDENTS.
+  const crowded = await deps.pool.query<{ id: string }>(
+    `SELECT blocker_issue_id AS id FROM issue_blockers WHERE blocker_issue_id = ANY($1::uuid[]) AND issue_id IS DISTINCT FROM $2::uuid
+      GROUP BY blocker_issue_id HAVING count(*) >= $3`,
+    [unique, issueId, MAX_DEPENDENTS],
+  );
+  if (crowded.rowCount) {
+    throw new DomainError('limit_exceeded', `An issue is waited on by at most ${MAX_DEPENDENTS} others`, { blockedByIssueIds: crowded.rows.map((r) => r.id), limit: MAX_DEPENDENTS });
+  }
   if (issueId) {
     // Does any blocker already wait (through any chain) on this issue? Then this link closes a cycle.
     const cycle = await deps.pool.query(
@@ -39,19 +47,11 @@ export async function checkBlockers(deps: ApiDeps, companyId: string, issueId: s
 }
 
 /**
- * An issue with a plan is broken down only once the board accepted the plan as it stands: a pending,
- * withdrawn, superseded or rejected confirmation, or a newer revision, leaves it unapproved (company
- * setting `enforcePlanApproval`, default on). An issue without a plan document has no gate.
+ * Asks the parent's workflow to admit one more child (domain/delegation.ts): it refuses from the
+ * state it holds, so a plan revision it committed a moment ago is never missed.
  */
-export function assertPlanApproved(company: Company, parent: IssueState | undefined): void {
-  if (!parent || !companyRules(company).enforcePlanApproval) return;
-  if (planApproved(parent.collab) !== false) return;
-  const pending = (parent.collab?.interactions ?? []).find((i) => i.status === 'pending' && isPlanTarget(i));
-  throw new DomainError('plan_not_approved', pending
-    ? 'The parent issue\'s plan is waiting for its confirmation: create subtasks once it is accepted'
-    : 'The parent issue\'s plan (as it stands now) has not been accepted: request a confirmation of its latest revision', {
-    parentId: parent.id, interactionId: pending?.id ?? null, planRevisionId: parent.collab?.documents.find((d) => d.key === 'plan')?.revisionId ?? null,
-  });
+export async function admitChild(deps: ApiDeps, parentId: string, cmd: AdmitChildCmd, deadline: number): Promise<void> {
+  await deps.tasks.update(parentId, admitChildUpdate, cmd, { deadline });
 }
 
 /** Paperclip's duplicate guard: an open issue of the same title and parent created in the last 48 hours. */

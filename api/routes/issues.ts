@@ -18,10 +18,9 @@ import * as schema from '../schemas.js';
 import { createIssueRecord } from './create-issue.js';
 import { identifierFor } from '../../db/identifiers.js';
 import { runIssueUpdate } from './issue-update.js';
-import { assertOffered, mayUpdate } from '../../domain/permissions.js';
 import { assertAssignable, companyRules, scopedIssue } from './scope.js';
 import { assertHierarchy, hierarchyOf } from './hierarchy.js';
-import { assertPlanApproved, blockerViews, checkBlockers, recentOpenTitle, withBlockerLock, withGoalHeld } from './dependencies.js';
+import { admitChild, blockerViews, checkBlockers, recentOpenTitle, withBlockerLock, withGoalHeld } from './dependencies.js';
 
 export function issuesRouter(deps: ApiDeps): Router {
   const { pool, reads } = deps;
@@ -43,13 +42,8 @@ export function issuesRouter(deps: ApiDeps): Router {
       o.status === 201 ? { status: 200, body: { ...(o.body as object), deduplicated: true, deduplicationReason: 'idempotency_key' } } : o;
     await runIdempotent(pool, req, res, { companyId: company.id, operation: 'issue.create', bodyKey: idempotencyKey, replayAs: dedup }, async ({ seed }) => {
       // Inside: a replay of a create that passed is answered even if the parent's plan changed since.
-      if (body.parentId) {
-        const parent = (await reads.issueWithCompany(body.parentId, company.id)).issue;
-        assertPlanApproved(company, parent);
-        // A subtask is the parent's `delegate` (offered ⇔ accepted); a company without the plan gate skips only the plan's part.
-        if (companyRules(company).enforcePlanApproval) assertOffered(parent, actor, 'delegate');
-        else if (!mayUpdate(parent, actor)) assertOffered(parent, actor, 'update');
-      }
+      // The parent's workflow admits the child (plan gate, delegate offer, bound), from the state it holds.
+      if (body.parentId) await admitChild(deps, body.parentId, { actor, enforcePlanApproval: companyRules(company).enforcePlanApproval }, deadlineOf(res));
       // An agent creating the same open subtask twice within 48 hours gets the first (Paperclip's guard; allowDuplicate skips it).
       if (actor.kind === 'agent' && allowDuplicate !== true) {
         const twin = await recentOpenTitle(deps, company.id, body.title, body.parentId ?? null);

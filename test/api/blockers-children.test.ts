@@ -61,6 +61,8 @@ test('a child cancelled from the Temporal Web UI still tells its parent; the par
   const parent = (await stack.admin.post(`/api/companies/${companyId}/issues`, { title: 'parent', assigneeAgentId: a.id })).body;
   const one = (await stack.admin.post(`/api/issues/${parent.id}/children`, { title: 'one' })).body;
   const two = (await stack.admin.post(`/api/issues/${parent.id}/children`, { title: 'two' })).body;
+  // Children tell their parent they exist from their own workflows: wait until it knows both (else "all closed" is true of one).
+  await waitFor('the parent knows both', () => stack.client.workflow.getHandle(workflowIdFor(parent.id)).query<any>('state'), (s) => s.collab?.children.length === 2);
   await stack.admin.patch(`/api/issues/${one.id}`, { status: 'cancelled' });
   await stack.client.workflow.getHandle(workflowIdFor(two.id)).cancel();
   const woken = () => a.http.get('/api/agents/me/wakeups').then((r) => (r.body.data as any[]).filter((w) => w.taskId === parent.id && w.reason === 'issue_children_completed'));
@@ -100,17 +102,25 @@ test('messages lost while a workflow was terminated are sent again on restore: b
   await a.http.post(`/api/issues/${blocker.id}/close`, { comment: 'Inline result: done. Result: ok. Verified: by hand.' });
   await waitFor('the dependent may start', () => a.http.post(`/api/issues/${dependent.id}/checkout`, { agentId: a.id, expectedStatuses: TAKE }), (r) => r.status === 200);
 
-  // A child created while its parent's workflow is terminated: after the restore the parent counts it.
+  // A child closed while its parent's workflow is terminated: after the restore the parent counts it closed.
+  // (No child is created under a terminated parent: its workflow admits children, so that is 409 task_unavailable.)
   const parent = await make({ title: 'parent' });
+  const lost = (await stack.admin.post(`/api/issues/${parent.id}/children`, { title: 'lost child' })).body;
+  await waitFor('the parent knows its child', () => stack.client.workflow.getHandle(workflowIdFor(parent.id)).query<any>('state'), (s) => s.collab?.children.length === 1);
   await stack.client.workflow.getHandle(workflowIdFor(parent.id)).terminate('test');
-  await stack.admin.post(`/api/issues/${parent.id}/children`, { title: 'lost child' });
+  const refused = await stack.admin.post(`/api/issues/${parent.id}/children`, { title: 'while terminated' });
+  assert.deepEqual([refused.status, refused.body.code], [409, 'task_unavailable']);
+  assert.equal((await stack.admin.patch(`/api/issues/${lost.id}`, { status: 'cancelled' })).status, 200);
   assert.equal((await restore(parent.id)).status, 200);
   const later = (await stack.admin.post(`/api/issues/${parent.id}/children`, { title: 'later child' })).body;
-  await stack.admin.patch(`/api/issues/${later.id}`, { status: 'cancelled' });
   await waitFor('the parent knows both', () => stack.client.workflow.getHandle(workflowIdFor(parent.id)).query<any>('state'), (s) => s.collab?.children.length === 2);
+  await stack.admin.patch(`/api/issues/${later.id}`, { status: 'cancelled' });
+  await waitFor('the parent knows both closed', () => stack.client.workflow.getHandle(workflowIdFor(parent.id)).query<any>('state'), (s) => s.collab?.children.every((c: any) => c.terminal));
+  const woken = () => a.http.get('/api/agents/me/wakeups').then((r) => (r.body.data as any[]).filter((w) => w.taskId === parent.id && w.reason === 'issue_children_completed'));
+  // Woken when the restore told it its only child had closed, and again once the later child closed too.
+  await waitFor('the parent woken', woken, (w) => w.length === 2);
   await new Promise((r) => setTimeout(r, 1000));
-  const woken = (await a.http.get('/api/agents/me/wakeups')).body.data.filter((w: any) => w.taskId === parent.id && w.reason === 'issue_children_completed');
-  assert.deepEqual(woken, [], 'one child is still open');
+  assert.equal((await woken()).length, 2, 'once per completion');
 });
 
 test('a ring longer than any depth limit is still refused', async () => {
@@ -123,4 +133,22 @@ test('a ring longer than any depth limit is still refused', async () => {
   const closing = await stack.admin.patch(`/api/issues/${ids[0]}`, { blockedByIssueIds: [ids[109]] });
   assert.equal(closing.status, 422);
   assert.equal(closing.body.code, 'invalid_blockers');
+});
+
+test('blast radius: an issue is waited on by at most 500 others; the 501st link is refused and changes nothing', async () => {
+  const { companyId } = await seedCompany(stack, 0);
+  const popular = (await stack.admin.post(`/api/companies/${companyId}/issues`, { title: 'everyone waits on me' })).body;
+  // 500 dependents written straight into the read model: the bound is what is tested, not 500 workflows.
+  await stack.pool.query(
+    `INSERT INTO issue_blockers (issue_id, blocker_issue_id, company_id) SELECT gen_random_uuid(), $1, $2 FROM generate_series(1, 500)`,
+    [popular.id, companyId],
+  );
+  const one = await stack.admin.post(`/api/companies/${companyId}/issues`, { title: 'one more', blockedByIssueIds: [popular.id] });
+  assert.deepEqual([one.status, one.body.code, one.body.details?.limit], [422, 'limit_exceeded', 500], JSON.stringify(one.body));
+  const other = (await stack.admin.post(`/api/companies/${companyId}/issues`, { title: 'other' })).body;
+  const patched = await stack.admin.patch(`/api/issues/${other.id}`, { blockedByIssueIds: [popular.id] });
+  assert.deepEqual([patched.status, patched.body.code], [422, 'limit_exceeded']);
+  assert.deepEqual((await stack.admin.get(`/api/issues/${other.id}`)).body.blockedBy, [], 'nothing changed');
+  await stack.pool.query(`DELETE FROM issue_blockers WHERE blocker_issue_id = $1 AND issue_id IN (SELECT issue_id FROM issue_blockers WHERE blocker_issue_id = $1 LIMIT 1)`, [popular.id]);
+  assert.equal((await stack.admin.patch(`/api/issues/${other.id}`, { blockedByIssueIds: [popular.id] })).status, 200, 'at 499 the link is taken');
 });

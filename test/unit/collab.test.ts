@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { emptyCollab, type Collab } from '../../domain/collab.js';
 import type { Ctx } from '../../domain/commands.js';
+import { checkAdmitChild, MAX_CHILDREN } from '../../domain/delegation.js';
 import { applyCollabMessage, withCollabConsequences } from '../../domain/dependencies.js';
 import { applyPutDocument } from '../../domain/documents.js';
 import { applyCreateInteraction, applyResolveInteraction } from '../../domain/interactions.js';
@@ -22,6 +23,19 @@ function issue(collab: Partial<Collab> = {}, over: Partial<IssueState> = {}): Is
 }
 
 describe('collaboration rules', () => {
+  it('admitting a child: the holder, the plan as the board accepted it, and at most MAX_CHILDREN', () => {
+    const plan = { key: 'plan', revisionId: 'r2' } as Collab['documents'][number];
+    const cmd = (actor: Actor) => ({ actor, enforcePlanApproval: true });
+    assert.deepEqual(checkAdmitChild(issue(), cmd(A)), { planRevisionId: null }, 'no plan, no gate');
+    assert.throws(() => checkAdmitChild(issue({ documents: [plan], approvedPlanRevisionId: 'r1' }), cmd(A)), { code: 'plan_not_approved' });
+    assert.deepEqual(checkAdmitChild(issue({ documents: [plan], approvedPlanRevisionId: 'r2' }), cmd(A)), { planRevisionId: 'r2' });
+    assert.doesNotThrow(() => checkAdmitChild(issue({ documents: [plan], approvedPlanRevisionId: 'r1' }), { actor: A, enforcePlanApproval: false }));
+    assert.throws(() => checkAdmitChild(issue(), cmd({ kind: 'agent', agentId: 'b', runId: 'r' })), { code: 'not_owner' });
+    const full = Array.from({ length: MAX_CHILDREN }, (_, i) => ({ id: `c${i}`, terminal: i % 2 === 0 }));
+    assert.throws(() => checkAdmitChild(issue({ children: full }), cmd(OP)), { code: 'limit_exceeded' });
+    assert.doesNotThrow(() => checkAdmitChild(issue({ children: full.slice(1) }), cmd(OP)));
+  });
+
   it('children complete wakes the parent\'s assignee once; a reopened child and a second completion wake again', () => {
     let s = issue();
     const step = (m: Parameters<typeof applyCollabMessage>[1]) => {

@@ -4,6 +4,7 @@
  * signal other task workflows send about blockers and children.
  */
 import { getExternalWorkflowHandle, log, setHandler } from '@temporalio/workflow';
+import { checkAdmitChild } from '../../domain/delegation.js';
 import { applyCollabMessage } from '../../domain/dependencies.js';
 import type { Effect } from '../../domain/effects.js';
 import { applyPutDocument, checkPutDocument } from '../../domain/documents.js';
@@ -34,6 +35,20 @@ export function registerCollabHandlers(run: TaskRun): void {
   setHandler(msg.resolveInteractionUpdate, (cmd) => handle(run, cmd, (c) => applyResolveInteraction(run.state, cmd, c)), {
     validator: (cmd) => validate(run, cmd, () => checkResolveInteraction(run.state, cmd)),
   });
+  // Decided in the validator (a refusal writes no history); the handler changes nothing and answers.
+  setHandler(
+    msg.admitChildUpdate,
+    (cmd) => {
+      try {
+        return checkAdmitChild(run.state, cmd);
+      } catch (err) {
+        throw toFailure(err);
+      }
+    },
+    {
+      validator: (cmd) => validate(run, cmd, () => checkAdmitChild(run.state, cmd)),
+    },
+  );
   setHandler(msg.collabSignal, (m) => {
     if (run.closing) return;
     const applied = applyCollabMessage(run.state, m, decisionCtx());
