@@ -6,6 +6,7 @@ import type { SecretBox } from '../runtime/secrets.js';
 import type { DeliveryActivities } from '../workflows/activity-types.js';
 import { atBoundary } from './boundary.js';
 import { loadAdapter } from './providers/registry.js';
+import { createRouteTask } from './routing.js';
 import { createWakeActivity } from './wakes.js';
 import type { Config } from '../runtime/config.js';
 
@@ -46,6 +47,8 @@ export function createDeliveryActivities(pool: Pool, box: () => SecretBox, confi
         assignedByRule: Object.fromEntries(byRule.rows.filter((r) => r.rule).map((r) => [r.rule, Number(r.n)])),
       };
     },
+
+    routeTask: createRouteTask(pool),
 
     openPullRequest: ({ sourceId, head, base, title, body, draft }) =>
       heartbeating(async () => {

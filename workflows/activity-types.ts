@@ -55,6 +55,15 @@ export interface RoutingContext {
   assignedByRule: Record<string, number>;
 }
 
+/** What the routeTask activity decides on: the task's routing facts, the decision's id and time (from the workflow). */
+export interface RouteTaskInput {
+  companyId: string;
+  taskId: string;
+  task: import('../domain/routing.js').RoutedTask;
+  decisionId: string;
+  now: string;
+}
+
 /**
  * The delivery activities: provider calls through the neutral ports, keyed by source id (credentials
  * are loaded inside the activity and never enter the workflow). A provider's verdict fails as a
@@ -62,6 +71,8 @@ export interface RoutingContext {
  */
 export interface DeliveryActivities {
   routingContext(companyId: string): Promise<RoutingContext>;
+  /** The routing decision taken and recorded under the company's lock (activities/routing.ts); runs since routing-ledger-v1. */
+  routeTask(input: RouteTaskInput): Promise<import('../domain/routing.js').RoutingDecision>;
   openPullRequest(input: { sourceId: string; head: string; base?: string; title: string; body: string; draft?: boolean }): Promise<import('../domain/delivery.js').OpenedPull>;
   observePullRequest(input: { sourceId: string; prNumber: number; reviewPolicy: 'require' | 'never_require'; knownHead?: string | null }): Promise<import('../domain/delivery.js').Observation>;
   mergePullRequest(input: { sourceId: string; prNumber: number; expectedHeadSha: string; method: 'merge' | 'squash' | 'rebase'; title: string }): Promise<{ mergeCommitSha: string; mergeCommitUrl: string; alreadyMerged: boolean }>;

@@ -175,13 +175,14 @@ describe('replay', () => {
       fresh.push({ name, json: exportHistory(workflowIdFor(id), name === 'restore' ? runs[0]! : runs.at(-1)!) });
     }
     if (process.env.RECORD_HISTORIES === '1') {
-      // v6: effect lanes (issue 13 §5) on the delivery and collaboration paths; the v1 to v5 files stay as they were.
-      for (const h of fresh.filter((f) => f.name.startsWith('collab-') || f.name.startsWith('delivery-'))) writeFileSync(path.join(DIR, `v6-${h.name}.json`), h.json);
+      // v7: routing decided under the company's lock (routing-ledger-v1) and children admitted by the parent's
+      // workflow (admitChild), issue 13 §6; the v1 to v6 files stay as they were.
+      for (const h of fresh.filter((f) => f.name.startsWith('collab-') || f.name.startsWith('delivery-'))) writeFileSync(path.join(DIR, `v7-${h.name}.json`), h.json);
     }
     const committed = readdirSync(DIR)
       .filter((f) => f.endsWith('.json'))
       .map((f) => ({ name: `committed:${f}`, json: readFileSync(path.join(DIR, f), 'utf8') }));
-    assert.ok(committed.length >= 44, 'the committed histories are there (v1 remote, v1 local, v2, v3, v4, v5, v6)');
+    assert.ok(committed.length >= 51, 'the committed histories are there (v1 remote, v1 local, v2, v3, v4, v5, v6, v7)');
 
     for (const { name, json } of [...fresh, ...committed]) {
       // runReplayHistory takes the exported JSON as it is (it decodes it with historyFromJSON).

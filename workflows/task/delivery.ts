@@ -11,6 +11,7 @@ import {
   currentUpdateInfo,
   isCancellation,
   log,
+  patched,
   setHandler,
   sleep,
   uuid4,
@@ -20,7 +21,7 @@ import * as delivery from '../../domain/delivery.js';
 import { DomainError, isErrorCode } from '../../domain/errors.js';
 import { TERMINAL_STATUSES } from '../../domain/statuses.js';
 import { applyRouting, markForRouting, wantsRouting } from '../../domain/intake.js';
-import { decideRoute } from '../../domain/routing.js';
+import { decideRoute, type RoutingDecision } from '../../domain/routing.js';
 import * as msg from '../messages.js';
 import { background, provider } from './activities.js';
 import { toFailure, validate, handle } from './handlers.js';
@@ -84,18 +85,23 @@ async function handleWithProvider(run: TaskRun, cmd: Cmd, decide: () => Promise<
   });
 }
 
+/** Routing decisions taken under the company's lock by the routeTask activity; runs recorded before decide here from counts. */
+export const ROUTING_LEDGER_PATCH = 'routing-ledger-v1';
+
 async function routeNow(run: TaskRun, activities = background): Promise<Applied> {
   const s = run.state;
-  const context = await activities.routingContext(s.companyId);
   const source = s.lifecycle?.source ?? null;
-  const decision = decideRoute({
-    task: { provider: source?.provider ?? null, repo: source ? `${source.owner}/${source.repo}` : null, labels: source?.labels ?? [], title: s.title, priority: s.priority },
-    rules: context.rules,
-    openTasks: context.openTasks,
-    assignedByRule: context.assignedByRule,
-    decisionId: `rdec_${uuid4().replace(/-/g, '').slice(0, 20)}`,
-    now: new Date(Date.now()).toISOString(),
-  });
+  const task = { provider: source?.provider ?? null, repo: source ? `${source.owner}/${source.repo}` : null, labels: source?.labels ?? [], title: s.title, priority: s.priority };
+  const decisionId = () => `rdec_${uuid4().replace(/-/g, '').slice(0, 20)}`;
+  const now = () => new Date(Date.now()).toISOString();
+  let decision: RoutingDecision;
+  if (patched(ROUTING_LEDGER_PATCH)) {
+    decision = await activities.routeTask({ companyId: s.companyId, taskId: s.id, task, decisionId: decisionId(), now: now() });
+  } else {
+    // Runs recorded before: the id is drawn after the activity, as then (the random sequence is part of the history).
+    const context = await activities.routingContext(s.companyId);
+    decision = decideRoute({ task, rules: context.rules, openTasks: context.openTasks, assignedByRule: context.assignedByRule, decisionId: decisionId(), now: now() });
+  }
   return applyRouting(markForRouting(s) ?? s, decision, ctx());
 }
 
