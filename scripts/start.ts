@@ -15,6 +15,7 @@ import { DEFAULT_PG_PORT, LOCAL_DATABASE, ROOT, adminKeyFile, stateDir } from '.
 import { OutputTail } from './stack/output-tail.js';
 import { assertPortsFree, type PortNeed } from './stack/preflight.js';
 import { ensureDatabase, startPostgres, type RunningPostgres } from './stack/postgres.js';
+import { assertPostgresReachable } from './stack/postgres-reach.js';
 import { StackProcesses } from './stack/processes.js';
 import { Supervisor } from './stack/supervisor.js';
 import { ensureTemporalCli } from './stack/temporal-cli.js';
@@ -159,6 +160,7 @@ try {
     const message = (err as Error).message;
     return fail(message.includes('TEMPORAL_PORT') ? `${message}\n(To use a Temporal server you run yourself, set TEMPORAL_ADDRESS to its address.)` : message);
   });
+  if (!env.DATABASE_URL) await assertPostgresReachable(PG_DATA).catch((err) => fail((err as Error).message));
   processes.startGuardian();
 
   let temporalAddress = env.TEMPORAL_ADDRESS;

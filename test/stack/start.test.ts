@@ -4,8 +4,8 @@
  * on the same database; a killed `npm start` takes its whole stack with it.
  */
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -19,6 +19,7 @@ import { testEnv } from '../support/stack.js';
 import { waitFor } from '../support/wait.js';
 
 const START = fileURLToPath(new URL('../../scripts/start.ts', import.meta.url));
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 interface Started {
   child: ChildProcess;
@@ -106,6 +107,35 @@ describe('npm start', { timeout: 900_000 }, () => {
       }
     });
   }
+
+  it('as root, a clone under a private (0700) folder: stops before starting anything, naming the folder and DATABASE_URL (issue 13 §7)', { skip: process.getuid?.() !== 0 && 'only root runs the embedded PostgreSQL as another user' }, async () => {
+    const root = stateDir();
+    chmodSync(root, 0o700);
+    const clone = path.join(root, 'switchyard');
+    // A clone of the working tree (what git would check out, uncommitted changes included).
+    const files = execFileSync('git', ['ls-files', '-z', '-co', '--exclude-standard'], { cwd: ROOT, encoding: 'utf8' }).split('\0').filter(Boolean);
+    for (const f of files) {
+      if (!existsSync(path.join(ROOT, f))) continue;
+      mkdirSync(path.dirname(path.join(clone, f)), { recursive: true });
+      copyFileSync(path.join(ROOT, f), path.join(clone, f));
+    }
+    // The clone's own node_modules would be a copy of ours: a link is enough for the start script to run.
+    symlinkSync(path.join(ROOT, 'node_modules'), path.join(clone, 'node_modules'));
+    const env = await ports();
+    const run = spawn(process.execPath, ['--import', 'tsx', path.join(clone, 'scripts/start.ts')], {
+      cwd: clone, env: { ...process.env, ...env, DATABASE_URL: '', TEMPORAL_ADDRESS: '', TEMPORAL_CLI: testEnv().cli, SWITCHYARD_STATE_DIR: '', SWITCHYARD_PG_DATA: '' }, stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    children.push(run);
+    let out = '';
+    for (const s of [run.stdout!, run.stderr!]) s.on('data', (c) => (out += String(c)));
+    const code = await new Promise((r) => run.once('exit', r));
+    assert.notEqual(code, 0, out);
+    assert.ok(out.includes(`cannot enter ${root} (mode 0700`), out);
+    assert.match(out, /DATABASE_URL=postgres:\/\//);
+    assert.doesNotMatch(out, /EACCES|Switchyard is running/);
+    assert.ok(!existsSync(path.join(clone, '.switchyard-pg')), 'no data directory was created');
+    assert.ok(!existsSync(path.join(clone, '.switchyard', 'temporal.db')), 'no Temporal server was started');
+  });
 
   it('a process that cannot be kept up (the API\'s port taken after the check): the stack stops and says why, never a banner', async () => {
     const { run, dir, p, dropOwnDatabase } = await startOnOwnDatabase('gives_up');
