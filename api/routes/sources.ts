@@ -5,6 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Router } from 'express';
+import type pg from 'pg';
 import { DomainError } from '../../domain/errors.js';
 import { getSource, listSources, presentSource, type SourceRow } from '../../db/sources.js';
 import { inTransaction } from '../../db/transaction.js';
@@ -128,6 +129,7 @@ export function sourcesRouter(deps: ApiDeps): Router {
       // the read model counts), so a delivery racing the delete either is counted or finds the source gone.
       await inTransaction(pool, async (db) => {
         await db.query('SELECT 1 FROM sources WHERE id = $1 FOR UPDATE', [source.id]);
+        await dropAbandonedClaims(db, source.id, deadlineOf(res));
         const { rows } = await db.query<{ n: number }>(
           `SELECT count(*)::int AS n FROM (
              SELECT si.issue_id FROM source_items si LEFT JOIN issues i ON i.id = si.issue_id
@@ -149,6 +151,22 @@ export function sourcesRouter(deps: ApiDeps): Router {
       res.status(200).json({ ...presentSource(source), deleted: true, schedule: null });
     });
   }
+
+  /**
+   * A claim with no task row, older than any delivery still on its way, whose workflow Temporal does
+   * not know: its start was lost (the process died between claim and start, and the issue never came
+   * again). It would keep the source "in use" for ever; it is dropped instead.
+   */
+  const dropAbandonedClaims = async (db: pg.PoolClient, sourceId: string, deadline: number) => {
+    const { rows } = await db.query<{ issue_id: string }>(
+      `SELECT si.issue_id FROM source_items si LEFT JOIN issues i ON i.id = si.issue_id
+        WHERE si.source_id = $1 AND i.id IS NULL AND si.created_at < now() - interval '10 minutes' LIMIT 100`,
+      [sourceId],
+    );
+    for (const { issue_id: issueId } of rows) {
+      if ((await deps.tasks.closedStatus(issueId, deadline)) === undefined) await db.query('DELETE FROM source_items WHERE issue_id = $1', [issueId]);
+    }
+  };
 
   /** One poll now, as the Schedule would run it; answers what it found. */
   router.post('/api/sources/:sourceId/sync', async (req, res) => {

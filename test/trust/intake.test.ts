@@ -174,3 +174,19 @@ test('a source deleted while deliveries are on their way: either the delete is r
     assert.equal(statuses.filter((s) => s === 202).length, claimed, 'what was taken is what was claimed');
   }
 });
+
+test('a claim whose task never started (its start lost, the issue never seen again) does not keep the source in use for ever', async () => {
+  const w = await wireGitHub(env.stack, env.fake, { webhooks: false, rules: [] });
+  const claim = (key: string, age: string) =>
+    env.stack.pool.query(`INSERT INTO source_items (source_key, company_id, source_id, issue_id, created_at) VALUES ($1, $2, $3, gen_random_uuid(), now() - $4::interval)`, [key, w.companyId, w.sourceId, age]);
+  // A fresh claim may be a delivery on its way: it counts.
+  await claim(`github:test/fresh-${w.sourceId}`, '1 second');
+  const refused = await env.stack.admin.request('DELETE', `/api/sources/${w.sourceId}`);
+  assert.deepEqual([refused.status, refused.body.code, refused.body.details?.openTasks], [409, 'source_in_use', 1]);
+  // An old one whose workflow Temporal does not know was abandoned: dropped, and the source can go.
+  await env.stack.pool.query('UPDATE source_items SET created_at = now() - interval \'1 hour\' WHERE source_id = $1', [w.sourceId]);
+  await claim(`github:test/old-${w.sourceId}`, '2 hours');
+  const removed = await env.stack.admin.request('DELETE', `/api/sources/${w.sourceId}`);
+  assert.equal(removed.status, 200, JSON.stringify(removed.body));
+  assert.equal((await env.stack.pool.query('SELECT count(*)::int AS n FROM source_items WHERE source_id = $1', [w.sourceId])).rows[0].n, 0);
+});
