@@ -56,6 +56,19 @@ export function presentSource(r: SourceRow) {
   };
 }
 
+/**
+ * The source a task delivers through. One deleted since (its tasks were all finished then; one was
+ * reopened later) is named as such: the task can no longer reach its repository, and an operator
+ * closes or cancels it.
+ */
+export async function getDeliverySource(db: Queryable, id: string): Promise<SourceRow> {
+  const { rows } = await db.query<SourceRow & { deleted_at: string | null }>('SELECT * FROM sources WHERE id = $1', [id]);
+  if (rows[0]?.deleted_at) {
+    throw new DomainError('source_deleted', 'The source this task delivers through was deleted: it can no longer reach its repository. An operator closes or cancels the task (a new task from a new source takes the work on)', { sourceId: id });
+  }
+  return getSource(db, id);
+}
+
 export async function getSource(db: Queryable, id: string): Promise<SourceRow> {
   const { rows } = await db.query<SourceRow>('SELECT * FROM sources WHERE id = $1 AND deleted_at IS NULL', [id]);
   if (!rows[0]) throw new DomainError('not_found', 'Source not found', { sourceId: id });

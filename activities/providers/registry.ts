@@ -1,6 +1,6 @@
 /** From a source id to its adapter: the source row, its credential opened, the provider's client. */
 import { githubClient, type GitHubCredential } from '../github/client.js';
-import { getSource, type SourceRow } from '../../db/sources.js';
+import { getDeliverySource, type SourceRow } from '../../db/sources.js';
 import type { Pool } from '../../db/pool.js';
 import type { SecretBox } from '../../runtime/secrets.js';
 import { DomainError } from '../../domain/errors.js';
@@ -24,7 +24,7 @@ export function adapterFor(source: SourceRow, box: SecretBox, opts: { spaceWrite
 }
 
 export async function loadAdapter(pool: Pool, box: SecretBox, sourceId: string, opts: { spaceWrites?: boolean } = {}): Promise<{ source: SourceRow; adapter: GitHubAdapter }> {
-  const source = await getSource(pool, sourceId);
+  const source = await getDeliverySource(pool, sourceId);
   return { source, adapter: adapterFor(source, box, opts) };
 }
 

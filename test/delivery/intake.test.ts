@@ -51,6 +51,12 @@ test('a polled source is a Temporal Schedule; POST /sync takes issues in (pull r
   assert.equal(removed.status, 200);
   await assert.rejects(env.stack.client.schedule.getHandle(`intake/${w.sourceId}`).describe());
   assert.equal((await env.stack.admin.get(`/api/tasks/${task.id}`)).status, 200, 'tasks stay');
+  // Reopened after its source is gone: the agent hears why it cannot deliver, not a bare 404 or an outage.
+  assert.equal((await env.stack.admin.post(`/api/issues/${task.id}/comments`, { body: 'Reopening: one more thing.' })).status, 201);
+  assert.equal((await env.stack.admin.get(`/api/issues/${task.id}`)).body.status, 'todo');
+  const submit = await w.agent.http.post(`/api/tasks/${task.id}/submit`, { summary: 'again', pullRequest: { head: 'again' } }, { 'idempotency-key': 'after-delete' });
+  assert.deepEqual([submit.status, submit.body.error?.code], [409, 'source_deleted'], JSON.stringify(submit.body));
+  assert.equal((await env.stack.admin.patch(`/api/issues/${task.id}`, { status: 'cancelled' })).status, 200, 'an operator can still finish it');
 });
 
 test('one task per upstream issue: a webhook and two polls at once', async () => {
