@@ -43,6 +43,16 @@ export function markForRouting(s: IssueState): IssueState | undefined {
   return { ...s, lifecycle: { ...l, routing: { ...(l.routing ?? { decisionId: null, assignmentSource: null, reason: null, decidedAt: null }), state: 'pending' } } };
 }
 
+/**
+ * A tracker task its agent released: nobody holds it, and no agent may take it by itself (awaitsRouting),
+ * so routing decides again — whoever assigned it before, a rule or an operator.
+ */
+export function releasedForRouting(s: IssueState): IssueState {
+  const l = s.lifecycle;
+  if (!l?.source || s.assigneeAgentId || TERMINAL_STATUSES.includes(s.status)) return s;
+  return { ...s, lifecycle: { ...l, routing: { ...(l.routing ?? { decisionId: null, assignmentSource: null, reason: null, decidedAt: null }), state: 'pending' } } };
+}
+
 /** The decision applied: assigned and woken (todo), or kept in backlog with the reason (fail closed). */
 export function applyRouting(s: IssueState, decision: RoutingDecision, ctx: Ctx): Applied {
   const l: Lifecycle = s.lifecycle ?? { stage: 'routing', source: null, routing: null, delivery: null };

@@ -67,3 +67,19 @@ test('the agent of a tracker task cannot close it instead of shipping it (hostil
   assert.equal((await env.stack.admin.get(`/api/issues/${id}`)).body.status, 'in_progress');
   assert.equal(env.fake.fake.repo(w.owner, w.repo).issues.get(upstream.number)!.state, 'open');
 });
+
+test('a tracker task its agent releases is routed again, never left waiting for nobody (newcomer pass)', async () => {
+  const w = await wireGitHub(env.stack, env.fake, { agents: 2, rules: [] });
+  const [first, second] = w.agents as [typeof w.agent, typeof w.agent];
+  const rules = [{ id: 'rr', name: 'Turns', match: {}, target: { agentIds: [first.id, second.id], strategy: 'round_robin' } }];
+  assert.equal((await env.stack.admin.request('PUT', `/api/companies/${w.companyId}/routing`, { rules })).status, 200);
+  await env.fake.fake.openIssue(w.owner, w.repo, { title: 'Given up', labels: ['bug'] });
+  const { id } = await waitForMine(first);
+  assert.equal((await first.http.post(`/api/issues/${id}/checkout`, { agentId: first.id, expectedStatuses: ['todo'] })).status, 200);
+  const released = await first.http.post(`/api/issues/${id}/release`, { comment: 'not mine after all' });
+  assert.equal(released.status, 200, JSON.stringify(released.body));
+  // Routing decides again (round robin: the next agent), and that agent may take it.
+  const routed = await waitFor('routed again', async () => (await env.stack.admin.get(`/api/issues/${id}`)).body, (t) => t.assigneeAgentId === second.id && t.routing?.state === 'routed');
+  assert.match(routed.routing.reason.summary, new RegExp(second.id));
+  assert.equal((await second.http.post(`/api/tasks/${id}/start`, {})).status, 202);
+});

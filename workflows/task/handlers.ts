@@ -11,6 +11,8 @@ import { assertOffered, SAME_SUCCESS_AGAIN } from '../../domain/permissions.js';
 import * as rules from '../../domain/commands.js';
 import { DomainError } from '../../domain/errors.js';
 import { findUnstorableText } from '../../domain/text.js';
+import { awaitsRouting } from '../../domain/holder.js';
+import { releasedForRouting } from '../../domain/intake.js';
 import * as msg from '../messages.js';
 import { decisionCtx, type TaskRun } from './run.js';
 
@@ -20,6 +22,8 @@ const ctx = decisionCtx;
 
 /** Comments wake the assignee and the agents they mention (issue 8); runs recorded before keep quiet comments. */
 export const COMMENT_WAKES_PATCH = 'comment-wakes-v1';
+/** A tracker task released by its agent is routed again (issue 13, newcomer pass). */
+export const RELEASE_REROUTES_PATCH = 'release-reroutes-v1';
 
 export function registerHandlers(run: TaskRun): void {
   const update = <C extends Command>(
@@ -34,7 +38,12 @@ export function registerHandlers(run: TaskRun): void {
   update(msg.patchUpdate, (cmd) => rules.checkUpdate(run.state, cmd), (cmd, c) => rules.applyUpdate(run.state, cmd, c));
   // Runs recorded before comment wakes (no marker) keep the plain comment; new ones wake whom a comment concerns.
   update(msg.commentUpdate, (cmd) => checkThreadComment(run.state, cmd), (cmd, c) => (patched(COMMENT_WAKES_PATCH) ? applyThreadComment(run.state, cmd, c) : rules.applyComment(run.state, cmd, c)));
-  update(msg.releaseUpdate, (cmd) => rules.checkRelease(run.state, cmd), (cmd, c) => rules.applyRelease(run.state, cmd, c));
+  update(msg.releaseUpdate, (cmd) => rules.checkRelease(run.state, cmd), (cmd, c) => {
+    const applied = rules.applyRelease(run.state, cmd, c);
+    // A released tracker task is routing's again (runs recorded before left it waiting for an operator).
+    if (awaitsRouting(applied.write.issue) && patched(RELEASE_REROUTES_PATCH)) applied.write.issue = releasedForRouting(applied.write.issue);
+    return applied;
+  });
   update(msg.closeUpdate, (cmd) => rules.checkClose(run.state, cmd), (cmd, c) => rules.applyClose(run.state, cmd, c));
   update(msg.heartbeatUpdate, (cmd) => rules.checkHeartbeat(run.state, cmd), (cmd, c) => rules.applyHeartbeat(run.state, cmd, c));
   update(
