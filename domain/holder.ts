@@ -8,6 +8,12 @@ export function holderOf(s: Pick<IssueState, 'checkout' | 'assigneeAgentId'>): s
   return s.checkout?.agentId ?? s.assigneeAgentId ?? null;
 }
 
+/** An agent asking about a task some other agent holds. */
+export function heldByAnother(s: Pick<IssueState, 'checkout' | 'assigneeAgentId'>, actor: Actor): boolean {
+  const holder = holderOf(s);
+  return actor.kind === 'agent' && holder !== null && holder !== actor.agentId;
+}
+
 /**
  * A task taken in from a tracker that nobody is assigned: routing (or an operator) gives it to an agent,
  * never an agent itself — "routing fails closed" (README).

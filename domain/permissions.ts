@@ -8,7 +8,7 @@
 import { availableActions, type Action } from './actions.js';
 import { taskActions, type TaskAction } from './delivery-actions.js';
 import { DomainError } from './errors.js';
-import { awaitsRouting, holderOf, mayUpdate, shipsToFinish } from './holder.js';
+import { awaitsRouting, heldByAnother, holderOf, mayUpdate, shipsToFinish } from './holder.js';
 import type { Actor, IssueState } from './task.js';
 
 export { holderOf, mayUpdate };
@@ -29,6 +29,15 @@ export const SAME_SUCCESS_AGAIN = 'shipped' as const;
 
 /** Actions only an operator is ever offered. */
 const OPERATOR_ONLY: OfferedAction[] = ['report_checks', 'record_review'];
+
+/**
+ * A task another agent holds: not_owner comes before any rule of the action's own, so the caller hears
+ * whose task it is (a checkout keeps its checkout_conflict, which the contracts name).
+ */
+export function assertNotAnothers(s: IssueState, actor: Actor, action: OfferedAction): void {
+  if (action === 'checkout' || action === 'start' || !heldByAnother(s, actor)) return;
+  assertOffered(s, actor, action);
+}
 
 /**
  * Refuses `action` unless it is offered: 409 not_owner when another agent holds the task, 403

@@ -6,7 +6,8 @@ import type { Request, Response } from 'express';
 import type { UpdateDefinition } from '@temporalio/common';
 import { DomainError } from '../../domain/errors.js';
 import type { Known, TaskResult } from '../../workflows/messages.js';
-import type { OfferedAction } from '../../domain/permissions.js';
+import { assertNotAnothers, type OfferedAction } from '../../domain/permissions.js';
+import { actorOf } from '../auth.js';
 import { deadlineOf } from '../deadline.js';
 import { providerUnavailable } from '../errors.js';
 import type { ApiDeps } from '../deps.js';
@@ -47,10 +48,12 @@ export async function runIssueUpdate<C>(deps: ApiDeps, req: Request, res: Respon
   const deadline = deadlineOf(res);
   const change = () => runIdempotent(deps.pool, req, res, { companyId: found.company.id, operation: u.operation, keyRequired: u.keyRequired }, async ({ updateId }) => {
     // Inside: a retry with the key gets the stored answer, whatever the checks would say today.
+    const action = typeof u.action === 'function' ? u.action(found) : u.action;
+    // Another agent's task is refused as such before the route's own checks (the workflow decides the same).
+    if (action) assertNotAnothers(found.issue, actorOf(req, res), action);
     await u.prepare?.(found);
     assertTaskRunning(found);
     await u.beforeSend?.(found);
-    const action = typeof u.action === 'function' ? u.action(found) : u.action;
     const cmd = { ...u.command(found), knownDescriptionVersion: found.issue.descriptionVersion, ...(action ? { offered: action } : {}) };
     let result: TaskResult;
     try {

@@ -98,7 +98,7 @@ describe('hostile input', () => {
     assert.equal(again.body.code, 'status_conflict');
     const byOther = await other.http.patch(`/api/issues/${issue.id}`, { status: 'done', comment: 'I am done', priority: 'low' });
     assert.equal(byOther.status, 409);
-    assert.equal(byOther.body.code, 'status_conflict');
+    assert.equal(byOther.body.code, 'not_owner', 'another agent\'s issue: whose it is comes first');
     assert.deepEqual(await snapshot(issue.id), before);
 
     const assigned = await createIssue(stack, companyId, { status: 'todo', assigneeAgentId: owner.id });

@@ -93,8 +93,8 @@ test('artifact mode: no provider, reported checks, an operator review, ship; a t
   assert.equal(noSource.body.error.code, 'no_provider_source');
   const notMine = await other!.http.post(`/api/tasks/${id}/submit`, { summary: 'x', mode: 'artifact', artifacts: [{ type: 'other', url: 'x' }] }, { 'idempotency-key': 'k1' });
   assert.equal(notMine.status, 409);
-  assert.equal(notMine.body.error.code, 'not_submittable');
-  assert.equal(notMine.body.error.details.currentStatus, 'todo');
+  assert.equal(notMine.body.error.code, 'not_owner', 'another agent\'s task: whose it is comes first');
+  assert.equal(notMine.body.error.details.status, 'todo');
 
   const sha = 'b5bc7f86b9ad94f4f18f83d28bdf3e27a31e53a0';
   const first = await agent!.http.post(`/api/tasks/${id}/submit`, {

@@ -7,7 +7,7 @@
 import type { UpdateDefinition } from '@temporalio/common';
 import { ApplicationFailure, currentUpdateInfo, patched, setHandler } from '@temporalio/workflow';
 import { applyThreadComment, checkThreadComment } from '../../domain/comments.js';
-import { assertOffered, SAME_SUCCESS_AGAIN } from '../../domain/permissions.js';
+import { assertNotAnothers, assertOffered, SAME_SUCCESS_AGAIN } from '../../domain/permissions.js';
 import * as rules from '../../domain/commands.js';
 import { DomainError } from '../../domain/errors.js';
 import { findUnstorableText } from '../../domain/text.js';
@@ -73,6 +73,7 @@ export function validate(run: TaskRun, cmd: Command, check: () => unknown): void
     if (run.outbox.full) {
       throw new DomainError('database_unavailable', 'The read model has not taken this task\'s last changes yet; try again shortly', { issueId: run.state.id });
     }
+    if (cmd.offered) assertNotAnothers(run.state, cmd.actor, cmd.offered);
     const verdict = check();
     // Offered ⇔ accepted: the action the request is must be among the caller's availableActions (domain/permissions.ts).
     if (cmd.offered && verdict !== SAME_SUCCESS_AGAIN) assertOffered(run.state, cmd.actor, cmd.offered);
