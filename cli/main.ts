@@ -10,6 +10,11 @@ import { registerCollabCommands } from './collab.js';
 import { registerDeliveryCommands } from './delivery.js';
 
 const program = new Command('switchyard').description('Switchyard: agent task control plane');
+// Usage errors (unknown command or option, a missing argument) exit 2 like ours, never commander's 1
+// (1 is a refusal by the API); help and --version exit 0. Set before any command: subcommands inherit it.
+program.exitOverride((err) => {
+  process.exit(err.exitCode === 0 ? 0 : 2);
+});
 program
   .option('--url <url>', 'API base URL (default: SWITCHYARD_URL, else the running npm start\'s API)', localApiUrl())
   // Read from the environment when used, not as commander defaults: --help would print the key.

@@ -54,6 +54,15 @@ describe('cli', () => {
     assert.deepEqual(JSON.parse(listed.stdout).map((i: any) => i.id), [issue.id]);
   });
 
+  it('usage errors exit 2 (an unknown command or option, a missing argument or required option); help exits 0', async () => {
+    for (const args of [['me', '--bogus'], ['show'], ['frobnicate'], ['task', 'submit', 'abc']]) {
+      const r = await run(stack, 'sy_not_a_key', args);
+      assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+      assert.match(r.stderr, /error/i, args.join(' '));
+    }
+    assert.equal((await run(stack, 'sy_not_a_key', ['task', '--help'])).code, 0);
+  });
+
   it('seed 000 from a shell: inbox, checkout, context, doc put plan, interaction ask --plan, update in_review, the operator accepts, child', async () => {
     const { companyId, agents } = await seedCompany(stack, 2);
     const [manager, dev] = agents as [(typeof agents)[0], (typeof agents)[0]];

@@ -495,47 +495,74 @@ function pathArb(name: string, scope: RouteDef['scope']): Arb {
 }
 
 const specCache = new Map<string, fc.Arbitrary<Spec>>();
+/** The usual value of a path parameter: the lane's own task, company, goal, source, confirmation, comment. */
+const USUAL_PATH: Record<string, unknown[]> = {
+  issueId: [S('task')], companyId: [S('company')], goalId: [S('laneGoal')], sourceId: [S('source')], agentId: [S('sink')],
+  interactionId: [S('interaction')], commentId: [S('comment')], key: ['notes', 'plan'],
+};
+const KEY_REQUIRED = (route: RouteDef) => /\/(submit|ship|rollback)$/.test(route.template);
+
+/**
+ * A request for the route: one in four well formed (the holder or the operator, a valid body, a run id, a
+ * fresh key where one is needed), so that the rules, not only the parsers, see the fuzz; the others with
+ * every principal and anything in every field, header and parameter.
+ */
 function specArbOf(route: RouteDef): fc.Arbitrary<Spec> {
   const cached = specCache.get(route.key);
   if (cached) return cached;
   const names = [...route.template.matchAll(/\{(\w+)\}/g)].map((m) => m[1]!);
   const isWebhook = route.key === WEBHOOK_ROUTE;
   const events = Object.keys(WEBHOOK_SCHEMAS);
-  const webhookBody: fc.Arbitrary<{ event: string; b: unknown }> = fc.constantFrom(...events, 'ping', 'installation').chain((event) =>
-    WEBHOOK_SCHEMAS[event] ? bodyArb({ ...route, key: WEBHOOK_ROUTE, body: WEBHOOK_SCHEMAS[event] }).map((b) => ({ event, b })) : fc.constant({ event, b: { zen: 'hi' } as unknown }),
-  );
-  const arb = fc
-    .record({
-      principal: fc.constantFrom(...PRINCIPALS),
-      garbage: fc.nat(9),
-      path: fc.record(Object.fromEntries(names.map((n) => [n, pathArb(n, route.scope)]))),
-      query: queryArb(route),
-      body: route.method === 'GET' || isWebhook ? fc.constant<unknown>(NO_BODY) : bodyArb(route),
-      runId: fc.oneof({ weight: 90, arbitrary: fc.constant<unknown>(S('runId')) }, { weight: 10, arbitrary: fc.constantFrom<unknown>(undefined, '', '   ', new Big('r', 200), new Big('r', 201), 'run caf\u00e9', 'a,b') }),
-      idempotencyKey: fc.oneof(
-        { weight: route.key.includes('/submit') || route.key.includes('/ship') || route.key.includes('/rollback') ? 10 : 75, arbitrary: fc.constant<unknown>(undefined) },
-        { weight: 20, arbitrary: fc.constantFrom<unknown>(S('freshKey'), S('freshKey'), 'k1', 'k2') },
-        { weight: 3, arbitrary: fc.constantFrom<unknown>('', new Big('k', 255), new Big('k', 256), ' k ') },
-      ),
-      contentType: fc.oneof({ weight: 95, arbitrary: fc.constant<string | undefined>(undefined) }, { weight: 5, arbitrary: fc.constantFrom<string | undefined>('text/plain', 'application/x-www-form-urlencoded', 'application/json; charset=latin1', 'multipart/form-data; boundary=x') }),
-      contentEncoding: fc.oneof({ weight: 96, arbitrary: fc.constant<string | undefined>(undefined) }, { weight: 4, arbitrary: fc.constantFrom<string | undefined>('gzip', 'deflate', 'br', 'identity', 'compress', 'x-unknown') }),
-      webhook: isWebhook
-        ? fc.record({ body: webhookBody, delivery: fc.oneof({ weight: 9, arbitrary: fc.constant<unknown>(S('freshKey')) }, { weight: 1, arbitrary: fc.constantFrom<unknown>(undefined, 'd1', new Big('d', 201)) }), sign: fc.constantFrom<'valid' | 'wrong' | 'none'>('valid', 'valid', 'valid', 'wrong', 'none') })
-        : fc.constant(undefined),
-    })
-    .map((r): Spec => ({
-      route,
-      principal: r.principal,
-      garbage: r.garbage,
-      path: r.path,
-      query: r.query,
-      body: r.webhook ? r.webhook.body.b : r.body,
-      runId: r.runId,
-      idempotencyKey: r.idempotencyKey,
-      contentType: r.contentType,
-      contentEncoding: r.contentEncoding,
-      webhook: r.webhook ? { event: r.webhook.body.event, delivery: r.webhook.delivery, sign: r.webhook.sign } : undefined,
-    }));
+  const webhookBody = (wellFormed: boolean): fc.Arbitrary<{ event: string; b: unknown }> =>
+    fc.constantFrom(...events, ...(wellFormed ? [] : ['ping', 'installation'])).chain((event) =>
+      WEBHOOK_SCHEMAS[event]
+        ? (wellFormed ? validArb(WEBHOOK_ROUTE, WEBHOOK_SCHEMAS[event]!, []) : bodyArb({ ...route, key: WEBHOOK_ROUTE, body: WEBHOOK_SCHEMAS[event] })).map((b) => ({ event, b }))
+        : fc.constant({ event, b: { zen: 'hi' } as unknown }),
+    );
+  const noBody = route.method === 'GET' || isWebhook;
+  const anything = fc.record({
+    principal: fc.constantFrom(...PRINCIPALS),
+    garbage: fc.nat(9),
+    path: fc.record(Object.fromEntries(names.map((n) => [n, pathArb(n, route.scope)]))),
+    query: queryArb(route),
+    body: noBody ? fc.constant<unknown>(NO_BODY) : bodyArb(route),
+    runId: fc.oneof({ weight: 90, arbitrary: fc.constant<unknown>(S('runId')) }, { weight: 10, arbitrary: fc.constantFrom<unknown>(undefined, '', '   ', new Big('r', 200), new Big('r', 201), 'run caf\u00e9', 'a,b') }),
+    idempotencyKey: fc.oneof(
+      { weight: KEY_REQUIRED(route) ? 10 : 75, arbitrary: fc.constant<unknown>(undefined) },
+      { weight: 20, arbitrary: fc.constantFrom<unknown>(S('freshKey'), S('freshKey'), 'k1', 'k2') },
+      { weight: 3, arbitrary: fc.constantFrom<unknown>('', new Big('k', 255), new Big('k', 256), ' k ') },
+    ),
+    contentType: fc.oneof({ weight: 95, arbitrary: fc.constant<string | undefined>(undefined) }, { weight: 5, arbitrary: fc.constantFrom<string | undefined>('text/plain', 'application/x-www-form-urlencoded', 'application/json; charset=latin1', 'multipart/form-data; boundary=x') }),
+    contentEncoding: fc.oneof({ weight: 96, arbitrary: fc.constant<string | undefined>(undefined) }, { weight: 4, arbitrary: fc.constantFrom<string | undefined>('gzip', 'deflate', 'br', 'identity', 'compress', 'x-unknown') }),
+    webhook: isWebhook
+      ? fc.record({ body: webhookBody(false), delivery: fc.oneof({ weight: 9, arbitrary: fc.constant<unknown>(S('freshKey')) }, { weight: 1, arbitrary: fc.constantFrom<unknown>(undefined, 'd1', new Big('d', 201)) }), sign: fc.constantFrom<'valid' | 'wrong' | 'none'>('valid', 'valid', 'valid', 'wrong', 'none') })
+      : fc.constant(undefined),
+  });
+  const wellFormed = fc.record({
+    principal: fc.constantFrom<Principal>('holder', 'holder', 'operator'),
+    garbage: fc.constant(1),
+    path: fc.record(Object.fromEntries(names.map((n) => [n, fc.constantFrom(...(USUAL_PATH[n] ?? []))]))),
+    query: route.query.length ? fc.array(fc.constantFrom(...route.query).chain((q) => validArb(route.key, q.schema, [q.name]).map((v): [string, unknown] => [q.name, v])), { maxLength: 2 }) : fc.constant<Array<[string, unknown]>>([]),
+    body: noBody ? fc.constant<unknown>(NO_BODY) : validArb(route.key, route.body!, []),
+    runId: fc.constant<unknown>(S('runId')),
+    idempotencyKey: fc.constant<unknown>(KEY_REQUIRED(route) ? S('freshKey') : undefined),
+    contentType: fc.constant<string | undefined>(undefined),
+    contentEncoding: fc.constant<string | undefined>(undefined),
+    webhook: isWebhook ? fc.record({ body: webhookBody(true), delivery: fc.constant<unknown>(S('freshKey')), sign: fc.constant<'valid' | 'wrong' | 'none'>('valid') }) : fc.constant(undefined),
+  });
+  const arb = fc.oneof({ weight: 3, arbitrary: anything }, { weight: 1, arbitrary: wellFormed }).map((r): Spec => ({
+    route,
+    principal: r.principal,
+    garbage: r.garbage,
+    path: r.path,
+    query: r.query,
+    body: r.webhook ? r.webhook.body.b : r.body,
+    runId: r.runId,
+    idempotencyKey: r.idempotencyKey,
+    contentType: r.contentType,
+    contentEncoding: r.contentEncoding,
+    webhook: r.webhook ? { event: r.webhook.body.event, delivery: r.webhook.delivery, sign: r.webhook.sign } : undefined,
+  }));
   specCache.set(route.key, arb);
   return arb;
 }
@@ -938,7 +965,7 @@ test(`fuzz: ${RUNS} generated requests as every principal; no 5xx, every 4xx cod
     return stack.client.workflow.getHandle(workflowIdFor(id)).query(stateQuery);
   }
 
-  interface TaskSnap { row: Record<string, unknown>; workflow?: Record<string, unknown> }
+  interface TaskSnap { row: Record<string, unknown>; workflow?: Record<string, unknown>; rowKey: string; workflowKey?: string }
   /** The task's read model (its row and everything hanging off it) and, when asked, its workflow's own state. */
   async function taskSnapshot(id: string, withWorkflow = true): Promise<TaskSnap> {
     const t0 = Date.now();
@@ -958,10 +985,11 @@ test(`fuzz: ${RUNS} generated requests as every principal; no 5xx, every 4xx cod
       withWorkflow ? workflowState(id).finally(() => (timing.query += Date.now() - t0)) : undefined,
     ]);
     timing.db += Date.now() - t0;
-    return { row: rows[0], ...(wf ? { workflow: canon(wf) as Record<string, unknown> } : {}) };
+    const workflow = wf ? (canon(wf) as Record<string, unknown>) : undefined;
+    return { row: rows[0], rowKey: JSON.stringify(canon(rows[0])), ...(workflow ? { workflow, workflowKey: JSON.stringify(workflow) } : {}) };
   }
   /** Equal where both looked (the read model always; the workflow when both asked it). */
-  const unchanged = (x: TaskSnap, y: TaskSnap) => same(x.row, y.row) && (!x.workflow || !y.workflow || same(x.workflow, y.workflow));
+  const unchanged = (x: TaskSnap, y: TaskSnap) => x.rowKey === y.rowKey && (!x.workflowKey || !y.workflowKey || x.workflowKey === y.workflowKey);
   const same = (x: unknown, y: unknown) => JSON.stringify(canon(x)) === JSON.stringify(canon(y));
 
   /** The task once nothing is moving: the workflow's version stable, and the read model at it. */
@@ -978,7 +1006,7 @@ test(`fuzz: ${RUNS} generated requests as every principal; no 5xx, every 4xx cod
     for (const deadline = Date.now() + 10_000; Date.now() < deadline; ) {
       await sleep(40);
       const cur = await taskSnapshot(lane.id);
-      if (same(prev, cur) && cur.row.version === cur.workflow!.version && awaited(lane, cur.workflow as unknown as IssueState)) return cur;
+      if (unchanged(prev, cur) && cur.row.version === cur.workflow!.version && awaited(lane, cur.workflow as unknown as IssueState)) return cur;
       prev = cur;
     }
     find('a task that does not settle', lane.name, `after 10 s: workflow version ${prev.workflow?.version}, read model version ${prev.row.version}, children ${JSON.stringify((prev.workflow as any)?.collab?.children)} (expected ${JSON.stringify(lane.children)})`);
@@ -1067,7 +1095,7 @@ test(`fuzz: ${RUNS} generated requests as every principal; no 5xx, every 4xx cod
         const after = await taskSnapshot(lane.id, [403, 409, 422].includes(ans.status) || n % 8 === 0);
         if (!unchanged(base, after)) {
           if (await excused(lane, base)) stats.excused++;
-          else find(ans.status >= 400 ? 'a change after a 4xx' : replayed ? 'a change after a replay' : 'a change after a read', spec.route.key, `${describe(lane, n, spec, req, ans)}\n    changed: ${diffOf(base, after)}\n    (the request before it: ${previous})`);
+          else find(ans.status >= 400 ? 'a change after a 4xx' : replayed ? 'a change after a replay' : 'a change after a read', spec.route.key, `${describe(lane, n, spec, req, ans)}\n    changed: ${diffOf({ row: base.row, workflow: base.workflow }, { row: after.row, workflow: after.workflow ?? base.workflow })}\n    (the request before it: ${previous})`);
           base = await settle(lane);
         }
       } else {
