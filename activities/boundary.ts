@@ -18,7 +18,7 @@ export function normalizeError(err: unknown): unknown {
     return ApplicationFailure.create({ type: err.code, message: err.message, details: [err.details ?? {}], nonRetryable: true });
   }
   if (err instanceof ProviderError) {
-    const code = err.code === 'head_sha_mismatch' || err.code === 'not_mergeable' ? err.code : 'provider_rejected';
+    const code = err.code === 'head_sha_mismatch' || err.code === 'not_mergeable' || err.code === 'branch_not_found' ? err.code : 'provider_rejected';
     return ApplicationFailure.create({ type: code, message: err.message, details: [{ upstreamStatus: err.status ?? null, providerCode: err.code }], nonRetryable: true });
   }
   // Postgres refusing the data (class 22/23…) would refuse it on every retry.

@@ -36,6 +36,7 @@ const AGENTRAIL_NEXT: Partial<Record<string, string[]>> = {
   idempotency_key_reused: ['retry'],
   idempotency_in_progress: ['retry'],
   head_sha_mismatch: ['get_task'],
+  branch_not_found: ['submit'],
 };
 
 /** AgentRail's nested shape for `/api/tasks` (its SDK throws on anything else): details always has availableActions. */

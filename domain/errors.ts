@@ -41,6 +41,7 @@ export const ERROR_HTTP_STATUS = {
   invalid_routing_rule: 422,
   source_credential_invalid: 422,
   repository_not_found: 422,
+  branch_not_found: 422,
   target_not_current: 422,
   reason_required: 422,
   unresolved_blockers: 422,

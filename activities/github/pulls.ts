@@ -23,6 +23,12 @@ export async function submitPullRequest(gh: GitHub, ref: RepoRef, input: { head:
     if (statusOf(err) === 422) {
       const raced = await openPullFor(gh, ref, input.head, input.base);
       if (raced) return { prUrl: raced.html_url, prNumber: raced.number, headSha: raced.head.sha, outcome: 'reused' };
+      // GitHub's "Validation Failed" {field: head|base, code: invalid}: a branch that is not there (yet).
+      const missing = invalidFields(err).find((f) => f === 'head' || f === 'base');
+      if (missing) {
+        const branch = missing === 'head' ? input.head : input.base;
+        throw new ProviderError('branch_not_found', `The ${missing === 'head' ? 'branch' : 'base branch'} "${branch}" is not in ${ref.owner}/${ref.repo}: push it, then submit again`, 422);
+      }
     }
     throw err;
   }
@@ -74,4 +80,11 @@ export async function revertPullRequest(gh: GitHub, ref: RepoRef, prNumber: numb
 export async function commentOn(gh: GitHub, ref: RepoRef, number: number, body: string): Promise<{ id: number; url: string }> {
   const { data } = await gh.rest.issues.createComment({ ...ref, issue_number: number, body });
   return { id: data.id, url: data.html_url };
+}
+
+/** The fields a 422 "Validation Failed" names as invalid. */
+function invalidFields(err: unknown): string[] {
+  const errors = (err as { response?: { data?: { errors?: unknown } } })?.response?.data?.errors;
+  if (!Array.isArray(errors)) return [];
+  return errors.flatMap((e) => (e && typeof e === 'object' && (e as { code?: unknown }).code === 'invalid' && typeof (e as { field?: unknown }).field === 'string' ? [(e as { field: string }).field] : []));
 }

@@ -59,7 +59,7 @@ export interface MergeResult {
   alreadyMerged: boolean;
 }
 
-export type ProviderErrorCode = 'head_sha_mismatch' | 'not_mergeable' | 'not_found' | 'revert_failed' | 'signature_missing' | 'signature_invalid' | 'bad_payload' | 'invalid_payload';
+export type ProviderErrorCode = 'head_sha_mismatch' | 'not_mergeable' | 'branch_not_found' | 'not_found' | 'revert_failed' | 'signature_missing' | 'signature_invalid' | 'bad_payload' | 'invalid_payload';
 
 /** A refusal the workflow can act on (re-verify, re-submit, surface), with GitHub's own message. */
 export class ProviderError extends Error {

@@ -110,3 +110,19 @@ test('upstream text Postgres cannot store, or too long, is tidied on the way in'
   const wakes = await waitFor('the wake', async () => (await w.agent.http.get('/api/agents/me/wakeups')).body.data, (d: any[]) => d.length > 0);
   assert.equal(wakes[0].status, 'queued');
 });
+
+test('a submit naming a branch that is not pushed yet: 422 branch_not_found naming it, submit still offered; pushed, it goes through (newcomer pass)', async () => {
+  const w = await wireGitHub(env.stack, env.fake);
+  await env.fake.fake.openIssue(w.owner, w.repo, { title: 'Not pushed yet', labels: ['bug'] });
+  const { id } = await waitForMine(w.agent);
+  const early = await w.agent.http.post(`/api/tasks/${id}/submit`, { summary: 'fix', pullRequest: { head: 'fix/not-yet' } }, { 'idempotency-key': 'early' });
+  assert.equal(early.status, 422, JSON.stringify(early.body));
+  assert.equal(early.body.error.code, 'branch_not_found');
+  assert.match(early.body.error.message, /"fix\/not-yet" is not in .*push it/);
+  assert.deepEqual(early.body.error.details.availableActions, ['submit']);
+  assert.ok((await w.agent.http.get(`/api/tasks/${id}`)).body.data.availableActions.includes('submit'));
+  await env.fake.fake.pushCommit(w.owner, w.repo, 'fix/not-yet', { 'fix.txt': 'x\n' });
+  const later = await w.agent.http.post(`/api/tasks/${id}/submit`, { summary: 'fix', pullRequest: { head: 'fix/not-yet' } }, { 'idempotency-key': 'later' });
+  assert.equal(later.status, 202, JSON.stringify(later.body));
+  assertHonest(env.fake);
+});

@@ -16,6 +16,7 @@
  */
 import assert from 'node:assert/strict';
 import { createHmac, randomBytes } from 'node:crypto';
+import { appendFileSync } from 'node:fs';
 import http from 'node:http';
 import { test } from 'node:test';
 import fc from 'fast-check';
@@ -35,6 +36,8 @@ import { ALL_TAKEABLE, seedCompany, type SeededAgent } from '../support/seed.js'
 import { waitFor } from '../support/wait.js';
 
 const SEED = Number(process.env.FUZZ_SEED ?? 0x5eed13);
+/** A file to write every request and its answer to, one line each (to replay a lane by hand). */
+const TRACE = process.env.FUZZ_TRACE;
 const RUNS = Number(process.env.FUZZ_RUNS ?? 10_000);
 /** Share of the requests that go to the company-wide lanes. */
 const COMPANY_SHARE = 0.2;
@@ -943,6 +946,7 @@ test(`fuzz: ${RUNS} generated requests as every principal; no 5xx, every 4xx cod
 
   /** Every answer: below 500, and a 4xx names a code of the table with the status the table gives it. */
   function judge(lane: Lane, n: number, spec: Spec, req: Sent, ans: Answer): void {
+    if (TRACE) appendFileSync(TRACE, `${new Date().toISOString()} ${lane.name} #${n} ${spec.principal} ${req.method} ${cut(req.path, 200)} ${cut(req.body, 200)} → ${ans.status} ${cut(ans.text, 200)}\n`);
     const cls = `${Math.floor(ans.status / 100)}xx`;
     stats.byClass.set(cls, (stats.byClass.get(cls) ?? 0) + 1);
     const r = stats.byRoute.get(spec.route.key) ?? { ok: 0, refused: 0 };
