@@ -19,7 +19,7 @@ export function embeddedServerUrl(env = process.env): string {
 }
 
 /** Where a running `npm start` said its stack answers (`<state>/stack.json`), if one is running. */
-export function runningStack(env = process.env): { api?: string; temporal?: string; database?: string } {
+export function runningStack(env = process.env): { api?: string; temporal?: string; database?: string; ui?: string } {
   try {
     return JSON.parse(readFileSync(path.join(stateDir(env), 'stack.json'), 'utf8')).endpoints ?? {};
   } catch {

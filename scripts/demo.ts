@@ -17,7 +17,8 @@ const exitWhenDone = process.argv.includes('--exit');
 const say = (line: string) => console.log(`[demo] ${line}`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const api = process.env.SWITCHYARD_URL || runningStack().api || `http://127.0.0.1:${process.env.PORT || 3000}`;
-const uiUrl = process.env.TEMPORAL_UI_URL || `http://127.0.0.1:${process.env.TEMPORAL_UI_PORT || Number(process.env.TEMPORAL_PORT || 7233) + 1000}`;
+// The running npm start's Web UI (it records where), else what the environment says.
+const uiUrl = () => process.env.TEMPORAL_UI_URL || runningStack().ui || `http://127.0.0.1:${process.env.TEMPORAL_UI_PORT || Number(process.env.TEMPORAL_PORT || 7233) + 1000}`;
 
 async function ready(): Promise<boolean> {
   return fetch(`${api}/readyz`).then((r) => r.ok).catch(() => false);
@@ -85,7 +86,7 @@ try {
     say(`removed the demo's source and its Schedule (the fake GitHub goes with the demo); the task stays`);
   };
   say(`source ${owner}/${repo} connected: webhooks to ${api}/api/providers/github/webhooks/${source.id}, polling Schedule ${source.schedule}`);
-  say(`  Schedules: ${uiUrl}/namespaces/default/schedules`);
+  say(`  Schedules: ${uiUrl()}/namespaces/default/schedules`);
 
   const issue = await fake.fake.openIssue(owner, repo, { title: 'Checkout button does nothing on mobile', body: 'Tap "Pay": nothing happens.', labels: ['bug'] });
   say(`opened ${fake.url}/${owner}/${repo}/issues/${issue.number} upstream`);
@@ -99,7 +100,7 @@ try {
     if (Date.now() > deadline) throw new Error('the issue never became a task');
   }
   say(`task ${task.identifier} is workflow issue/${task.id}`);
-  say(`  watch it: ${uiUrl}/namespaces/default/workflows/${encodeURIComponent(`issue/${task.id}`)}`);
+  say(`  watch it: ${uiUrl()}/namespaces/default/workflows/${encodeURIComponent(`issue/${task.id}`)}`);
   let last = '';
   let playedCi = '';
   let reviewed = false;

@@ -223,7 +223,7 @@ try {
   await supervisor.start(nodeChild('api', path.join(ROOT, 'api/main.ts'), childEnv));
   const url = `http://127.0.0.1:${port}`;
   await waitUntilReady(url);
-  processes.announce({ api: url, temporal: temporalAddress!, database: databaseUrl });
+  processes.announce({ api: url, temporal: temporalAddress!, database: databaseUrl, ...(uiUrl ? { ui: uiUrl } : {}) });
 
   console.log(`
 Switchyard is running.

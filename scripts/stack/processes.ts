@@ -23,6 +23,8 @@ export interface StackEndpoints {
   api: string;
   temporal: string;
   database: string;
+  /** The Temporal Web UI, when this stack started the dev server. */
+  ui?: string;
 }
 
 /** How a supervised process is doing, for /readyz (the API reads it from the stack's record). */

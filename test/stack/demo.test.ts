@@ -17,11 +17,12 @@ test('npm run demo -- --exit: every stage from routing to shipped, then everythi
   const dir = mkdtempSync(path.join(tmpdir(), 'sy-demo-'));
   const database = `sy_demo_${process.pid}`;
   const databaseUrl = await ensureDatabase(env.pg, database);
+  const uiPort = String(await freePort());
   try {
     const child = spawn(process.execPath, ['--import', 'tsx', DEMO, '--exit'], {
       env: {
         ...process.env,
-        PORT: String(await freePort()), TEMPORAL_PORT: String(await freePort()), TEMPORAL_UI_PORT: String(await freePort()),
+        PORT: String(await freePort()), TEMPORAL_PORT: String(await freePort()), TEMPORAL_UI_PORT: uiPort,
         SWITCHYARD_STATE_DIR: dir, DATABASE_URL: databaseUrl, TEMPORAL_ADDRESS: '', SWITCHYARD_URL: '', TEMPORAL_CLI: env.cli, SWITCHYARD_WORKFLOW_BUNDLE: env.bundle,
         SWITCHYARD_RECONCILE_EVERY_MINUTES: '0', LOG_LEVEL: 'warn',
       },
@@ -33,7 +34,7 @@ test('npm run demo -- --exit: every stage from routing to shipped, then everythi
     assert.equal(code, 0, out.slice(-4000));
     const stages = [...out.matchAll(/\[demo\] stage → (\w+)/g)].map((m) => m[1]);
     for (const stage of ['assigned', 'working', 'ready_to_ship', 'shipped']) assert.ok(stages.includes(stage), `${stage} in ${stages.join(' → ')}`);
-    assert.match(out, /watch it: http:\/\/127\.0\.0\.1:\d+\/namespaces\/default\/workflows\/issue%2F/);
+    assert.match(out, new RegExp(`watch it: http://127\\.0\\.0\\.1:${uiPort}/namespaces/default/workflows/issue%2F`), 'the Web UI where this stack put it');
     assert.match(out, /\[demo\] shipped: http:\/\/\S+\/commit\/[0-9a-f]{40}/);
     assert.match(out, /upstream issue .* is closed/);
     assert.match(out, /removed the demo's source and its Schedule/, 'a later npm start does not poll a fake that is gone');
