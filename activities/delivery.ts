@@ -6,6 +6,7 @@ import type { SecretBox } from '../runtime/secrets.js';
 import type { DeliveryActivities } from '../workflows/activity-types.js';
 import { atBoundary } from './boundary.js';
 import { loadAdapter } from './providers/registry.js';
+import { claimPullRequest } from './pull-claims.js';
 import { createRouteTask } from './routing.js';
 import { createWakeActivity } from './wakes.js';
 import type { Config } from '../runtime/config.js';
@@ -50,10 +51,13 @@ export function createDeliveryActivities(pool: Pool, box: () => SecretBox, confi
 
     routeTask: createRouteTask(pool),
 
-    openPullRequest: ({ sourceId, head, base, title, body, draft }) =>
+    openPullRequest: ({ sourceId, taskId, head, base, title, body, draft }) =>
       heartbeating(async () => {
         const a = await adapter(sourceId);
-        return a.openPullRequest({ head, base: base ?? (await a.defaultBranch()), title, body, draft });
+        const pull = await a.openPullRequest({ head, base: base ?? (await a.defaultBranch()), title, body, draft });
+        // Runs recorded before the claim (no taskId) open as they did.
+        if (taskId) await claimPullRequest(pool, { sourceId, prNumber: pull.prNumber, taskId, head });
+        return pull;
       }),
 
     observePullRequest: ({ sourceId, prNumber, reviewPolicy, knownHead }) => heartbeating(async () => (await adapter(sourceId)).observe(prNumber, reviewPolicy, knownHead)),

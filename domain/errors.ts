@@ -24,6 +24,7 @@ export const ERROR_HTTP_STATUS = {
   no_provider_source: 409,
   no_merged_commit: 409,
   head_sha_mismatch: 409,
+  pull_request_taken: 409,
   merge_conflict: 409,
   not_mergeable: 409,
   revision_conflict: 409,

@@ -73,7 +73,7 @@ export interface DeliveryActivities {
   routingContext(companyId: string): Promise<RoutingContext>;
   /** The routing decision taken and recorded under the company's lock (activities/routing.ts); runs since routing-ledger-v1. */
   routeTask(input: RouteTaskInput): Promise<import('../domain/routing.js').RoutingDecision>;
-  openPullRequest(input: { sourceId: string; head: string; base?: string; title: string; body: string; draft?: boolean }): Promise<import('../domain/delivery.js').OpenedPull>;
+  openPullRequest(input: { sourceId: string; taskId?: string; head: string; base?: string; title: string; body: string; draft?: boolean }): Promise<import('../domain/delivery.js').OpenedPull>;
   observePullRequest(input: { sourceId: string; prNumber: number; reviewPolicy: 'require' | 'never_require'; knownHead?: string | null }): Promise<import('../domain/delivery.js').Observation>;
   mergePullRequest(input: { sourceId: string; prNumber: number; expectedHeadSha: string; method: 'merge' | 'squash' | 'rebase'; title: string }): Promise<{ mergeCommitSha: string; mergeCommitUrl: string; alreadyMerged: boolean }>;
   revertPullRequest(input: { sourceId: string; prNumber: number }): Promise<{ prUrl: string; prNumber: number }>;

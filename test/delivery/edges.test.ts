@@ -126,3 +126,27 @@ test('a submit naming a branch that is not pushed yet: 422 branch_not_found nami
   assert.equal(later.status, 202, JSON.stringify(later.body));
   assertHonest(env.fake);
 });
+
+test('a submit naming another task\'s branch cannot take over its pull request: 409 pull_request_taken (hostile pass)', async () => {
+  const w = await wireGitHub(env.stack, env.fake, { agents: 2, rules: [] });
+  const [a, b] = w.agents as [typeof w.agent, typeof w.agent];
+  const rules = [{ id: 'rr', name: 'Turns', match: {}, target: { agentIds: [a.id, b.id], strategy: 'round_robin' } }];
+  assert.equal((await env.stack.admin.request('PUT', `/api/companies/${w.companyId}/routing`, { rules })).status, 200);
+  await env.fake.fake.openIssue(w.owner, w.repo, { title: 'Task A', labels: ['bug'] });
+  const taskA = (await waitForMine(a)).id;
+  await env.fake.fake.openIssue(w.owner, w.repo, { title: 'Task B', labels: ['bug'] });
+  const taskB = (await waitForMine(b)).id;
+  await env.fake.fake.pushCommit(w.owner, w.repo, 'feature-a', { 'a.txt': 'A\n' });
+  const mine = await a.http.post(`/api/tasks/${taskA}/submit`, { summary: 'A', pullRequest: { head: 'feature-a' } }, { 'idempotency-key': 'a1' });
+  assert.equal(mine.status, 202, JSON.stringify(mine.body));
+  const theirs = await b.http.post(`/api/tasks/${taskB}/submit`, { summary: 'B', pullRequest: { head: 'feature-a' } }, { 'idempotency-key': 'b1' });
+  assert.deepEqual([theirs.status, theirs.body.error?.code], [409, 'pull_request_taken'], JSON.stringify(theirs.body));
+  assert.equal(theirs.body.error.details.prNumber, mine.body.data.prNumber);
+  const b2 = (await b.http.get(`/api/tasks/${taskB}`)).body.data;
+  assert.equal(b2.pullRequest?.number ?? b2.prNumber ?? null, null, 'task B has no PR');
+  assert.ok(b2.availableActions.includes('submit'), 'B may still submit a branch of its own');
+  // A resubmitting its own branch keeps its PR.
+  const again = await a.http.post(`/api/tasks/${taskA}/submit`, { summary: 'A again', pullRequest: { head: 'feature-a' } }, { 'idempotency-key': 'a2' });
+  assert.ok([202, 409].includes(again.status), JSON.stringify(again.body));
+  assert.notEqual(again.body.error?.code, 'pull_request_taken');
+});

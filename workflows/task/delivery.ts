@@ -119,6 +119,7 @@ export function registerDeliveryHandlers(run: TaskRun): void {
           const body = (pr.body ?? cmd.summary).includes(closes) ? (pr.body ?? cmd.summary) : `${pr.body ?? cmd.summary}\n\n${closes}`;
           pull = await provider.openPullRequest({
             sourceId: source.sourceId,
+            taskId: run.state.id,
             head: pr.head!,
             ...(pr.base ?? source.defaultBranch ? { base: (pr.base ?? source.defaultBranch)! } : {}),
             title: pr.title ?? `${run.state.identifier ?? ''} ${run.state.title}`.trim(),
