@@ -82,4 +82,8 @@ test('a tracker task its agent releases is routed again, never left waiting for 
   const routed = await waitFor('routed again', async () => (await env.stack.admin.get(`/api/issues/${id}`)).body, (t) => t.assigneeAgentId === second.id && t.routing?.state === 'routed');
   assert.match(routed.routing.reason.summary, new RegExp(second.id));
   assert.equal((await second.http.post(`/api/tasks/${id}/start`, {})).status, 202);
+  // Unassigning itself by a PATCH is the same: routing decides again (round robin: the first agent's turn).
+  const left = await second.http.patch(`/api/issues/${id}`, { assigneeAgentId: null, status: 'todo' });
+  assert.equal(left.status, 200, JSON.stringify(left.body));
+  await waitFor('routed again after the PATCH', async () => (await env.stack.admin.get(`/api/issues/${id}`)).body, (t) => t.assigneeAgentId === first.id && t.routing?.state === 'routed');
 });

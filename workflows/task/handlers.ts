@@ -22,7 +22,7 @@ const ctx = decisionCtx;
 
 /** Comments wake the assignee and the agents they mention (issue 8); runs recorded before keep quiet comments. */
 export const COMMENT_WAKES_PATCH = 'comment-wakes-v1';
-/** A tracker task released by its agent is routed again (issue 13, newcomer pass). */
+/** A tracker task released or unassigned is routed again (issue 13, newcomer and hostile passes). */
 export const RELEASE_REROUTES_PATCH = 'release-reroutes-v1';
 
 export function registerHandlers(run: TaskRun): void {
@@ -35,15 +35,10 @@ export function registerHandlers(run: TaskRun): void {
   };
 
   update(msg.checkoutUpdate, (cmd) => rules.checkCheckout(run.state, cmd), (cmd, c) => rules.applyCheckout(run.state, cmd, c));
-  update(msg.patchUpdate, (cmd) => rules.checkUpdate(run.state, cmd), (cmd, c) => rules.applyUpdate(run.state, cmd, c));
+  update(msg.patchUpdate, (cmd) => rules.checkUpdate(run.state, cmd), (cmd, c) => routedAgainIfLeft(rules.applyUpdate(run.state, cmd, c)));
   // Runs recorded before comment wakes (no marker) keep the plain comment; new ones wake whom a comment concerns.
   update(msg.commentUpdate, (cmd) => checkThreadComment(run.state, cmd), (cmd, c) => (patched(COMMENT_WAKES_PATCH) ? applyThreadComment(run.state, cmd, c) : rules.applyComment(run.state, cmd, c)));
-  update(msg.releaseUpdate, (cmd) => rules.checkRelease(run.state, cmd), (cmd, c) => {
-    const applied = rules.applyRelease(run.state, cmd, c);
-    // A released tracker task is routing's again (runs recorded before left it waiting for an operator).
-    if (awaitsRouting(applied.write.issue) && patched(RELEASE_REROUTES_PATCH)) applied.write.issue = releasedForRouting(applied.write.issue);
-    return applied;
-  });
+  update(msg.releaseUpdate, (cmd) => rules.checkRelease(run.state, cmd), (cmd, c) => routedAgainIfLeft(rules.applyRelease(run.state, cmd, c)));
   update(msg.closeUpdate, (cmd) => rules.checkClose(run.state, cmd), (cmd, c) => rules.applyClose(run.state, cmd, c));
   update(msg.heartbeatUpdate, (cmd) => rules.checkHeartbeat(run.state, cmd), (cmd, c) => rules.applyHeartbeat(run.state, cmd, c));
   update(
@@ -59,6 +54,17 @@ export function registerHandlers(run: TaskRun): void {
 
   setHandler(msg.stateQuery, () => run.state);
   setHandler(msg.projectionQuery, () => run.projection());
+}
+
+/**
+ * A tracker task left without an assignee (released, or unassigned by a PATCH) is routing's again: no
+ * agent may take it by itself. Runs recorded before left it waiting for an operator.
+ */
+function routedAgainIfLeft(applied: rules.Applied): rules.Applied {
+  const issue = applied.write.issue;
+  const wasWaiting = issue.lifecycle?.routing?.state === 'pending' || issue.lifecycle?.routing?.state === 'unroutable';
+  if (!awaitsRouting(issue) || wasWaiting || !patched(RELEASE_REROUTES_PATCH)) return applied;
+  return { ...applied, write: { ...applied.write, issue: releasedForRouting(issue) } };
 }
 
 /** Validators: synchronous, no state change; a refusal becomes a typed failure and writes no history. */
