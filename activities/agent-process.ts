@@ -4,8 +4,8 @@
  * allowlisted environment (never the worker's secrets), a working directory of its own, and — when the
  * operator names one — another OS user, so it cannot read what the worker can.
  */
-import { spawnSync } from 'node:child_process';
-import { chownSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { spawn, spawnSync, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import { accessSync, chownSync, constants, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
@@ -76,4 +76,40 @@ export function freshRunDirectory(runAs: RunAs): { dir: string; remove: () => vo
   const dir = mkdtempSync(path.join(tmpdir(), 'switchyard-run-'));
   if (runAs) chownSync(dir, runAs.uid, runAs.gid);
   return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** util-linux's setpriv, when this host has it (Linux): it sets the parent-death signal, then execs the agent. */
+let setpriv: string | null | undefined;
+function setprivPath(): string | null {
+  if (setpriv === undefined) {
+    const found = process.platform === 'linux' ? spawnSync('setpriv', ['--version'], { stdio: 'ignore' }) : undefined;
+    setpriv = found && found.status === 0 ? 'setpriv' : null;
+  }
+  return setpriv;
+}
+
+/**
+ * Starts the agent so that it dies with the worker: a worker killed mid-run (kill -9, OOM) would
+ * otherwise leave the agent working with a live run token while the retried wake starts a second one.
+ * On Linux the kernel sends it SIGKILL when the worker dies (setpriv --pdeathsig); elsewhere it is a
+ * plain spawn (README: "Process wakes").
+ */
+export function spawnAgent(command: string, args: string[], opts: SpawnOptions): ChildProcess {
+  const wrapper = setprivPath();
+  // A command that is not there fails as it always did (spawn's ENOENT), not as setpriv's exit 127.
+  const found = findExecutable(command, opts.env?.PATH ?? process.env.PATH ?? '', String(opts.cwd ?? process.cwd()));
+  return wrapper && found ? spawn(wrapper, ['--pdeathsig', 'KILL', '--', found, ...args], opts) : spawn(command, args, opts);
+}
+
+/** The file `command` names: a path (relative to `cwd`), or the first match on PATH; executable. */
+function findExecutable(command: string, pathVar: string, cwd: string): string | undefined {
+  const candidates = command.includes('/') ? [path.resolve(cwd, command)] : pathVar.split(':').filter(Boolean).map((d) => path.join(d, command));
+  return candidates.find((c) => {
+    try {
+      accessSync(c, constants.X_OK);
+      return statSync(c).isFile();
+    } catch {
+      return false;
+    }
+  });
 }

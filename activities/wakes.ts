@@ -4,7 +4,6 @@
  * backoff for hours; the receiver deduplicates by wakeId), or a process spawned on this worker host
  * (managed local mode) with a short-lived run token as its API key.
  */
-import { spawn } from 'node:child_process';
 import { createHmac, randomBytes, randomUUID } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/common';
 import { Context } from '@temporalio/activity';
@@ -15,7 +14,7 @@ import { hashKey } from '../runtime/keys.js';
 import { logger } from '../runtime/logger.js';
 import { storable } from '../domain/text.js';
 import type { DeliveryActivities } from '../workflows/activity-types.js';
-import { agentEnvironment, freshRunDirectory, resolveRunAs } from './agent-process.js';
+import { agentEnvironment, freshRunDirectory, resolveRunAs, spawnAgent } from './agent-process.js';
 
 export type WakeTarget =
   | { type: 'http'; url: string; secret: string }
@@ -104,7 +103,7 @@ export function createWakeActivity(pool: Pool, box: () => SecretBox, config: Con
     const ids = as.runAs ? { uid: as.runAs.uid, gid: as.runAs.gid } : {};
     const beat = setInterval(() => Context.current().heartbeat({ runId }), 5_000);
     try {
-      const child = spawn(target.command, target.args ?? [], { cwd: target.cwd ?? scratch!.dir, env, stdio: 'ignore', ...ids });
+      const child = spawnAgent(target.command, target.args ?? [], { cwd: target.cwd ?? scratch!.dir, env, stdio: 'ignore', ...ids });
       const code = await new Promise<number | string>((resolve, reject) => {
         child.once('error', (err) => reject(ApplicationFailure.create({ type: 'wake_failed', message: `could not start ${target.command}: ${err.message}`, nonRetryable: true })));
         child.once('exit', (c, signal) => resolve(c ?? signal ?? 'unknown'));

@@ -140,3 +140,28 @@ test('a `user` that does not exist fails the wake for good, saying why', async (
   const wake = await waitFor('the wake to fail', async () => (await stack.pool.query('SELECT last_error FROM wakeups WHERE agent_id = $1', [agent.id])).rows[0], (r) => !!r?.last_error);
   assert.match(wake.last_error, /no_such_user_x.*does not exist/);
 });
+
+test('an agent dies with its worker: a worker killed mid-run leaves no agent working with a live run token (hostile pass)', { skip: process.platform !== 'linux' && 'the parent-death signal is Linux\'s' }, async () => {
+  const { spawn } = await import('node:child_process');
+  const spawner = spawn(process.execPath, ['--import', 'tsx', new URL('../support/agent-spawner.ts', import.meta.url).pathname, 'sleep', '120'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  spawner.stdout!.on('data', (c) => (out += String(c)));
+  const agentPid = Number((await waitFor('the agent started', async () => out, (o) => /AGENT \d+/.test(o))).match(/AGENT (\d+)/)![1]);
+  const alive = (pid: number) => {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  assert.ok(alive(agentPid), 'the agent runs while its worker does');
+  spawner.kill('SIGKILL');
+  await waitFor('the agent gone with its worker', async () => alive(agentPid), (a) => a === false);
+  // A command that is not there still fails as a start failure (not as a run that exited).
+  const missing = spawn(process.execPath, ['--import', 'tsx', new URL('../support/agent-spawner.ts', import.meta.url).pathname, '/nonexistent/agent'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let said = '';
+  missing.stdout!.on('data', (c) => (said += String(c)));
+  assert.match(await waitFor('the start failure', async () => said, (o) => o.includes('ERROR')), /ENOENT/);
+  missing.kill('SIGKILL');
+});
