@@ -93,11 +93,16 @@ export class ActivationJournal {
 
 /** The SDK runtime's logger, watched for activations starting and ending; every line still goes to `inner`. */
 export class JournalingLogger implements Logger {
+  /** Runs whose activation in hand replays history (bounded by the workflow cache: one entry per run in flight). */
+  private readonly replaying = new Set<string>();
+
   constructor(
     private readonly inner: Logger,
     private readonly journal: () => ActivationJournal | undefined,
     /** Told of each activation received (run id), e.g. to say that a quarantined run's task is refused. */
     private readonly onActivation: (runId: string) => void = () => {},
+    /** Told of each activation completed (run id): a run that completes one did not kill the last worker. */
+    private readonly onCompleted: (runId: string) => void = () => {},
   ) {}
 
   log(level: LogLevel, message: string, meta?: LogMetadata): void {
@@ -126,14 +131,19 @@ export class JournalingLogger implements Logger {
     if (!journal || !runId) return;
     if (message === ACTIVATION_RECEIVED) {
       this.onActivation(runId);
+      // Only new work shows a run is harmless: a poison run replays its old activations fine, then dies.
+      if ((meta as { isReplaying?: boolean }).isReplaying) this.replaying.add(runId);
+      else this.replaying.delete(runId);
       const jobs = (meta as { jobs?: Array<{ initializeWorkflow?: { workflowId?: string } }> }).jobs ?? [];
       journal.begin(runId, jobs.find((j) => j.initializeWorkflow)?.initializeWorkflow?.workflowId ?? null);
     } else if (ACTIVATION_FINISHED.includes(message)) {
       journal.end(runId, typeof meta?.workflowId === 'string' ? meta.workflowId : undefined);
+      if (message === ACTIVATION_COMPLETED && !this.replaying.has(runId)) this.onCompleted(runId);
     }
   }
 }
 
 /** The SDK's own words (@temporalio/worker 1.24.0, lib/worker.js). */
 export const ACTIVATION_RECEIVED = 'Got workflow activation';
-export const ACTIVATION_FINISHED = ['Completed activation', 'Failed to process Workflow Activation', 'Disposing workflow'];
+export const ACTIVATION_COMPLETED = 'Completed activation';
+export const ACTIVATION_FINISHED = [ACTIVATION_COMPLETED, 'Failed to process Workflow Activation', 'Disposing workflow'];

@@ -14,7 +14,7 @@ import path from 'node:path';
 import { isAlive } from '../scripts/stack/processes.js';
 import { ActivationJournal, JournalingLogger } from './activation-journal.js';
 import { bundleWorkflows, createWorker, type WorkerRole } from './create-worker.js';
-import { reckonDeaths, withQuarantine, type Quarantined } from './quarantine.js';
+import { reckonDeaths, Suspects, withQuarantine, type Quarantined } from './quarantine.js';
 
 const config = loadConfig();
 const role = (process.env.SWITCHYARD_WORKER_ROLE || 'all') as WorkerRole;
@@ -36,7 +36,8 @@ function sayRefused(runId: string): void {
   refusedAt.set(runId, Date.now());
   logger.warn({ runId, workflowId: run.workflowId, until: run.until, deaths: run.deaths }, 'Quarantined by Switchyard: this run\'s workflow task fails at once (terminate or reset it in the Web UI)');
 }
-Runtime.install({ logger: new JournalingLogger(sdkLogger, () => journal, sayRefused) });
+let suspects: Suspects | undefined;
+Runtime.install({ logger: new JournalingLogger(sdkLogger, () => journal, sayRefused, (runId) => suspects?.forgive(runId)) });
 const added = await ensureSearchAttributes(config.temporalAddress, config.temporalNamespace);
 if (added.length) logger.info({ added }, 'search attributes registered');
 const pool = createPool(requireDatabaseUrl(config));
@@ -47,6 +48,9 @@ if (role !== 'wakes') {
   // Runs that killed workers before are failed at once instead of killing this one (worker/quarantine.ts).
   const quarantined = await reckonDeaths(pool, journalDir, config.taskQueue, isAlive);
   quarantinedRuns = new Map(quarantined.map((q) => [q.runId, q]));
+  const blamed = new Suspects(pool);
+  await blamed.load(config.taskQueue);
+  suspects = blamed;
   if (quarantined.length) logger.warn({ quarantined }, 'workflow runs in quarantine: their workflow tasks fail at once');
   const prebuilt = process.env.SWITCHYARD_WORKFLOW_BUNDLE;
   workflowBundle = { code: withQuarantine(prebuilt ? readFileSync(prebuilt, 'utf8') : (await bundleWorkflows()).code, quarantined) };

@@ -54,6 +54,34 @@ export async function reckonDeaths(pool: Pool, journalDir: string, taskQueue: st
   return quarantinedRuns(pool, taskQueue);
 }
 
+/**
+ * Runs blamed for a death but not quarantined. Blame is a guess (the oldest activation in flight): an
+ * innocent busy run is often in flight when a worker is killed for another reason (kill -9, OOM, a
+ * deploy). Such a run completes its next activation; then its count is cleared (forgive), so only
+ * a run that kills workers time after time, without completing between, is quarantined.
+ */
+export class Suspects {
+  private runs = new Set<string>();
+
+  constructor(private readonly pool: Pick<Pool, 'query'>) {}
+
+  async load(taskQueue: string): Promise<void> {
+    const { rows } = await this.pool.query<{ run_id: string }>(
+      `SELECT run_id FROM workflow_task_deaths WHERE task_queue = $1 AND (quarantined_until IS NULL OR quarantined_until <= now()) LIMIT 10000`,
+      [taskQueue],
+    );
+    this.runs = new Set(rows.map((r) => r.run_id));
+  }
+
+  /** The run completed an activation: it is not the one that kills workers. */
+  forgive(runId: string): void {
+    if (!this.runs.delete(runId)) return;
+    this.pool
+      .query('DELETE FROM workflow_task_deaths WHERE run_id = $1 AND (quarantined_until IS NULL OR quarantined_until <= now())', [runId])
+      .catch((err) => logger.warn({ err, runId }, 'could not clear a workflow run\'s death count'));
+  }
+}
+
 export async function quarantinedRuns(pool: Pick<Pool, 'query'>, taskQueue?: string): Promise<Quarantined[]> {
   const { rows } = await pool.query<Quarantined>(
     `SELECT run_id AS "runId", workflow_id AS "workflowId", deaths, quarantined_until AS until FROM workflow_task_deaths

@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
@@ -83,4 +83,25 @@ test('a run that kills workers is quarantined after two deaths: the third worker
   assert.deepEqual(listed.map((q) => [q.runId, q.workflowId, q.deaths]), [[poison.firstExecutionRunId, poison.workflowId, 2]], '/readyz names the run');
   w.child.kill('SIGTERM');
   await w.exited;
+});
+
+test('an innocent run blamed for unrelated worker deaths is forgiven once it completes an activation: never quarantined (hostile pass)', async () => {
+  const journals = path.join(dir, 'journals');
+  const run = await stack.client.workflow.start('patientWorkflow', { taskQueue: stack.config.taskQueue, workflowId: `patient-${Date.now()}`, args: [] });
+  const deaths = async () => (await stack.pool.query('SELECT deaths FROM workflow_task_deaths WHERE run_id = $1', [run.firstExecutionRunId])).rows[0]?.deaths ?? 0;
+  /** A worker killed (kill -9, OOM, a deploy) while this busy run's activation was in flight: it is blamed. */
+  const killedWhileBusy = () => {
+    mkdirSync(journals, { recursive: true });
+    writeFileSync(path.join(journals, '999999.json'), JSON.stringify([{ runId: run.firstExecutionRunId, workflowId: run.workflowId, since: Date.now() - 500 }]));
+  };
+  for (const round of [1, 2, 3]) {
+    killedWhileBusy();
+    const w = await startWorker();
+    const row = (await stack.pool.query('SELECT deaths, quarantined_until FROM workflow_task_deaths WHERE run_id = $1', [run.firstExecutionRunId])).rows[0];
+    assert.deepEqual([row?.deaths, row?.quarantined_until], [1, null], `round ${round}: blamed once, never quarantined`);
+    await stack.client.workflow.getHandle(run.workflowId).signal('poke');
+    await waitFor(`round ${round}: forgiven once it completes an activation`, deaths, (n) => n === 0, 30_000);
+    w.child.kill('SIGTERM');
+    await w.exited;
+  }
 });
