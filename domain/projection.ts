@@ -70,11 +70,12 @@ const FIELDS: Array<keyof IssueState> = [
 
 // The description (up to 64 KiB) rarely changes while every update fingerprints the state: hash it
 // once per text. A pure memo, so it is as deterministic in workflow code as the hash itself.
-let lastDescription: string | null = null;
-let lastDescriptionHash = cyrb53('', 1);
+// Starts empty (undefined, never a description): a null description hashes the same whatever came before.
+let lastDescription: string | null | undefined;
+let lastDescriptionHash = '';
 
 function descriptionHash(description: string | null): string {
-  if (description !== lastDescription) {
+  if (lastDescription === undefined || description !== lastDescription) {
     lastDescription = description;
     lastDescriptionHash = cyrb53(description ?? '\u0000null', 1);
   }
