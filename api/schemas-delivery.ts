@@ -18,7 +18,8 @@ const serverUrl = httpUrl.refine((u) => {
 }, 'must not carry a user name or password: put credentials in `credential`');
 
 const credential = z.union([
-  z.strictObject({ token: z.string().min(1).max(1000) }),
+  // Sent as an HTTP header: visible ASCII only (a character outside it cannot be sent, and the client retried until the deadline).
+  z.strictObject({ token: z.string().min(1).max(1000).regex(/^[\x21-\x7e]+$/, 'must be visible ASCII characters (a token as GitHub issues it)') }),
   z.strictObject({ appId: z.union([z.string().min(1).max(50), z.number().int().positive()]), privateKey: z.string().min(1).max(20_000), installationId: z.number().int().positive() }),
 ]);
 

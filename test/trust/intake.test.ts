@@ -165,6 +165,11 @@ test('a source that cannot work is refused when created; a credential that stops
   const missing = await create({ repo: 'no-such-repo' });
   assert.equal(missing.status, 422, JSON.stringify(missing.body));
   assert.equal(missing.body.code, 'repository_not_found');
+  // A token that cannot be sent as a header (fuzz pass: it was 503 after the client retried for 10 s).
+  for (const token of ['😀', 'a\u2028b', 'with space']) {
+    const unsendable = await create({ credential: { token } });
+    assert.deepEqual([unsendable.status, unsendable.body.code], [400, 'validation_error'], JSON.stringify(unsendable.body));
+  }
   const withPassword = await create({ baseUrl: env.fake.url.replace('http://', 'http://user:hunter2@') });
   assert.equal(withPassword.status, 400, JSON.stringify(withPassword.body));
   assert.ok(!JSON.stringify(withPassword.body).includes('hunter2'), 'the password is not echoed');
