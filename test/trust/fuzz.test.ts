@@ -12,7 +12,8 @@
  * and still takes a normal change from its holder.
  *
  * FUZZ_SEED (default below) and FUZZ_RUNS (default 10,000) steer it; a failure names the seed, the
- * lane and the request's number, route, principal, body and answer.
+ * lane and the request's number, route, principal, body and answer. FUZZ_TRACE=<file> writes every
+ * request and answer there, one line each.
  */
 import assert from 'node:assert/strict';
 import { createHmac, randomBytes } from 'node:crypto';
@@ -20,6 +21,8 @@ import { appendFileSync } from 'node:fs';
 import http from 'node:http';
 import { test } from 'node:test';
 import fc from 'fast-check';
+import AjvModule from 'ajv/dist/2020.js';
+import addFormatsModule from 'ajv-formats';
 import { z } from 'zod';
 import { openApiDocument } from '../../api/openapi.js';
 import { hashKey } from '../../api/auth.js';
@@ -34,6 +37,9 @@ import { stackWithFakeGitHub } from '../support/delivery.js';
 import { HOSTILE_PATTERNS, HOSTILE_TITLE } from '../support/hostile.js';
 import { ALL_TAKEABLE, seedCompany, type SeededAgent } from '../support/seed.js';
 import { waitFor } from '../support/wait.js';
+
+const Ajv2020 = (AjvModule as any).default ?? AjvModule;
+const addFormats = (addFormatsModule as any).default ?? addFormatsModule;
 
 const SEED = Number(process.env.FUZZ_SEED ?? 0x5eed13);
 /** A file to write every request and its answer to, one line each (to replay a lane by hand). */
@@ -81,6 +87,16 @@ function own(entries: Array<[string, unknown]>): Record<string, unknown> {
   return out;
 }
 const nest = (depth: number): unknown => (depth === 0 ? 'deep' : { a: nest(depth - 1) });
+
+/** The value as sent: symbols looked up, long strings built, own keys kept (`__proto__` too). */
+function resolve(v: unknown, sym: (name: string) => unknown): unknown {
+  if (v instanceof Sym) return sym(v.name);
+  if (v instanceof Big) return v.unit.repeat(v.count);
+  if (v instanceof Raw) return v;
+  if (Array.isArray(v)) return v.map((x) => resolve(x, sym));
+  if (v && typeof v === 'object') return own(Object.keys(v).map((k) => [k, resolve((v as Record<string, unknown>)[k], sym)]));
+  return v;
+}
 
 // ---------------------------------------------------------------- the routes, from the OpenAPI document
 
@@ -137,9 +153,10 @@ const word = fc.stringMatching(/^[A-Za-z][A-Za-z0-9 ,.:_-]{0,24}$/);
 const text = (min: number, max: number): Arb =>
   fc
     .oneof({ weight: 6, arbitrary: word }, { weight: 2, arbitrary: fc.string({ unit: 'grapheme', minLength: 1, maxLength: 16 }) }, { weight: 1, arbitrary: fc.constantFrom(...TEXTS) })
-    .filter((s) => s.length >= min && s.length <= max);
-const hex = (n: number) => fc.stringMatching(new RegExp(`^[0-9a-f]{${n}}$`));
+    // Within the bounds however they are counted: code points (JSON Schema) and UTF-16 units (zod).
+    .filter((s) => [...s].length >= min && s.length <= max);
 
+const NON_STRING_HINTS = new Set(['leaseSeconds', 'defaultLeaseSeconds', 'expectedStatuses', 'credential', 'env']);
 /** What a field means here, where the schema alone cannot say (ids of this world, a closing comment, a fake GitHub). */
 function hint(route: string, path: string[], s: JS): Arb | undefined {
   const f = path[path.length - 1] ?? '';
@@ -152,9 +169,8 @@ function hint(route: string, path: string[], s: JS): Arb | undefined {
     if (f === 'number') return fc.integer({ min: 1, max: 50 });
     return undefined;
   }
-  if (s.type !== 'string' && !(f === 'leaseSeconds' || f === 'defaultLeaseSeconds' || f === 'expectedStatuses')) {
-    if (!(s.type === 'object' && f === 'credential') && !(f === 'env')) return undefined;
-  }
+  // Named fields are strings (ids, URLs, texts), but for these; a `null` branch of a string field stays null.
+  if (s.type !== 'string' && !NON_STRING_HINTS.has(f)) return undefined;
   switch (f) {
     case 'agentId':
     case 'assigneeAgentId':
@@ -170,7 +186,7 @@ function hint(route: string, path: string[], s: JS): Arb | undefined {
       return fc.constantFrom(S('comment'));
     case 'baseRevisionId':
     case 'revisionId':
-      return fc.constantFrom(S('rev'), S('rev'), 'r1');
+      return fc.constant(S('rev'));
     case 'documentId':
       return fc.constantFrom(S('rev'));
     case 'expectedHeadSha':
@@ -250,7 +266,7 @@ function validArb(route: string, s: JS, path: string[]): Arb {
       if (s.format === 'uri') return fc.constantFrom('https://example.invalid/x', 'http://127.0.0.1:9/');
       if (s.pattern) {
         try {
-          return fc.stringMatching(new RegExp(s.pattern)).filter((x) => x.length >= minLength && x.length <= maxLength);
+          return fc.stringMatching(new RegExp(s.pattern)).filter((x) => [...x].length >= minLength && x.length <= maxLength);
         } catch {
           return word;
         }
@@ -310,7 +326,10 @@ function boundaryArbOf(route: string, s: JS, path: string[]): Arb {
       if (route.includes('/documents/') && f === 'body') values.push(new Big('a', 512 * 1024), new Big('a', 512 * 1024 + 1));
       if (b.format === 'uuid') values.push(...UUID_EDGES);
       if (b.format === 'date-time') values.push('2024-02-30T00:00:00Z', '2024-01-01T00:00:00+01:00', '9999-12-31T23:59:59.999Z', '0000-01-01T00:00:00Z', '2024-01-01');
-      if (b.format === 'uri') values.push('http://', 'ftp://example.com/', 'http://user:pass@127.0.0.1:9/', 'javascript:alert(1)', `http://127.0.0.1:9/${'a'.repeat(1990)}`, `http://127.0.0.1:9/${'a'.repeat(1991)}`, 'http://127.0.0.1:9/');
+      if (b.format === 'uri') values.push('http://', 'ftp://example.com/', 'http://user:pass@127.0.0.1:9/', 'javascript:alert(1)', `http://127.0.0.1:9/${'a'.repeat(1991)}`);
+      // Valid addresses other than the fake GitHub only where nothing calls them (a wake target is never woken here):
+      // a source on a GitHub that does not answer is a provider outage (503), which is not what this test is about.
+      if (b.format === 'uri' && f !== 'baseUrl') values.push(`http://127.0.0.1:9/${'a'.repeat(1990)}`, 'http://127.0.0.1:9/');
       if (f.toLowerCase().includes('sha')) values.push('a'.repeat(39), 'a'.repeat(41), 'A'.repeat(40), 'g'.repeat(40), 'abcdef1', 'abcdef');
     }
     if (types.includes('integer') || types.includes('number')) {
@@ -654,11 +673,39 @@ function encodeSegment(v: string): string {
 
 // ---------------------------------------------------------------- the test
 
-test('every route of the OpenAPI document is fuzzed (and only those)', () => {
+/** Symbols as values of their shape, for checking bodies against their schemas without a world. */
+function placeholder(name: string): unknown {
+  const shapes: Record<string, unknown> = {
+    sha: 'a'.repeat(40), sha40: 'b'.repeat(40), sha7: 'abcdef1', commitUrl: `https://git.example/acme/app/commit/${'a'.repeat(40)}`, fakeUrl: 'http://127.0.0.1:1',
+    laneOwner: 'acme', laneRepo: 'app', laneRepoFull: 'acme/app', hookRepo: 'acme/app', hookRepoId: 1, runId: 'run-1', freshKey: 'key-1', identifier: 'ACME-1',
+  };
+  return name in shapes ? shapes[name] : name === 'TASK' ? '3F2B8C1E-6A4D-4E8F-9B1C-2D3E4F5A6B7C' : '3f2b8c1e-6a4d-4e8f-9b1c-2d3e4f5a6b7c';
+}
+
+test('the generator is honest: valid bodies pass each route\'s schema, boundary and hostile ones leave it; every parameter has values', () => {
+  const ajv = new Ajv2020({ strict: false, allErrors: false });
+  addFormats(ajv);
+  const bodies: Array<[string, JS, RouteDef]> = [
+    ...ROUTES.filter((r) => r.body).map((r): [string, JS, RouteDef] => [r.key, r.body!, r]),
+    ...Object.entries(WEBHOOK_SCHEMAS).map(([event, schema]): [string, JS, RouteDef] => [`${WEBHOOK_ROUTE} (${event})`, schema, { ...ROUTES.find((r) => r.key === WEBHOOK_ROUTE)!, key: WEBHOOK_ROUTE, body: schema }]),
+  ];
+  assert.ok(bodies.length >= 40, `${bodies.length} bodies`);
+  for (const [name, schema, route] of bodies) {
+    const validate = ajv.compile(schema);
+    for (const b of fc.sample(validArb(route.key, schema, []), { seed: SEED, numRuns: 40 })) {
+      const body = resolve(b, placeholder);
+      assert.ok(validate(body), `${name}: a "valid" body its schema refuses: ${cut(JSON.stringify(body), 300)}: ${ajv.errorsText(validate.errors)}`);
+    }
+    if (fieldsOf(schema).length === 0) continue;
+    const outside = fc.sample(bodyArb(route), { seed: SEED, numRuns: 200 }).filter((b) => b !== NO_BODY && !(b instanceof Raw) && !validate(resolve(b, placeholder)));
+    assert.ok(outside.length >= 10, `${name}: only ${outside.length} of 200 generated bodies are outside its schema`);
+  }
   const names = new Set(ROUTES.flatMap((r) => [...r.template.matchAll(/\{(\w+)\}/g)].map((m) => m[1]!)));
-  for (const n of names) assert.doesNotThrow(() => pathArb(n, 'task'), `a path parameter without values: ${n}`);
+  for (const n of names) {
+    assert.doesNotThrow(() => pathArb(n, 'task'), `a path parameter without values: ${n}`);
+    assert.ok(USUAL_PATH[n], `a path parameter without a usual value: ${n}`);
+  }
   assert.ok(ROUTES.length >= 60, `${ROUTES.length} routes`);
-  for (const r of ROUTES) if (r.write) assert.ok(fieldsOf(r.body!).length > 0 || Object.keys(r.body!.properties ?? {}).length === 0, r.key);
 });
 
 test(`fuzz: ${RUNS} generated requests as every principal; no 5xx, every 4xx coded and harmless, read model = workflow after`, { timeout: 900_000 }, async (t) => {
@@ -716,14 +763,12 @@ test(`fuzz: ${RUNS} generated requests as every principal; no 5xx, every 4xx cod
   const artifactSubmit = (sha: string) => ({ mode: 'artifact', summary: 'the work', artifacts: [{ type: 'commit', url: `https://git.example/acme/app/commit/${sha}` }], checks: [{ name: 'ci', status: 'running' }] });
   type Stage = 'unassigned' | 'todo' | 'backlog' | 'in_progress' | 'blocked' | 'done' | 'cancelled' | 'in_ci' | 'ready_to_ship' | 'shipped' | 'plan_pending' | 'sourced_todo' | 'sourced_review';
   const STAGES: Stage[] = ['unassigned', 'todo', 'backlog', 'in_progress', 'blocked', 'done', 'cancelled', 'in_ci', 'ready_to_ship', 'shipped', 'plan_pending'];
-  let ghIssues = 0;
   async function taskAt(stage: Stage, n: number): Promise<TaskLane> {
     const lane = (id: string, identifier: string, sha: string, sourced = false): TaskLane => ({ kind: 'task', name: `${stage}#${n}`, id, identifier, sha, sourced, comments: [], interactions: [], revisions: [], children: [], dependents: [] });
     const sha = randomBytes(20).toString('hex');
     if (stage === 'sourced_todo' || stage === 'sourced_review') {
       const title = `fuzz upstream ${stage} ${n}`;
       await fake.fake.openIssue(ghOwner, 'widgets', { title, labels: ['bug'] });
-      ghIssues++;
       const found = await waitFor(`the task of "${title}"`, async () => (await stack.pool.query(`SELECT id, identifier FROM issues WHERE company_id = $1 AND title = $2 AND assignee_agent_id = $3`, [a.companyId, title, holder.id])).rows[0], (r) => !!r, 30_000);
       if (stage === 'sourced_todo') return lane(found.id, found.identifier, sha, true);
       const branch = `fz-${n}`;
@@ -794,7 +839,6 @@ test(`fuzz: ${RUNS} generated requests as every principal; no 5xx, every 4xx cod
   // --- sending
   const findings: Array<{ kind: string; where: string; detail: string }> = [];
   const stats = { sent: 0, byClass: new Map<string, number>(), byRoute: new Map<string, { ok: number; refused: number }>(), excused: 0 };
-  let keyCounter = 0;
   const find = (kind: string, where: string, detail: string): void => {
     findings.push({ kind, where, detail });
   };
@@ -841,19 +885,10 @@ test(`fuzz: ${RUNS} generated requests as every principal; no 5xx, every 4xx cod
         case 'hookRepo': return lane.kind === 'company' ? `${lane.owner}/${lane.repo}` : 'x/y';
         case 'hookRepoId': return lane.kind === 'company' ? lane.repoId : 1;
         case 'runId': return `fz-${lane.name}-${n}`;
-        case 'freshKey': return `fz-${SEED}-${keyCounter++}`;
+        case 'freshKey': return `fz-${SEED}-${lane.name}-${n}`;
         default: throw new Error(`unknown symbol ${name}`);
       }
     };
-  }
-
-  function resolve(v: unknown, sym: (name: string) => unknown): unknown {
-    if (v instanceof Sym) return sym(v.name);
-    if (v instanceof Big) return v.unit.repeat(v.count);
-    if (v instanceof Raw) return v;
-    if (Array.isArray(v)) return v.map((x) => resolve(x, sym));
-    if (v && typeof v === 'object') return own(Object.keys(v).map((k) => [k, resolve((v as Record<string, unknown>)[k], sym)]));
-    return v;
   }
 
   function authOf(lane: Lane, spec: Spec): string | undefined {
@@ -905,7 +940,7 @@ test(`fuzz: ${RUNS} generated requests as every principal; no 5xx, every 4xx cod
     return { method: spec.route.method, path, principal: spec.principal, auth: auth === undefined ? '(none)' : cut(auth, 40), headers, body };
   }
 
-  const timing = { send: 0, db: 0, query: 0, settle: 0 };
+  const timing = { send: 0, db: 0, query: 0, queries: 0, settle: 0 };
   async function send(req: Sent): Promise<Answer> {
     const t0 = Date.now();
     try {
@@ -936,6 +971,8 @@ test(`fuzz: ${RUNS} generated requests as every principal; no 5xx, every 4xx cod
       });
       r.setTimeout(60_000, () => r.destroy(new Error('no answer within 60 s')));
       r.on('error', reject);
+      // Framed explicitly: node's client sends a DELETE's body with neither Content-Length nor chunking.
+      if (req.body !== undefined) r.setHeader('content-length', Buffer.byteLength(req.body));
       r.end(req.body);
     });
   }
@@ -960,13 +997,21 @@ test(`fuzz: ${RUNS} generated requests as every principal; no 5xx, every 4xx cod
       if (ERROR_HTTP_STATUS[code as keyof typeof ERROR_HTTP_STATUS] !== ans.status) find(`code ${code} with status ${ans.status}`, spec.route.key, describe(lane, n, spec, req, ans));
       return;
     }
-    if (ans.status < 200) find(`${ans.status} answer`, spec.route.key, describe(lane, n, spec, req, ans));
+    if (ans.status < 200 || ans.status >= 300) find(`${ans.status} answer`, spec.route.key, describe(lane, n, spec, req, ans));
   }
 
   // --- what a refusal must leave alone
 
+  /** The workflow's `state` Query (asked again, twice at most, when the server dropped it under load). */
   async function workflowState(id: string): Promise<IssueState> {
-    return stack.client.workflow.getHandle(workflowIdFor(id)).query(stateQuery);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await stack.client.workflow.getHandle(workflowIdFor(id)).query(stateQuery);
+      } catch (err) {
+        if (attempt >= 3) throw err;
+        await sleep(200);
+      }
+    }
   }
 
   interface TaskSnap { row: Record<string, unknown>; workflow?: Record<string, unknown>; rowKey: string; workflowKey?: string }
@@ -986,7 +1031,7 @@ test(`fuzz: ${RUNS} generated requests as every principal; no 5xx, every 4xx cod
          FROM issues i WHERE i.id = $1`,
         [id],
       ),
-      withWorkflow ? workflowState(id).finally(() => (timing.query += Date.now() - t0)) : undefined,
+      withWorkflow ? workflowState(id).finally(() => ((timing.query += Date.now() - t0), timing.queries++)) : undefined,
     ]);
     timing.db += Date.now() - t0;
     const workflow = wf ? (canon(wf) as Record<string, unknown>) : undefined;
@@ -996,7 +1041,10 @@ test(`fuzz: ${RUNS} generated requests as every principal; no 5xx, every 4xx cod
   const unchanged = (x: TaskSnap, y: TaskSnap) => x.rowKey === y.rowKey && (!x.workflowKey || !y.workflowKey || x.workflowKey === y.workflowKey);
   const same = (x: unknown, y: unknown) => JSON.stringify(canon(x)) === JSON.stringify(canon(y));
 
-  /** The task once nothing is moving: the workflow's version stable, and the read model at it. */
+  /**
+   * The task once nothing is moving: the read model at the workflow's version (and still there a moment later),
+   * and the workflow told of every child this lane made. The baseline the next refusal is held to.
+   */
   async function settle(lane: TaskLane): Promise<TaskSnap> {
     const t0 = Date.now();
     try {
@@ -1006,13 +1054,18 @@ test(`fuzz: ${RUNS} generated requests as every principal; no 5xx, every 4xx cod
     }
   }
   async function settleOnce(lane: TaskLane): Promise<TaskSnap> {
-    let prev = await taskSnapshot(lane.id);
+    let prev: TaskSnap | undefined;
     for (const deadline = Date.now() + 10_000; Date.now() < deadline; ) {
-      await sleep(40);
       const cur = await taskSnapshot(lane.id);
-      if (unchanged(prev, cur) && cur.row.version === cur.workflow!.version && awaited(lane, cur.workflow as unknown as IssueState)) return cur;
+      if (cur.row.version === cur.workflow!.version && awaited(lane, cur.workflow as unknown as IssueState)) {
+        // The read model at the workflow's version, and still there a moment later.
+        await sleep(40);
+        if ((await taskSnapshot(lane.id, false)).rowKey === cur.rowKey) return cur;
+      }
       prev = cur;
+      await sleep(40);
     }
+    prev ??= await taskSnapshot(lane.id);
     find('a task that does not settle', lane.name, `after 10 s: workflow version ${prev.workflow?.version}, read model version ${prev.row.version}, children ${JSON.stringify((prev.workflow as any)?.collab?.children)} (expected ${JSON.stringify(lane.children)})`);
     return prev;
   }
@@ -1094,13 +1147,15 @@ test(`fuzz: ${RUNS} generated requests as every principal; no 5xx, every 4xx cod
         base = await settle(lane);
       } else if (ans.status < 500) {
         // A refusal, a read, a replay: the task is as it was, in the read model and in the workflow. The workflow is
-        // asked after the refusals it can give (403, 409, 422) and after one request in eight; a change it made
+        // asked after the refusals it gives (409, 422, and 403 naming the action) and after one request in twelve; a change it made
         // and the read model has not shown yet shows at the next look (which names the request before it).
-        const after = await taskSnapshot(lane.id, [403, 409, 422].includes(ans.status) || n % 8 === 0);
+        const fromWorkflow = ans.status === 409 || ans.status === 422 || (ans.status === 403 && (ans.body?.details?.action ?? ans.body?.error?.details?.action) !== undefined);
+        const after = await taskSnapshot(lane.id, fromWorkflow || n % 12 === 0);
         if (!unchanged(base, after)) {
+          const settled = await settle(lane);
           if (await excused(lane, base)) stats.excused++;
           else find(ans.status >= 400 ? 'a change after a 4xx' : replayed ? 'a change after a replay' : 'a change after a read', spec.route.key, `${describe(lane, n, spec, req, ans)}\n    changed: ${diffOf({ row: base.row, workflow: base.workflow }, { row: after.row, workflow: after.workflow ?? base.workflow })}\n    (the request before it: ${previous})`);
-          base = await settle(lane);
+          base = settled;
         }
       } else {
         base = await settle(lane);
@@ -1159,6 +1214,7 @@ test(`fuzz: ${RUNS} generated requests as every principal; no 5xx, every 4xx cod
 
   const fuzzStarted = Date.now();
   await Promise.all([...taskLanes.map(runTaskLane), ...companyLanes.map(runCompanyLane)]);
+  agent.destroy();
   const fuzzMs = Date.now() - fuzzStarted;
   t.diagnostic(`fuzz: ${stats.sent} requests in ${fuzzMs} ms (${Math.round((stats.sent * 1000) / fuzzMs)}/s); ${[...stats.byClass].map(([c, k]) => `${c}: ${k}`).join(', ')}; excused (lease timer, provider): ${stats.excused}`);
   t.diagnostic(`time (summed over lanes): ${JSON.stringify(timing)}`);
@@ -1184,7 +1240,7 @@ test(`fuzz: ${RUNS} generated requests as every principal; no 5xx, every 4xx cod
     const fromWorkflow = JSON.parse(JSON.stringify(wf));
     const diff = Object.keys({ ...fromRow, ...fromWorkflow }).filter((k) => !same(fromRow[k], fromWorkflow[k]));
     if (diff.length) find('read model ≠ workflow state', diff.join(', '), `task ${id}, ${what}: fields ${diff.join(', ')} differ: ${diff.map((k) => `${k}: read model ${cut(JSON.stringify(fromRow[k]), 300)} · workflow ${cut(JSON.stringify(fromWorkflow[k]), 300)}`).join('; ')}`);
-    else if (row!.fingerprint !== fingerprintOfState(wf!)) find('read model fingerprint ≠ the fingerprint of the workflow\'s state', 'fingerprint', `task ${id} (description ${JSON.stringify(wf!.description)?.slice(0, 40)}), ${what}: read model ${row!.fingerprint}, the workflow's state ${fingerprintOfState(wf!)}`);
+    else if (row!.fingerprint !== fingerprintOfState(wf!)) find('read model fingerprint ≠ the fingerprint of the workflow\'s state', `fingerprint, description ${wf!.description === null ? 'null' : wf!.description === '' ? 'empty' : 'set'}`, `task ${id} (description ${JSON.stringify(wf!.description)?.slice(0, 40)}), ${what}: read model ${row!.fingerprint}, the workflow's state ${fingerprintOfState(wf!)}`);
     return wf;
   }
   let checked = 0;
@@ -1224,7 +1280,7 @@ test(`fuzz: ${RUNS} generated requests as every principal; no 5xx, every 4xx cod
   // And the run did what it says: enough requests, every route reached, the lanes' tasks really changed.
   assert.ok(stats.sent >= RUNS, `${stats.sent} requests sent, ${RUNS} asked`);
   const unreached = ROUTES.filter((r) => !stats.byRoute.has(r.key)).map((r) => r.key);
-  assert.deepEqual(unreached, [], 'every route of the document was sent requests');
+  if (RUNS >= ROUTES.length * 50) assert.deepEqual(unreached, [], 'every route of the document was sent requests');
   const accepted = [...stats.byRoute.values()].reduce((s, r) => s + r.ok, 0);
   assert.ok(accepted >= RUNS * 0.05, `only ${accepted} of ${stats.sent} requests were accepted: the generator no longer reaches the rules`);
 });
