@@ -16,10 +16,23 @@ export interface AdmitChildCmd {
   actor: Actor;
   /** The company's `enforcePlanApproval` setting: without it, only the holder rule applies. */
   enforcePlanApproval: boolean;
+  /** The id the child will have: admitted children count against the bound until they report in. */
+  childId?: string;
+}
+
+/** How long an admitted child that has not reported in still counts (its creation failed, most likely). */
+export const ADMISSION_HOLD_MS = 10 * 60_000;
+
+/** Admitted children not yet among the parent's known ones, and admitted recently enough to count. */
+export function pendingAdmissions(s: IssueState, admitted: Map<string, number>, now: number): number {
+  const known = new Set((s.collab?.children ?? []).map((c) => c.id));
+  let n = 0;
+  for (const [id, at] of admitted) if (!known.has(id) && now - at < ADMISSION_HOLD_MS) n++;
+  return n;
 }
 
 /** Refuses a child the parent may not take now; answers the plan revision it was admitted under. */
-export function checkAdmitChild(s: IssueState, cmd: AdmitChildCmd): { planRevisionId: string | null } {
+export function checkAdmitChild(s: IssueState, cmd: AdmitChildCmd, pending = 0): { planRevisionId: string | null } {
   const planRevisionId = s.collab?.documents.find((d) => d.key === 'plan')?.revisionId ?? null;
   if (cmd.enforcePlanApproval) {
     assertPlanApproved(s);
@@ -28,7 +41,7 @@ export function checkAdmitChild(s: IssueState, cmd: AdmitChildCmd): { planRevisi
   } else if (!mayUpdate(s, cmd.actor)) {
     assertOffered(s, cmd.actor, 'update');
   }
-  const children = s.collab?.children.length ?? 0;
+  const children = (s.collab?.children.length ?? 0) + pending;
   if (children >= MAX_CHILDREN) {
     throw new DomainError('limit_exceeded', `A task has at most ${MAX_CHILDREN} children: group the work under intermediate tasks`, { issueId: s.id, limit: MAX_CHILDREN });
   }

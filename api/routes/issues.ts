@@ -36,26 +36,31 @@ export function issuesRouter(deps: ApiDeps): Router {
     const body = { ...fields, ...(impliedParent ? { parentId: impliedParent } : {}) };
     await assertAssignable(deps, body.assigneeAgentId, company.id);
     await assertHierarchy(deps, company.id, body.parentId, body.goalId);
-    const blockersDone = await checkBlockers(deps, company.id, null, blockedByIssueIds);
     const actor = actorOf(req, res);
-    const dedup = (o: { status: number; body: unknown }) =>
-      o.status === 201 ? { status: 200, body: { ...(o.body as object), deduplicated: true, deduplicationReason: 'idempotency_key' } } : o;
-    await runIdempotent(pool, req, res, { companyId: company.id, operation: 'issue.create', bodyKey: idempotencyKey, replayAs: dedup }, async ({ seed }) => {
-      // Inside: a replay of a create that passed is answered even if the parent's plan changed since.
-      // The parent's workflow admits the child (plan gate, delegate offer, bound), from the state it holds.
-      if (body.parentId) await admitChild(deps, body.parentId, { actor, enforcePlanApproval: companyRules(company).enforcePlanApproval }, deadlineOf(res));
-      // An agent creating the same open subtask twice within 48 hours gets the first (Paperclip's guard; allowDuplicate skips it).
-      if (actor.kind === 'agent' && allowDuplicate !== true) {
-        const twin = await recentOpenTitle(deps, company.id, body.title, body.parentId ?? null);
-        if (twin) return { status: 200, body: { ...presentIssue(twin, actor), deduplicated: true, deduplicationReason: 'recent_open_title' } };
-      }
-      const id = seed ? uuidFromSeed(seed) : randomUUID();
-      const identifier = await identifierFor(pool, company.id, id);
-      const blockedBy = [...new Set(blockedByIssueIds ?? [])].map((b) => ({ id: b, resolved: blockersDone.includes(b) }));
-      const by = actorLabel(actor);
-      const state = { ...initialIssue({ ...body, id, companyId: company.id, blockedBy, createdBy: { agentId: by.actorAgentId, user: by.actorUser } }, Date.now()), identifier };
-      const created = await createIssueRecord(deps, state, actor, deadlineOf(res));
-      return { status: 201, body: presentIssue(created, actor) };
+    // With blockers: checked and created under the company's blocker lock, so a burst cannot pass the
+    // dependents bound together (the new links are in the read model before the lock is released).
+    const underBlockerLock = (fn: () => Promise<void>) => (blockedByIssueIds?.length ? withBlockerLock(deps, company.id, deadlineOf(res), fn) : fn());
+    await underBlockerLock(async () => {
+      const blockersDone = await checkBlockers(deps, company.id, null, blockedByIssueIds);
+      const dedup = (o: { status: number; body: unknown }) =>
+        o.status === 201 ? { status: 200, body: { ...(o.body as object), deduplicated: true, deduplicationReason: 'idempotency_key' } } : o;
+      await runIdempotent(pool, req, res, { companyId: company.id, operation: 'issue.create', bodyKey: idempotencyKey, replayAs: dedup }, async ({ seed }) => {
+        // Inside: a replay of a create that passed is answered even if the parent's plan changed since.
+        // The parent's workflow admits the child (plan gate, delegate offer, bound), from the state it holds.
+        const id = seed ? uuidFromSeed(seed) : randomUUID();
+        if (body.parentId) await admitChild(deps, body.parentId, { actor, enforcePlanApproval: companyRules(company).enforcePlanApproval, childId: id }, deadlineOf(res));
+        // An agent creating the same open subtask twice within 48 hours gets the first (Paperclip's guard; allowDuplicate skips it).
+        if (actor.kind === 'agent' && allowDuplicate !== true) {
+          const twin = await recentOpenTitle(deps, company.id, body.title, body.parentId ?? null);
+          if (twin) return { status: 200, body: { ...presentIssue(twin, actor), deduplicated: true, deduplicationReason: 'recent_open_title' } };
+        }
+        const identifier = await identifierFor(pool, company.id, id);
+        const blockedBy = [...new Set(blockedByIssueIds ?? [])].map((b) => ({ id: b, resolved: blockersDone.includes(b) }));
+        const by = actorLabel(actor);
+        const state = { ...initialIssue({ ...body, id, companyId: company.id, blockedBy, createdBy: { agentId: by.actorAgentId, user: by.actorUser } }, Date.now()), identifier };
+        const created = await createIssueRecord(deps, state, actor, deadlineOf(res));
+        return { status: 201, body: presentIssue(created, actor) };
+      });
     });
   };
 

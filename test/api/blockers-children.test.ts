@@ -151,4 +151,11 @@ test('blast radius: an issue is waited on by at most 500 others; the 501st link 
   assert.deepEqual((await stack.admin.get(`/api/issues/${other.id}`)).body.blockedBy, [], 'nothing changed');
   await stack.pool.query(`DELETE FROM issue_blockers WHERE blocker_issue_id = $1 AND issue_id IN (SELECT issue_id FROM issue_blockers WHERE blocker_issue_id = $1 LIMIT 1)`, [popular.id]);
   assert.equal((await stack.admin.patch(`/api/issues/${other.id}`, { blockedByIssueIds: [popular.id] })).status, 200, 'at 499 the link is taken');
+
+  // At 498, 20 creations at once: exactly two pass (hostile pass: they were checked outside the lock, 645 got in).
+  await stack.pool.query(`DELETE FROM issue_blockers WHERE blocker_issue_id = $1 AND issue_id IN (SELECT issue_id FROM issue_blockers WHERE blocker_issue_id = $1 AND issue_id <> $2 LIMIT 2)`, [popular.id, other.id]);
+  const burst = await Promise.all(Array.from({ length: 20 }, (_, i) => stack.admin.post(`/api/companies/${companyId}/issues`, { title: `racer ${i}`, blockedByIssueIds: [popular.id] })));
+  assert.equal(burst.filter((r) => r.status === 201).length, 2, burst.map((r) => `${r.status} ${r.body.code ?? ''}`).join(', '));
+  assert.ok(burst.every((r) => r.status === 201 || r.body.code === 'limit_exceeded'));
+  assert.equal((await stack.pool.query('SELECT count(*)::int AS n FROM issue_blockers WHERE blocker_issue_id = $1', [popular.id])).rows[0].n, 500);
 });

@@ -5,10 +5,12 @@
  * so the parent's history orders each admission against the revision: none may follow it.
  */
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import { after, before, test } from 'node:test';
 import { workflowIdFor } from '../../workflows/messages.js';
 import { ALL_TAKEABLE, seedCompany, type SeededAgent } from '../support/seed.js';
 import { startStack, type Stack } from '../support/stack.js';
+import { waitFor } from '../support/wait.js';
 
 let stack: Stack;
 before(async () => {
@@ -81,4 +83,20 @@ test('children of a parent whose company does not enforce plans: the holder rule
   assert.equal((await holder.http.post(`/api/issues/${epic.id}/children`, { title: 'Mine' })).status, 201, 'no plan gate here');
   const theirs = await other.http.post(`/api/issues/${epic.id}/children`, { title: 'Not mine' });
   assert.deepEqual([theirs.status, theirs.body.code], [409, 'not_owner']);
+});
+
+test('the 500-children bound holds under 20 concurrent creations at 497 (hostile pass: admitted children count until they report in)', async () => {
+  const { companyId } = await seedCompany(stack, 0, { enforcePlanApproval: false });
+  const parent = (await stack.admin.post(`/api/companies/${companyId}/issues`, { title: 'Crowded' })).body;
+  // 497 children as the parent knows them (told by signal, as children tell their parents; no 497 workflows needed).
+  const handle = stack.client.workflow.getHandle(workflowIdFor(parent.id));
+  for (let i = 0; i < 497; i += 50) {
+    await Promise.all(Array.from({ length: Math.min(50, 497 - i) }, () => handle.signal('collab', { type: 'child', childId: randomUUID(), terminal: false })));
+  }
+  await waitFor('the parent knows 497 children', () => handle.query<any>('state'), (s) => s.collab?.children.length === 497, 60_000);
+  const answers = await Promise.all(Array.from({ length: 20 }, (_, i) => stack.admin.post(`/api/issues/${parent.id}/children`, { title: `Racer ${i}` })));
+  const created = answers.filter((r) => r.status === 201).length;
+  assert.equal(created, 3, answers.map((r) => `${r.status} ${r.body.code ?? ''}`).join(', '));
+  for (const r of answers.filter((x) => x.status !== 201)) assert.deepEqual([r.status, r.body.code, r.body.details?.limit], [422, 'limit_exceeded', 500]);
+  await waitFor('the parent knows 500', () => handle.query<any>('state'), (s) => s.collab?.children.length === 500, 60_000);
 });

@@ -34,6 +34,7 @@ describe('collaboration rules', () => {
     const full = Array.from({ length: MAX_CHILDREN }, (_, i) => ({ id: `c${i}`, terminal: i % 2 === 0 }));
     assert.throws(() => checkAdmitChild(issue({ children: full }), cmd(OP)), { code: 'limit_exceeded' });
     assert.doesNotThrow(() => checkAdmitChild(issue({ children: full.slice(1) }), cmd(OP)));
+    assert.throws(() => checkAdmitChild(issue({ children: full.slice(2) }), cmd(OP), 2), { code: 'limit_exceeded' }, 'admitted children on their way count');
   });
 
   it('children complete wakes the parent\'s assignee once; a reopened child and a second completion wake again', () => {

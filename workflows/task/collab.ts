@@ -4,7 +4,7 @@
  * signal other task workflows send about blockers and children.
  */
 import { getExternalWorkflowHandle, log, setHandler } from '@temporalio/workflow';
-import { checkAdmitChild } from '../../domain/delegation.js';
+import { ADMISSION_HOLD_MS, checkAdmitChild, pendingAdmissions } from '../../domain/delegation.js';
 import { applyCollabMessage } from '../../domain/dependencies.js';
 import type { Effect } from '../../domain/effects.js';
 import { applyPutDocument, checkPutDocument } from '../../domain/documents.js';
@@ -39,14 +39,17 @@ export function registerCollabHandlers(run: TaskRun): void {
   setHandler(
     msg.admitChildUpdate,
     (cmd) => {
+      let answer;
       try {
-        return checkAdmitChild(run.state, cmd);
+        answer = checkAdmitChild(run.state, cmd, admissionsPending(run));
       } catch (err) {
         throw toFailure(err);
       }
+      if (cmd.childId) run.admitted.set(cmd.childId, Date.now());
+      return answer;
     },
     {
-      validator: (cmd) => validate(run, cmd, () => checkAdmitChild(run.state, cmd)),
+      validator: (cmd) => validate(run, cmd, () => checkAdmitChild(run.state, cmd, admissionsPending(run))),
     },
   );
   setHandler(msg.collabSignal, (m) => {
@@ -56,6 +59,14 @@ export function registerCollabHandlers(run: TaskRun): void {
     if ('effectsOnly' in applied) run.queueEffects(applied.effectsOnly);
     else run.commitApplied(applied);
   });
+}
+
+/** Admitted children still on their way (the bound counts them); the map is pruned as it is read. */
+function admissionsPending(run: TaskRun): number {
+  const now = Date.now();
+  const known = new Set((run.state.collab?.children ?? []).map((c) => c.id));
+  for (const [id, at] of run.admitted) if (known.has(id) || now - at >= ADMISSION_HOLD_MS) run.admitted.delete(id);
+  return pendingAdmissions(run.state, run.admitted, now);
 }
 
 /** Sends the queued messages to other task workflows now (on the way out, when the effects loop has stopped). */

@@ -37,6 +37,8 @@ export class TaskRun {
   nudged = false;
   /** The company's routing rules changed: route again if the task is unroutable. */
   rerouteRequested = false;
+  /** Children admitted (admitChild) that have not told this task they exist yet: child id → when (workflow time). */
+  admitted = new Map<string, number>();
   /** One provider operation at a time (submit, ship, rollback, routing, observing): each sees the last one's result. */
   providerBusy = false;
   /** An upstream change that arrived while a provider operation ran (a close caused by our own merge): applied after it. */
