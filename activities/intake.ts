@@ -85,7 +85,7 @@ export async function admitCandidate(pool: Pool, client: Client, config: Config,
       body: c.body,
       source: {
         sourceId: source.id, provider: source.provider, key: c.key, owner: source.owner, repo: source.repo, number: c.number, url: c.url,
-        labels: c.labels, state: c.state, reviewPolicy: source.review_policy, defaultBranch: source.default_branch,
+        labels: c.labels, state: c.state, reviewPolicy: source.review_policy, defaultBranch: source.default_branch, updatedAt: c.updatedAt,
       },
     },
     Date.now(),
@@ -98,7 +98,7 @@ export async function admitCandidate(pool: Pool, client: Client, config: Config,
     pending: { comments: [], activity: [created], rowDirty: true, descriptionDirty: true, projectedVersion: 0 },
     continueAsNewAfterEvents: config.continueAsNewAfterEvents,
   };
-  const upstream: UpstreamIssue = { title: state.title, body: c.body, labels: c.labels, state: c.state, url: c.url };
+  const upstream: UpstreamIssue = { title: state.title, body: c.body, labels: c.labels, state: c.state, url: c.url, updatedAt: c.updatedAt };
   try {
     await client.workflow.signalWithStart(TASK_WORKFLOW_TYPE, {
       workflowId: workflowIdFor(issueId),

@@ -310,12 +310,27 @@ export function applyRolledBack(s: IssueState, cmd: RollbackCmd, revert: { prUrl
 }
 
 /** The upstream issue as a poll or webhook saw it. */
-export interface UpstreamIssue { title: string; body: string | null; labels: string[]; state: 'open' | 'closed'; url: string }
+export interface UpstreamIssue {
+  title: string;
+  body: string | null;
+  labels: string[];
+  state: 'open' | 'closed';
+  url: string;
+  /** The provider's `updated_at` (GitHub does not deliver in order, and a poll can race a webhook). */
+  updatedAt?: string;
+}
+
+/** Whether `up` is older than what the task last applied (then it is ignored). */
+function staleUpstream(known: string | undefined, up: UpstreamIssue): boolean {
+  if (!known || !up.updatedAt) return false;
+  const [a, b] = [Date.parse(up.updatedAt), Date.parse(known)];
+  return Number.isFinite(a) && Number.isFinite(b) && a < b;
+}
 
 /** Edits upstream update the task; a close before ship cancels it (saying so); a reopen brings it back. */
 export function applyUpstream(s: IssueState, up: UpstreamIssue, ctx: Ctx): Applied | undefined {
   const l = s.lifecycle;
-  if (!l?.source) return undefined;
+  if (!l?.source || staleUpstream(l.source.updatedAt, up)) return undefined;
   const shipped = !!l.delivery?.ship;
   const changes: Partial<IssueState> = {};
   if (up.title !== s.title) changes.title = up.title;
@@ -337,7 +352,7 @@ export function applyUpstream(s: IssueState, up: UpstreamIssue, ctx: Ctx): Appli
     ...changes,
     status,
     ...(status !== s.status ? { checkout: null, completedAt: status === 'cancelled' ? new Date(ctx.now).toISOString() : null } : {}),
-    lifecycle: { ...l, source: { ...l.source, labels: up.labels, state: up.state } },
+    lifecycle: { ...l, source: { ...l.source, labels: up.labels, state: up.state, ...(up.updatedAt ? { updatedAt: up.updatedAt } : {}) } },
   });
   const comments = comment ? [makeComment(system, comment, issue, ctx)] : [];
   const details = { fields: Object.keys(changes), labels: labelsChanged ? up.labels : undefined, upstreamState: up.state, from: s.status, to: status };

@@ -30,6 +30,8 @@ export interface TaskSource {
   state: 'open' | 'closed';
   reviewPolicy: ReviewPolicy;
   defaultBranch: string | null;
+  /** The upstream issue's `updated_at` as last applied: an older event arriving late changes nothing. */
+  updatedAt?: string;
 }
 
 export interface RoutingRecord {

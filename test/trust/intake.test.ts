@@ -229,3 +229,21 @@ test('a claim whose task never started (its start lost, the issue never seen aga
   assert.equal(removed.status, 200, JSON.stringify(removed.body));
   assert.equal((await env.stack.pool.query('SELECT count(*)::int AS n FROM source_items WHERE source_id = $1', [w.sourceId])).rows[0].n, 0);
 });
+
+test('an upstream event older than the last one applied changes nothing: a late "open" does not reopen a task closed after it (hostile pass)', async () => {
+  const w = await wireGitHub(env.stack, env.fake, { webhooks: false });
+  const { payload } = await silentIssue(env.fake, w.owner, w.repo, 'Ordering');
+  const at = (p: any, updatedAt: string, state: 'open' | 'closed', title: string) => ({ ...p, issue: { ...p.issue, updated_at: updatedAt, state, title } });
+  assert.equal(await deliver(w, 'issues', at(payload('opened'), '2026-12-07T17:00:00Z', 'open', 'Ordering')), 202);
+  const { id } = await waitForMine(w.agent);
+  assert.equal(await deliver(w, 'issues', at(payload('closed'), '2026-12-07T17:00:02Z', 'closed', 'Ordering')), 202);
+  await waitFor('cancelled by the close', async () => (await env.stack.admin.get(`/api/issues/${id}`)).body, (t) => t.status === 'cancelled');
+  // Sent before the close, delivered after it.
+  assert.equal(await deliver(w, 'issues', at(payload('edited'), '2026-12-07T17:00:01Z', 'open', 'Ordering (stale title)')), 202);
+  await new Promise((r) => setTimeout(r, 1500));
+  const task = (await env.stack.admin.get(`/api/issues/${id}`)).body;
+  assert.deepEqual([task.status, task.title], ['cancelled', 'Ordering'], 'the stale event is ignored');
+  // A newer one still applies.
+  assert.equal(await deliver(w, 'issues', at(payload('reopened'), '2026-12-07T17:00:03Z', 'open', 'Ordering')), 202);
+  await waitFor('reopened by the newer event', async () => (await env.stack.admin.get(`/api/issues/${id}`)).body, (t) => t.status === 'todo');
+});
