@@ -3,6 +3,7 @@
  * decision is domain/routing.ts, made inside each task's workflow. Saving rules asks every unroutable
  * task of the company to try again.
  */
+import { WorkflowNotFoundError } from '@temporalio/client';
 import { Router } from 'express';
 import { DomainError } from '../../domain/errors.js';
 import { compilePattern, rulesProblem } from '../../domain/routing.js';
@@ -55,7 +56,7 @@ export function routingRouter(deps: ApiDeps): Router {
          RETURNING rules, version, updated_at AS "updatedAt"`,
         [company.id, JSON.stringify(body.rules)],
       );
-      const rerouted = await rerouteUnroutable(deps, company.id, deadlineOf(res));
+      const rerouted = await rerouteUnroutable(deps, company.id, deadlineOf(res), rows[0].version);
       return { status: 200, body: { ...rows[0], rerouted } };
     });
   });
@@ -77,18 +78,24 @@ export function routingRouter(deps: ApiDeps): Router {
 }
 
 /** Signals every unroutable task of the company to route again; answers how many were asked. */
-async function rerouteUnroutable(deps: ApiDeps, companyId: string, deadline: number): Promise<number> {
+/**
+ * Asks every unroutable task of the company to route again. A task whose workflow has ended is
+ * skipped; one Temporal could not be asked (it is down or slow) makes the answer a 503 that says the
+ * rules are saved and which tasks were not told, so the caller sends the same PUT again.
+ */
+async function rerouteUnroutable(deps: ApiDeps, companyId: string, deadline: number, version: number): Promise<number> {
   const { rows } = await deps.pool.query<{ id: string }>(
     `SELECT id FROM issues WHERE company_id = $1 AND (lifecycle->'routing'->>'state') = 'unroutable' AND workflow_status = 'running' AND status NOT IN ('done', 'cancelled')`,
     [companyId],
   );
-  await Promise.all(
-    rows.map((r) =>
-      deps.tasks
-        .withTemporal(deadline, () => deps.tasks.client.workflow.getHandle(workflowIdFor(r.id)).signal(rerouteSignal))
-        // A task that cannot be reached now is routed by the next rule change or POST /route; the rules are saved.
-        .catch(() => undefined),
-    ),
+  const told = await Promise.allSettled(
+    rows.map((r) => deps.tasks.withTemporal(deadline, () => deps.tasks.client.workflow.getHandle(workflowIdFor(r.id)).signal(rerouteSignal))),
   );
+  const untold = rows.filter((_, i) => told[i]!.status === 'rejected' && !((told[i] as PromiseRejectedResult).reason instanceof WorkflowNotFoundError));
+  if (untold.length) {
+    throw new DomainError('temporal_unavailable', `The rules are saved (version ${version}), but ${untold.length} unroutable task(s) could not be asked to route again: send the same PUT again`, {
+      rulesSaved: true, version, notRerouted: untold.slice(0, 100).map((r) => r.id),
+    });
+  }
   return rows.length;
 }

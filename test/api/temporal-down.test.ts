@@ -64,4 +64,16 @@ describe('Temporal down', { timeout: 60_000 }, () => {
     assert.equal(res.body.checks.temporal.ok, false);
     assert.equal(res.body.checks.postgres.ok, true);
   });
+  it('saving routing rules while Temporal is down: 503 saying the rules are saved and which tasks were not told, never a silent 200 (hostile pass)', async () => {
+    const { companyId, agents } = await seedCompany(stack, 1);
+    const issue = await createIssue(stack, companyId, { status: 'backlog' });
+    // An unroutable tracker task as the read model shows it (the rule change asks such tasks to route again).
+    await stack.pool.query(`UPDATE issues SET lifecycle = '{"stage":"routing","routing":{"state":"unroutable"}}'::jsonb WHERE id = $1`, [issue.id]);
+    const rules = [{ id: 'all', name: 'All', match: {}, target: { agentId: agents[0]!.id } }];
+    const res = await down.request('PUT', `/api/companies/${companyId}/routing`, { rules });
+    assert.equal(res.status, 503, JSON.stringify(res.body));
+    assert.equal(res.body.code, 'temporal_unavailable');
+    assert.deepEqual([res.body.details.rulesSaved, res.body.details.notRerouted], [true, [issue.id]]);
+    assert.deepEqual((await stack.admin.get(`/api/companies/${companyId}/routing`)).body.rules.map((r: { id: string }) => r.id), ['all'], 'the rules are saved');
+  });
 });
