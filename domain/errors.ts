@@ -31,6 +31,7 @@ export const ERROR_HTTP_STATUS = {
   already_resolved: 409,
   plan_not_approved: 409,
   source_in_use: 409,
+  source_exists: 409,
   source_deleted: 409,
   webhook_signature_invalid: 401,
   provider_rejected: 502,

@@ -55,19 +55,35 @@ export function sourcesRouter(deps: ApiDeps): Router {
       // repository it cannot see is a 422 now, not an outage later. Keys follow GitHub's id and spelling.
       const repo = await inspectRepository({ ...body, credential: asCredential(body.credential) }, deadlineOf(res));
       const id = seed ? uuidFromSeed(seed) : randomUUID();
-      await pool.query(
-        `INSERT INTO sources (id, company_id, provider, owner, repo, base_url, credential_kind, credential_sealed, webhook_secret_sealed,
-                              poll_interval_seconds, labels, review_policy, default_branch, repo_id)
-         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14) ON CONFLICT (id) DO NOTHING`,
-        [
-          id, company.id, body.provider, repo.owner, repo.repo, body.baseUrl ?? null, 'token' in body.credential ? 'token' : 'app',
-          sealed.seal(JSON.stringify(body.credential)), body.webhookSecret ? sealed.seal(body.webhookSecret) : null,
-          body.pollIntervalSeconds === undefined ? 60 : body.pollIntervalSeconds, JSON.stringify(body.labels ?? {}), body.reviewPolicy ?? 'require', body.defaultBranch ?? null, repo.id,
-        ],
-      );
-      const source = await getSource(pool, id);
-      await schedule(source, deadlineOf(res));
-      return { status: 201, body: presentSource(source) };
+      // One live source per repository per company: a retried create (a 503 whose work had landed) or a
+      // second connection of the same repository would otherwise take every issue in twice.
+      await inTransaction(pool, async (db) => {
+        // Checked under a lock per company and repository, so two creates at once cannot both pass.
+        await db.query(`SELECT pg_advisory_xact_lock(hashtext('source:' || $1 || ':' || $2))`, [company.id, String(repo.id)]);
+        const twin = await db.query<{ id: string }>(
+          `SELECT id FROM sources WHERE company_id = $1 AND repo_id = $2 AND base_url IS NOT DISTINCT FROM $3 AND deleted_at IS NULL AND id <> $4 LIMIT 1`,
+          [company.id, repo.id, body.baseUrl ?? null, id],
+        );
+        if (twin.rows[0]) throw new DomainError('source_exists', `${repo.owner}/${repo.repo} is already connected to this company as source ${twin.rows[0].id}: change that one (PATCH), or delete it first`, { sourceId: twin.rows[0].id });
+        await db.query(
+          `INSERT INTO sources (id, company_id, provider, owner, repo, base_url, credential_kind, credential_sealed, webhook_secret_sealed,
+                                poll_interval_seconds, labels, review_policy, default_branch, repo_id)
+           VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14) ON CONFLICT (id) DO NOTHING`,
+          [
+            id, company.id, body.provider, repo.owner, repo.repo, body.baseUrl ?? null, 'token' in body.credential ? 'token' : 'app',
+            sealed.seal(JSON.stringify(body.credential)), body.webhookSecret ? sealed.seal(body.webhookSecret) : null,
+            body.pollIntervalSeconds === undefined ? 60 : body.pollIntervalSeconds, JSON.stringify(body.labels ?? {}), body.reviewPolicy ?? 'require', body.defaultBranch ?? null, repo.id,
+          ],
+        );
+        // The row commits only with its Schedule: a Schedule Temporal did not confirm leaves no source behind.
+        const source = await getSource(db, id);
+        await schedule(source, deadlineOf(res)).catch(async (err) => {
+          await deps.tasks.withTemporal(Date.now() + 2_000, () => deleteIntakeSchedule(deps.tasks.client, id)).catch(() => {});
+          throw err;
+        });
+        return source;
+      });
+      return { status: 201, body: presentSource(await getSource(pool, id)) };
     });
   });
 
@@ -113,9 +129,16 @@ export function sourcesRouter(deps: ApiDeps): Router {
           set('credential_sealed', sealed!.seal(JSON.stringify(body.credential)));
         }
         if (body.webhookSecret !== undefined) set('webhook_secret_sealed', body.webhookSecret === null ? null : sealed!.seal(body.webhookSecret));
-        await pool.query(`UPDATE sources SET ${sets.join(', ')}, updated_at = now() WHERE id = $1`, values);
-        const updated = await getSource(pool, source.id);
-        await schedule(updated, deadlineOf(res));
+        // Under the source's row lock, as DELETE takes it: a PATCH racing a delete either lands first or finds it gone (404).
+        const updated = await inTransaction(pool, async (db) => {
+          if (!(await db.query('SELECT 1 FROM sources WHERE id = $1 AND deleted_at IS NULL FOR UPDATE', [source.id])).rowCount) {
+            throw new DomainError('not_found', 'Source not found', { sourceId: source.id });
+          }
+          await db.query(`UPDATE sources SET ${sets.join(', ')}, updated_at = now() WHERE id = $1`, values);
+          const changed = await getSource(db, source.id);
+          await schedule(changed, deadlineOf(res));
+          return changed;
+        });
         return { status: 200, body: presentSource(updated) };
       });
     });

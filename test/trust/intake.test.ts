@@ -9,6 +9,7 @@ import { test } from 'node:test';
 import { WebhookEmitter } from '../fakes/github/hooks.js';
 import type { RunningFake } from '../fakes/github/server.js';
 import { assertHonest } from '../github/support.js';
+import { seedCompany } from '../support/seed.js';
 import { stackWithFakeGitHub, waitForMine, wireGitHub, type Wired } from '../support/delivery.js';
 import { waitFor } from '../support/wait.js';
 
@@ -246,4 +247,27 @@ test('an upstream event older than the last one applied changes nothing: a late 
   // A newer one still applies.
   assert.equal(await deliver(w, 'issues', at(payload('reopened'), '2026-12-07T17:00:03Z', 'open', 'Ordering')), 202);
   await waitFor('reopened by the newer event', async () => (await env.stack.admin.get(`/api/issues/${id}`)).body, (t) => t.status === 'todo');
+});
+
+test('sources: one per repository per company, even at once; a PATCH racing a DELETE is 200 or 404, never 500 (hostile pass)', async () => {
+  const w = await wireGitHub(env.stack, env.fake, { webhooks: false });
+  const again = { provider: 'github', owner: w.owner, repo: w.repo, baseUrl: env.fake.url, credential: { token: 'ghp_again' }, pollIntervalSeconds: null };
+  const twin = await env.stack.admin.post(`/api/companies/${w.companyId}/sources`, again);
+  assert.deepEqual([twin.status, twin.body.code, twin.body.details?.sourceId], [409, 'source_exists', w.sourceId]);
+  // Another company's first connection of another repository, twenty times at once: one source.
+  const { companyId } = await seedCompany(env.stack, 0);
+  const owner = `org${randomBytes(3).toString('hex')}`;
+  await env.fake.fake.createRepo(owner, 'once');
+  const burst = await Promise.all(Array.from({ length: 20 }, () => env.stack.admin.post(`/api/companies/${companyId}/sources`, { ...again, owner, repo: 'once' })));
+  assert.equal(burst.filter((r) => r.status === 201).length, 1, burst.map((r) => `${r.status} ${r.body.code ?? ''}`).join(', '));
+  assert.ok(burst.every((r) => r.status === 201 || r.body.code === 'source_exists'));
+  const source = burst.find((r) => r.status === 201)!.body;
+  const race = await Promise.all([
+    ...Array.from({ length: 10 }, (_, i) => env.stack.admin.patch(`/api/sources/${source.id}`, { pollIntervalSeconds: 30 + i })),
+    ...Array.from({ length: 10 }, () => env.stack.admin.request('DELETE', `/api/sources/${source.id}`)),
+  ]);
+  assert.deepEqual(race.filter((r) => r.status >= 500).map((r) => r.body), [], 'never a 5xx');
+  assert.ok(race.every((r) => r.status === 200 || r.status === 404), race.map((r) => `${r.status} ${r.body.code ?? ''}`).join(', '));
+  assert.equal((await env.stack.admin.get(`/api/sources/${source.id}`)).status, 404, 'deleted');
+  await assert.rejects(env.stack.client.schedule.getHandle(`intake/${source.id}`).describe(), 'no Schedule left');
 });
