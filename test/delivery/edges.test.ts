@@ -128,10 +128,8 @@ test('a submit naming a branch that is not pushed yet: 422 branch_not_found nami
 });
 
 test('a submit naming another task\'s branch cannot take over its pull request: 409 pull_request_taken (hostile pass)', async () => {
-  const w = await wireGitHub(env.stack, env.fake, { agents: 2, rules: [] });
+  const w = await wireGitHub(env.stack, env.fake, { agents: 2, shared: 'round_robin' });
   const [a, b] = w.agents as [typeof w.agent, typeof w.agent];
-  const rules = [{ id: 'rr', name: 'Turns', match: {}, target: { agentIds: [a.id, b.id], strategy: 'round_robin' } }];
-  assert.equal((await env.stack.admin.request('PUT', `/api/companies/${w.companyId}/routing`, { rules })).status, 200);
   await env.fake.fake.openIssue(w.owner, w.repo, { title: 'Task A', labels: ['bug'] });
   const taskA = (await waitForMine(a)).id;
   await env.fake.fake.openIssue(w.owner, w.repo, { title: 'Task B', labels: ['bug'] });

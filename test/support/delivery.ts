@@ -23,6 +23,8 @@ export async function wireGitHub(
   fake: RunningFake,
   opts: {
     webhooks?: boolean; pollIntervalSeconds?: number | null; reviewPolicy?: 'require' | 'never_require'; rules?: unknown[]; agents?: number;
+    /** One rule sharing every task among all the agents with this strategy (instead of `rules`). */
+    shared?: 'round_robin' | 'least_loaded';
     /** The repository as GitHub names it, and as the operator types it when connecting the source. */
     repo?: { owner: string; name: string }; sourceAs?: { owner: string; repo: string };
   } = {},
@@ -33,7 +35,9 @@ export async function wireGitHub(
   await fake.fake.createRepo(owner, repo, { 'README.md': '# widgets\n', 'src/app.txt': 'v1\n' });
   const token = `ghp_${randomBytes(16).toString('hex')}`;
   const webhookSecret = `whsec_${randomBytes(16).toString('hex')}`;
-  const rules = opts.rules ?? [{ id: 'bugs', name: 'Bugs to the first agent', match: { labelsAny: ['bug'] }, target: { agentId: agents[0]!.id } }];
+  const rules = opts.shared
+    ? [{ id: 'shared', name: `Everything, ${opts.shared}`, match: {}, target: { agentIds: agents.map((a) => a.id), strategy: opts.shared } }]
+    : (opts.rules ?? [{ id: 'bugs', name: 'Bugs to the first agent', match: { labelsAny: ['bug'] }, target: { agentId: agents[0]!.id } }]);
   const routing = await stack.admin.request('PUT', `/api/companies/${companyId}/routing`, { rules });
   assert.equal(routing.status, 200, JSON.stringify(routing.body));
   const source = await stack.admin.post(`/api/companies/${companyId}/sources`, {

@@ -69,10 +69,8 @@ test('the agent of a tracker task cannot close it instead of shipping it (hostil
 });
 
 test('a tracker task its agent releases is routed again, never left waiting for nobody (newcomer pass)', async () => {
-  const w = await wireGitHub(env.stack, env.fake, { agents: 2, rules: [] });
+  const w = await wireGitHub(env.stack, env.fake, { agents: 2, shared: 'round_robin' });
   const [first, second] = w.agents as [typeof w.agent, typeof w.agent];
-  const rules = [{ id: 'rr', name: 'Turns', match: {}, target: { agentIds: [first.id, second.id], strategy: 'round_robin' } }];
-  assert.equal((await env.stack.admin.request('PUT', `/api/companies/${w.companyId}/routing`, { rules })).status, 200);
   await env.fake.fake.openIssue(w.owner, w.repo, { title: 'Given up', labels: ['bug'] });
   const { id } = await waitForMine(first);
   assert.equal((await first.http.post(`/api/issues/${id}/checkout`, { agentId: first.id, expectedStatuses: ['todo'] })).status, 200);

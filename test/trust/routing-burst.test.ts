@@ -12,9 +12,7 @@ const env = stackWithFakeGitHub();
 const BURST = 30;
 
 async function burst(strategy: 'round_robin' | 'least_loaded') {
-  const w = await wireGitHub(env.stack, env.fake, { agents: 3, rules: [] });
-  const rules = [{ id: 'all', name: 'Everything', match: {}, target: { agentIds: w.agents.map((a) => a.id), strategy } }];
-  assert.equal((await env.stack.admin.request('PUT', `/api/companies/${w.companyId}/routing`, { rules })).status, 200);
+  const w = await wireGitHub(env.stack, env.fake, { agents: 3, shared: strategy });
   await Promise.all(Array.from({ length: BURST }, (_, i) => env.fake.fake.openIssue(w.owner, w.repo, { title: `Burst ${i}` })));
   const tasks = await waitFor(
     `${BURST} tasks routed`,
