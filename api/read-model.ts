@@ -61,12 +61,16 @@ export class ReadModel {
         : {
             name: 'issue-with-company-by-identifier',
             text: `SELECT i.*, c.name AS company_name, c.settings AS company_settings FROM issues i JOIN companies c ON c.id = i.company_id
-                   WHERE i.identifier = $1 ORDER BY (i.company_id::text = $2) DESC LIMIT 1`,
+                   WHERE i.identifier = $1 ORDER BY (i.company_id::text = $2) DESC LIMIT 2`,
             values: [id.toUpperCase(), companyHint ?? ''],
           },
     );
     const row = rows[0];
     if (!row) throw new DomainError('not_found', 'Issue not found', { issueId: id });
+    // Two companies' issues answer to it and the caller's company is neither (an operator): say so, never pick one.
+    if (!byId && rows.length > 1 && !companyHint) {
+      throw new DomainError('ambiguous_identifier', `${id.toUpperCase()} names issues of several companies: use the issue's id`, { issueId: id, issueIds: rows.map((r) => r.id) });
+    }
     return { ...rowToStored(row), issue: rowToState(row), company: { id: row.company_id, name: row.company_name, settings: row.company_settings } };
   }
 

@@ -30,6 +30,7 @@ export const ERROR_HTTP_STATUS = {
   revision_conflict: 409,
   already_resolved: 409,
   plan_not_approved: 409,
+  ambiguous_identifier: 409,
   source_in_use: 409,
   source_exists: 409,
   source_deleted: 409,

@@ -1,6 +1,7 @@
 /** Companies and their agents: created by the operator; agents read their own. */
 import { randomUUID } from 'node:crypto';
 import { Router } from 'express';
+import { inTransaction } from '../../db/transaction.js';
 import { issuePrefixOf } from '../../domain/creation.js';
 import { DomainError } from '../../domain/errors.js';
 import { assertCompanyAccess, callerOf, hashKey, newAgentKey, requireOperator } from '../auth.js';
@@ -22,7 +23,19 @@ export function companiesRouter({ pool, reads, config }: ApiDeps): Router {
     await runIdempotent(pool, req, res, { companyId: '00000000-0000-0000-0000-000000000000', operation: 'company.create' }, async ({ seed }) => {
       // With a key the id derives from it, so a retried create finds the same company.
       const id = seed ? uuidFromSeed(seed) : randomUUID();
-      await pool.query('INSERT INTO companies (id, name, settings, issue_prefix) VALUES ($1,$2,$3,$4) ON CONFLICT (id) DO NOTHING', [id, body.name, body.settings ?? {}, body.issuePrefix ?? issuePrefixOf(body.name)]);
+      await inTransaction(pool, async (db) => {
+        // A prefix derived from the name is made unique (ACME, ACME2, …) under a lock, so `ACME-1` names one
+        // issue whoever asks; a prefix the operator chose is kept as given.
+        let prefix = body.issuePrefix;
+        if (!prefix) {
+          const base = issuePrefixOf(body.name);
+          await db.query(`SELECT pg_advisory_xact_lock(hashtext('issue-prefix:' || $1))`, [base]);
+          const taken = new Set((await db.query<{ p: string }>(`SELECT issue_prefix AS p FROM companies WHERE issue_prefix ~ ('^' || $1 || '[0-9]*$') AND id <> $2`, [base, id])).rows.map((r) => r.p));
+          prefix = base;
+          for (let n = 2; taken.has(prefix); n++) prefix = `${base}${n}`;
+        }
+        await db.query('INSERT INTO companies (id, name, settings, issue_prefix) VALUES ($1,$2,$3,$4) ON CONFLICT (id) DO NOTHING', [id, body.name, body.settings ?? {}, prefix]);
+      });
       return { status: 201, body: await reads.company(id) };
     });
   });

@@ -47,6 +47,25 @@ describe('tenancy, auth, run ids and bad input', () => {
     assert.ok((await outsider.http.get(`/api/companies/${otherCompanyId}/issues`)).status === 200);
   });
 
+  it('identifiers name one issue: companies of one name get ACME, ACME2, …; a prefix shared by choice is 409 ambiguous_identifier for an operator, each agent its own (newcomer pass)', async () => {
+    const name = `Zq${Math.random().toString(36).replace(/[^a-z]/g, '').slice(0, 6)}`;
+    const made = await Promise.all(Array.from({ length: 3 }, () => stack.admin.post('/api/companies', { name })));
+    const prefixes = await Promise.all(made.map(async (c) => (await stack.admin.post(`/api/companies/${c.body.id}/issues`, { title: 'x' })).body.identifier.split('-')[0]));
+    assert.equal(new Set(prefixes).size, 3, `distinct: ${prefixes}`);
+    const shared = `S${Math.random().toString(36).replace(/[^a-z]/g, '').slice(0, 4).toUpperCase()}`;
+    const a = await seedCompany(stack, 1);
+    const b = await seedCompany(stack, 1);
+    await stack.pool.query('UPDATE companies SET issue_prefix = $1 WHERE id = ANY($2::uuid[])', [shared, [a.companyId, b.companyId]]);
+    const ia = (await stack.admin.post(`/api/companies/${a.companyId}/issues`, { title: 'in a' })).body;
+    const ib = (await stack.admin.post(`/api/companies/${b.companyId}/issues`, { title: 'in b' })).body;
+    assert.equal(ia.identifier, ib.identifier);
+    const asOperator = await stack.admin.get(`/api/issues/${ia.identifier}`);
+    assert.deepEqual([asOperator.status, asOperator.body.code], [409, 'ambiguous_identifier']);
+    assert.deepEqual(new Set(asOperator.body.details.issueIds), new Set([ia.id, ib.id]));
+    assert.equal((await a.agents[0]!.http.get(`/api/issues/${ia.identifier}`)).body.id, ia.id);
+    assert.equal((await b.agents[0]!.http.get(`/api/issues/${ib.identifier}`)).body.id, ib.id);
+  });
+
   it('keys: none or unknown is 401; agents cannot create companies or agents (403)', async () => {
     const anon = stack.as(undefined as unknown as string);
     assert.equal((await anon.get(`/api/companies/${companyId}/issues`)).body.code, 'unauthorized');

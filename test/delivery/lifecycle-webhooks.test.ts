@@ -15,7 +15,7 @@ test('issue → intake → routed → start → submit → CI fails → fix → 
   const gh = env.fake.fake;
   const issue = await gh.openIssue(w.owner, w.repo, { title: 'Login button does nothing', body: 'Steps: click it.', labels: ['bug'] });
   const summary = await waitForMine(w.agent);
-  assert.match(summary.identifier, /^[A-Z]+-1$/);
+  assert.match(summary.identifier, /^[A-Z]+\d*-1$/);
   assert.equal(summary.status, 'todo');
   assert.deepEqual(summary.availableActions.includes('start'), true);
   const id = summary.id;
