@@ -5,7 +5,7 @@ import type { Effect } from './effects.js';
 import { stageOf, type Lifecycle, type TaskSource } from './lifecycle.js';
 import type { RoutingDecision } from './routing.js';
 import { TERMINAL_STATUSES } from './statuses.js';
-import { systemActor, type IssueState } from './task.js';
+import { systemActor, type Actor, type IssueState } from './task.js';
 
 export interface IntakeInput {
   id: string;
@@ -51,6 +51,17 @@ export function releasedForRouting(s: IssueState): IssueState {
   const l = s.lifecycle;
   if (!l?.source || s.assigneeAgentId || TERMINAL_STATUSES.includes(s.status)) return s;
   return { ...s, lifecycle: { ...l, routing: { ...(l.routing ?? { decisionId: null, assignmentSource: null, reason: null, decidedAt: null }), state: 'pending' } } };
+}
+
+/**
+ * A tracker task its agent handed to another agent: the record says so (manual, by that agent), not
+ * the rule that once chose the first one.
+ */
+export function handedOver(prev: IssueState, next: IssueState, actor: Actor, now: number): IssueState {
+  const l = next.lifecycle;
+  if (actor.kind !== 'agent' || !l?.source || !next.assigneeAgentId || next.assigneeAgentId === prev.assigneeAgentId) return next;
+  const summary = `Handed by agent ${actor.agentId} to ${next.assigneeAgentId}`;
+  return { ...next, lifecycle: { ...l, routing: { state: 'manual', decisionId: null, assignmentSource: 'manual', reason: { summary, matchedRules: [], strategy: null, candidates: [] }, decidedAt: new Date(now).toISOString() } } };
 }
 
 /** The decision applied: assigned and woken (todo), or kept in backlog with the reason (fail closed). */

@@ -85,3 +85,15 @@ test('a tracker task its agent releases is routed again, never left waiting for 
   assert.equal(left.status, 200, JSON.stringify(left.body));
   await waitFor('routed again after the PATCH', async () => (await env.stack.admin.get(`/api/issues/${id}`)).body, (t) => t.assigneeAgentId === first.id && t.routing?.state === 'routed');
 });
+
+test('an agent handing its tracker task to another is recorded as a manual hand-over, not the rule that chose it (newcomer pass)', async () => {
+  const w = await wireGitHub(env.stack, env.fake, { agents: 2, shared: 'round_robin' });
+  const [first, second] = w.agents as [typeof w.agent, typeof w.agent];
+  await env.fake.fake.openIssue(w.owner, w.repo, { title: 'Passed on', labels: ['bug'] });
+  const { id } = await waitForMine(first);
+  const handed = await first.http.patch(`/api/issues/${id}`, { assigneeAgentId: second.id });
+  assert.equal(handed.status, 200, JSON.stringify(handed.body));
+  const task = (await env.stack.admin.get(`/api/issues/${id}`)).body;
+  assert.deepEqual([task.assigneeAgentId, task.routing.state, task.routing.assignmentSource], [second.id, 'manual', 'manual']);
+  assert.equal(task.routing.reason.summary, `Handed by agent ${first.id} to ${second.id}`);
+});

@@ -12,11 +12,13 @@ import * as rules from '../../domain/commands.js';
 import { DomainError } from '../../domain/errors.js';
 import { findUnstorableText } from '../../domain/text.js';
 import { awaitsRouting } from '../../domain/holder.js';
-import { releasedForRouting } from '../../domain/intake.js';
+import { handedOver, releasedForRouting } from '../../domain/intake.js';
 import * as msg from '../messages.js';
 import { decisionCtx, type TaskRun } from './run.js';
 
-type Command = msg.Known & { actor: import('../../domain/task.js').Actor };
+type Actor = import('../../domain/task.js').Actor;
+type IssueState = import('../../domain/task.js').IssueState;
+type Command = msg.Known & { actor: Actor };
 
 const ctx = decisionCtx;
 
@@ -35,7 +37,7 @@ export function registerHandlers(run: TaskRun): void {
   };
 
   update(msg.checkoutUpdate, (cmd) => rules.checkCheckout(run.state, cmd), (cmd, c) => rules.applyCheckout(run.state, cmd, c));
-  update(msg.patchUpdate, (cmd) => rules.checkUpdate(run.state, cmd), (cmd, c) => routedAgainIfLeft(rules.applyUpdate(run.state, cmd, c)));
+  update(msg.patchUpdate, (cmd) => rules.checkUpdate(run.state, cmd), (cmd, c) => routedAgainIfLeft(recordHandOver(run.state, cmd.actor, rules.applyUpdate(run.state, cmd, c), c.now)));
   // Runs recorded before comment wakes (no marker) keep the plain comment; new ones wake whom a comment concerns.
   update(msg.commentUpdate, (cmd) => checkThreadComment(run.state, cmd), (cmd, c) => (patched(COMMENT_WAKES_PATCH) ? applyThreadComment(run.state, cmd, c) : rules.applyComment(run.state, cmd, c)));
   update(msg.releaseUpdate, (cmd) => rules.checkRelease(run.state, cmd), (cmd, c) => routedAgainIfLeft(rules.applyRelease(run.state, cmd, c)));
@@ -65,6 +67,13 @@ function routedAgainIfLeft(applied: rules.Applied): rules.Applied {
   const wasWaiting = issue.lifecycle?.routing?.state === 'pending' || issue.lifecycle?.routing?.state === 'unroutable';
   if (!awaitsRouting(issue) || wasWaiting || !patched(RELEASE_REROUTES_PATCH)) return applied;
   return { ...applied, write: { ...applied.write, issue: releasedForRouting(issue) } };
+}
+
+/** An agent handing its tracker task to another is recorded as such (runs recorded before kept the rule's record). */
+function recordHandOver(prev: IssueState, actor: Actor, applied: rules.Applied, now: number): rules.Applied {
+  const issue = handedOver(prev, applied.write.issue, actor, now);
+  if (issue === applied.write.issue || !patched(RELEASE_REROUTES_PATCH)) return applied;
+  return { ...applied, write: { ...applied.write, issue } };
 }
 
 /** Validators: synchronous, no state change; a refusal becomes a typed failure and writes no history. */
