@@ -9,6 +9,7 @@ import { retry } from '@octokit/plugin-retry';
 import { throttling } from '@octokit/plugin-throttling';
 import { Octokit } from '@octokit/rest';
 import Bottleneck from 'bottleneck';
+import { logger } from '../../runtime/logger.js';
 
 const GitHubOctokit = Octokit.plugin(throttling, retry);
 export type GitHub = InstanceType<typeof GitHubOctokit>;
@@ -55,7 +56,8 @@ export function githubClient(cred: GitHubCredential, opts: ClientOptions = {}): 
     baseUrl,
     userAgent: 'switchyard',
     ...auth,
-    log: { debug: () => {}, info: () => {}, warn: () => {}, error: console.error },
+    // Octokit's request log repeats as raw text what the caller gets as an error (and turns into our codes): debug, as JSON.
+    log: { debug: () => {}, info: () => {}, warn: () => {}, error: (message: unknown) => logger.debug({ github: String(message) }, 'a GitHub request failed') },
     throttle: {
       // The budget (Bottleneck groups) is keyed by credential: every use of it waits its turn.
       id: key,
