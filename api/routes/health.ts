@@ -2,19 +2,28 @@
  * /healthz: the process answers. /readyz: Temporal and Postgres answer, and a worker is polling the
  * task queue (without one, every change would wait until its deadline); 503 says which is missing —
  * under `npm start`, a worker being restarted and how it stopped. Workflow runs quarantined
- * for killing workers are listed (`checks.workflowTasks`) without making the stack unready.
+ * for killing workers are counted (`checks.workflowTasks`; listed for the admin key) without making
+ * the stack unready.
  */
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { Router } from 'express';
 import type { ApiDeps } from '../deps.js';
 import { supervisedStatus } from '../../scripts/stack/processes.js';
 import { quarantinedRuns } from '../../worker/quarantine.js';
 
-export function healthRouter({ pool, tasks }: ApiDeps): Router {
+/** Whether the request carries the admin key (compared in constant time): /readyz shows it the quarantined runs by name. */
+function fromOperator(authorization: string | undefined, adminHash: Buffer): boolean {
+  const given = /^Bearer (.+)$/.exec(authorization ?? '')?.[1];
+  return !!given && timingSafeEqual(createHash('sha256').update(given).digest(), adminHash);
+}
+
+export function healthRouter({ pool, tasks, adminKey }: ApiDeps): Router {
+  const adminHash = createHash('sha256').update(adminKey).digest();
   const router = Router();
   router.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
-  router.get('/readyz', async (_req, res) => {
+  router.get('/readyz', async (req, res) => {
     // Each check answers within 3 s: a paused dependency is "not ready", never a hung probe.
     const probe = async (fn: () => Promise<unknown>) => {
       let timer: NodeJS.Timeout | undefined;
@@ -35,8 +44,9 @@ export function healthRouter({ pool, tasks }: ApiDeps): Router {
       ? { ok: false, error: `the worker stopped (${supervised.lastExit}) and restarts at ${supervised.restartAt} (restart ${supervised.restarts} in a row)` }
       : temporal.ok ? await probe(() => tasks.workerPolling()) : { ok: false, error: 'Temporal is not reachable' };
     // Runs whose activations killed workers (worker/quarantine.ts): listed, but the rest of the stack is ready.
+    // Anyone sees how many; the operator (admin key) sees which.
     const quarantined = postgres.ok ? await quarantinedRuns(pool).catch(() => []) : [];
-    const workflowTasks = { ok: true, quarantined };
+    const workflowTasks = fromOperator(req.headers.authorization, adminHash) ? { ok: true, quarantined } : { ok: true, quarantinedCount: quarantined.length };
     const ready = temporal.ok && postgres.ok && worker.ok;
     if (!ready) res.setHeader('Retry-After', '2');
     res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not_ready', checks: { temporal, postgres, worker, workflowTasks } });

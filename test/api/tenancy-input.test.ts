@@ -146,6 +146,9 @@ describe('tenancy, auth, run ids and bad input', () => {
     assert.equal(health.status, 200);
     const ready = await stack.as(undefined as unknown as string).get('/readyz');
     assert.equal(ready.status, 200, JSON.stringify(ready.body));
-    assert.deepEqual(ready.body.checks, { temporal: { ok: true }, postgres: { ok: true }, worker: { ok: true }, workflowTasks: { ok: true, quarantined: [] } });
+    assert.deepEqual(ready.body.checks, { temporal: { ok: true }, postgres: { ok: true }, worker: { ok: true }, workflowTasks: { ok: true, quarantinedCount: 0 } }, 'anyone sees how many runs are quarantined');
+    const forOperator = await stack.admin.get('/readyz');
+    assert.deepEqual(forOperator.body.checks.workflowTasks, { ok: true, quarantined: [] }, 'the operator sees which');
+    assert.equal((await stack.as('sy_wrong_key').get('/readyz')).body.checks.workflowTasks.quarantined, undefined);
   });
 });
