@@ -69,13 +69,29 @@ const FIELDS: Array<keyof IssueState> = [
 ];
 
 // The description (up to 64 KiB) rarely changes while every update fingerprints the state: hash it
-// once per text. A pure memo, so it is as deterministic in workflow code as the hash itself.
-// Starts empty (undefined, never a description): a null description hashes the same whatever came before.
+// once per text. Starts empty (undefined, never a description): a null description hashes the same
+// whatever came before.
 let lastDescription: string | null | undefined;
 let lastDescriptionHash = '';
 
+/**
+ * Workflow runs recorded before the fix (no `pure-fingerprint-v1` marker) hashed a null description as
+ * the empty string until any other description was hashed in that run; their histories hold those
+ * fingerprints, so they replay with that memo (workflow globals are per run).
+ */
+let legacyMemo = false;
+export function useLegacyDescriptionHash(on: boolean): void {
+  legacyMemo = on;
+  if (on) {
+    lastDescription = null;
+    lastDescriptionHash = cyrb53('', 1);
+  } else {
+    lastDescription = undefined;
+  }
+}
+
 function descriptionHash(description: string | null): string {
-  if (lastDescription === undefined || description !== lastDescription) {
+  if ((!legacyMemo && lastDescription === undefined) || description !== lastDescription) {
     lastDescription = description;
     lastDescriptionHash = cyrb53(description ?? '\u0000null', 1);
   }

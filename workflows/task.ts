@@ -5,6 +5,7 @@
  * the main loop keeps the lease timer, continues as new, and carries out a cancellation (lifecycle.ts).
  */
 import { CancellationScope, patched } from '@temporalio/workflow';
+import { useLegacyDescriptionHash } from '../domain/projection.js';
 import { legacyTaskWorkflow } from './legacy/task-v1.js';
 import type { LegacyTaskWorkflowInput } from './legacy/messages-v1.js';
 import type { TaskWorkflowInput } from './messages.js';
@@ -21,7 +22,11 @@ export const PROJECTION_V2_PATCH = 'projection-v2';
 /** Runs recorded before the delivery pipeline have no routing, submit, ship or watcher. */
 export const DELIVERY_PATCH = 'delivery-v1';
 
+/** Runs recorded before it fingerprint a null description with the old memo (domain/projection.ts). */
+export const PURE_FINGERPRINT_PATCH = 'pure-fingerprint-v1';
+
 export async function taskWorkflow(input: TaskWorkflowInput): Promise<void> {
+  useLegacyDescriptionHash(!patched(PURE_FINGERPRINT_PATCH));
   if (!patched(PROJECTION_V2_PATCH)) return legacyTaskWorkflow(input as unknown as LegacyTaskWorkflowInput);
   const run = new TaskRun(input);
   registerHandlers(run);
