@@ -1,8 +1,8 @@
-/** GitHub behind the neutral ports: intake (issues) and code host (pull requests, checks, reviews, merges). */
-import type { CiState, CheckView, ReviewState } from '../../domain/lifecycle.js';
-import { failuresOf, overallOf } from '../../domain/delivery.js';
-import { ciSummary, listIssuesSince, mergePullRequest, reviewFeedback, revertPullRequest, submitPullRequest, commentOn, ProviderError, type CiCheck, type GitHub } from '../github/index.js';
-import { ProviderRefusal, type Candidate, type CodeHostPort, type IntakePort } from './ports.js';
+/** GitHub behind the neutral ports: intake (issues) and code host (pull requests, reviews, merges), judged by its CI port (github-actions.ts). */
+import type { CiState, ReviewState } from '../../domain/lifecycle.js';
+import { listIssuesSince, mergePullRequest, reviewFeedback, revertPullRequest, submitPullRequest, commentOn, ProviderError, type GitHub } from '../github/index.js';
+import { GitHubActions } from './github-actions.js';
+import { ProviderRefusal, type Candidate, type CIPort, type CodeHostPort, type IntakePort } from './ports.js';
 
 export interface GitHubRepo {
   gh: GitHub;
@@ -10,21 +10,6 @@ export interface GitHubRepo {
   repo: string;
   labels: { include?: string[]; exclude?: string[] };
   defaultBranch: string | null;
-}
-
-function checkStatus(c: CiCheck): CheckView['status'] {
-  if (c.status !== 'completed') return c.status === 'queued' || c.status === 'pending' ? (c.source === 'status' ? 'running' : 'queued') : 'running';
-  switch (c.conclusion) {
-    case 'success':
-    case 'neutral':
-      return 'passed';
-    case 'skipped':
-      return 'skipped';
-    case 'cancelled':
-      return 'cancelled';
-    default:
-      return 'failed';
-  }
 }
 
 /** Label filters: every `include` label must be there (if any are given), no `exclude` label may be. */
@@ -36,7 +21,12 @@ export function passesLabels(labels: string[], f: GitHubRepo['labels']): boolean
 }
 
 export class GitHubAdapter implements IntakePort, CodeHostPort {
-  constructor(private readonly r: GitHubRepo) {}
+  /** The CI a PR's head is judged by (GitHub's own checks today). */
+  private readonly ci: CIPort;
+
+  constructor(private readonly r: GitHubRepo) {
+    this.ci = new GitHubActions(r.gh, { owner: r.owner, repo: r.repo });
+  }
 
   private get ref() {
     return { owner: this.r.owner, repo: this.r.repo };
@@ -82,13 +72,11 @@ export class GitHubAdapter implements IntakePort, CodeHostPort {
   async observe(prNumber: number, reviewPolicy: 'require' | 'never_require', knownHead?: string | null) {
     const [{ data: pr }, guessed, feedback] = await Promise.all([
       this.r.gh.rest.pulls.get({ ...this.ref, pull_number: prNumber }),
-      knownHead ? ciSummary(this.r.gh, this.ref, knownHead) : Promise.resolve(undefined),
+      knownHead ? this.ci.summary(knownHead) : Promise.resolve(undefined),
       reviewFeedback(this.r.gh, this.ref, prNumber),
     ]);
     const headSha = pr.head.sha;
-    const summary = guessed && guessed.headSha === headSha ? guessed : await ciSummary(this.r.gh, this.ref, headSha);
-    const checks: CheckView[] = summary.checks.slice(0, 50).map((c) => ({ name: c.name, workflow: c.source === 'check_run' ? 'github-actions' : null, status: checkStatus(c), url: c.url, durationSeconds: null }));
-    const ci: CiState = { headSha, overallStatus: overallOf(checks), checks, failureSummaries: failuresOf(checks), updatedAt: new Date().toISOString() };
+    const ci: CiState = guessed && guessed.headSha === headSha ? guessed : await this.ci.summary(headSha);
     const latest = feedback.reviews.filter((r) => r.state === 'APPROVED' || r.state === 'CHANGES_REQUESTED').at(-1);
     const outcome = feedback.decision === 'changes_requested' ? 'changes_requested' : reviewPolicy === 'never_require' ? 'not_required' : feedback.decision;
     const review: ReviewState = {
