@@ -1,4 +1,5 @@
 /** GitHub behind the neutral ports: intake (issues) and code host (pull requests, reviews, merges), judged by its CI port (github-actions.ts). */
+import { combineCi } from '../../domain/ci.js';
 import type { CiState, ReviewState } from '../../domain/lifecycle.js';
 import { listIssuesSince, mergePullRequest, reviewFeedback, revertPullRequest, submitPullRequest, commentOn, ProviderError, type GitHub } from '../github/index.js';
 import { GitHubActions } from './github-actions.js';
@@ -21,11 +22,16 @@ export function passesLabels(labels: string[], f: GitHubRepo['labels']): boolean
 }
 
 export class GitHubAdapter implements IntakePort, CodeHostPort {
-  /** The CI a PR's head is judged by (GitHub's own checks today). */
-  private readonly ci: CIPort;
+  /** The CI systems a PR's head is judged by, combined (GitHub's own checks today; CircleCI beside them next). */
+  private readonly ci: CIPort[];
 
   constructor(private readonly r: GitHubRepo) {
-    this.ci = new GitHubActions(r.gh, { owner: r.owner, repo: r.repo });
+    this.ci = [new GitHubActions(r.gh, { owner: r.owner, repo: r.repo })];
+  }
+
+  /** Every CI system's answer on `headSha`, as one state (any red is red). */
+  private async ciOn(headSha: string): Promise<CiState> {
+    return combineCi(headSha, await Promise.all(this.ci.map((c) => c.summary(headSha))));
   }
 
   private get ref() {
@@ -72,11 +78,11 @@ export class GitHubAdapter implements IntakePort, CodeHostPort {
   async observe(prNumber: number, reviewPolicy: 'require' | 'never_require', knownHead?: string | null) {
     const [{ data: pr }, guessed, feedback] = await Promise.all([
       this.r.gh.rest.pulls.get({ ...this.ref, pull_number: prNumber }),
-      knownHead ? this.ci.summary(knownHead) : Promise.resolve(undefined),
+      knownHead ? this.ciOn(knownHead) : Promise.resolve(undefined),
       reviewFeedback(this.r.gh, this.ref, prNumber),
     ]);
     const headSha = pr.head.sha;
-    const ci: CiState = guessed && guessed.headSha === headSha ? guessed : await this.ci.summary(headSha);
+    const ci: CiState = guessed && guessed.headSha === headSha ? guessed : await this.ciOn(headSha);
     const latest = feedback.reviews.filter((r) => r.state === 'APPROVED' || r.state === 'CHANGES_REQUESTED').at(-1);
     const outcome = feedback.decision === 'changes_requested' ? 'changes_requested' : reviewPolicy === 'never_require' ? 'not_required' : feedback.decision;
     const review: ReviewState = {

@@ -1,0 +1,50 @@
+/**
+ * CI from more than one system on one head (issue 14 §3): each provider's statuses in ours, and the
+ * providers' answers combined. AgentRail serves a task from exactly one CI system; a repository that
+ * runs GitHub Actions and CircleCI must not ship while either is red, so both are read and combined.
+ */
+import { failuresOf, overallOf } from './delivery.js';
+import type { CheckView, CiState } from './lifecycle.js';
+
+export type CiProvider = 'github_actions' | 'circleci';
+
+/**
+ * A CircleCI job or workflow status in ours (case-insensitive; README "CI status tables"). Anything not
+ * listed — failed, error, infrastructure_fail, timedout, unauthorized, a status CircleCI adds later — is
+ * a failure: an unknown state must never let a task ship.
+ */
+export function circleciStatus(value: string): CheckView['status'] {
+  switch (value.toLowerCase()) {
+    case 'success':
+    case 'successful':
+      return 'passed';
+    case 'queued':
+    case 'pending':
+    case 'not_run':
+    case 'blocked':
+    case 'on_hold':
+      return 'queued';
+    case 'running':
+    case 'failing':
+      return 'running';
+    case 'canceled':
+    case 'cancelled':
+      return 'cancelled';
+    case 'skipped':
+      return 'skipped';
+    default:
+      return 'failed';
+  }
+}
+
+/**
+ * What every CI system says of `headSha`, as one state: all their checks (at most 50 of each), the
+ * overall status from all of them (any red is red), the failures first, and the latest update. An
+ * answer about another head is left out (it says nothing of this one).
+ */
+export function combineCi(headSha: string, answers: CiState[]): CiState {
+  const current = answers.filter((a) => a.headSha === headSha);
+  const checks: CheckView[] = current.flatMap((a) => a.checks.slice(0, 50));
+  const updatedAt = current.map((a) => a.updatedAt).sort().at(-1) ?? new Date(0).toISOString();
+  return { headSha, overallStatus: overallOf(checks), checks, failureSummaries: failuresOf(checks), updatedAt };
+}
