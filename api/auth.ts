@@ -24,8 +24,19 @@ const RUN_ID_HEADERS = ['x-run-id', 'x-aimetier-run-id', 'x-paperclip-run-id'];
 const AGENT_CACHE_MS = 30_000;
 const AGENT_CACHE_MAX = 10_000;
 
-export function authenticate(pool: Pool, adminKey: string) {
+/** The key a request's `Authorization: Bearer <key>` carries, if any. */
+export function bearerKey(header: string | undefined): string | undefined {
+  return /^Bearer\s+(\S+)$/i.exec(header ?? '')?.[1];
+}
+
+/** Whether a key is the admin key (compared in constant time, over hashes of equal length). */
+export function adminKeyMatcher(adminKey: string): (key: string | undefined) => boolean {
   const adminHash = createHash('sha256').update(adminKey).digest();
+  return (key) => key !== undefined && timingSafeEqual(createHash('sha256').update(key).digest(), adminHash);
+}
+
+export function authenticate(pool: Pool, adminKey: string) {
+  const isAdminKey = adminKeyMatcher(adminKey);
   const cache = new Map<string, { agent: AgentIdentity; until: number }>();
   const lookup = async (hash: string): Promise<AgentIdentity | undefined> => {
     const hit = cache.get(hash);
@@ -41,11 +52,9 @@ export function authenticate(pool: Pool, adminKey: string) {
     return rows[0];
   };
   return async (req: Request, res: Response, next: NextFunction) => {
-    const header = req.header('authorization') ?? '';
-    const match = /^Bearer\s+(\S+)$/i.exec(header);
-    if (!match) throw new DomainError('unauthorized', 'Send Authorization: Bearer <key>');
-    const key = match[1]!;
-    if (timingSafeEqual(createHash('sha256').update(key).digest(), adminHash)) {
+    const key = bearerKey(req.header('authorization'));
+    if (!key) throw new DomainError('unauthorized', 'Send Authorization: Bearer <key>');
+    if (isAdminKey(key)) {
       res.locals.caller = { kind: 'operator' } satisfies Caller;
       return next();
     }

@@ -23,12 +23,14 @@ export interface AdmitChildCmd {
 /** How long an admitted child that has not reported in still counts (its creation failed, most likely). */
 export const ADMISSION_HOLD_MS = 10 * 60_000;
 
-/** Admitted children not yet among the parent's known ones, and admitted recently enough to count. */
+/**
+ * Forgets admissions that no longer count — the child reported in (it is among the known ones), or
+ * was admitted too long ago — and answers how many still do.
+ */
 export function pendingAdmissions(s: IssueState, admitted: Map<string, number>, now: number): number {
   const known = new Set((s.collab?.children ?? []).map((c) => c.id));
-  let n = 0;
-  for (const [id, at] of admitted) if (!known.has(id) && now - at < ADMISSION_HOLD_MS) n++;
-  return n;
+  for (const [id, at] of admitted) if (known.has(id) || now - at >= ADMISSION_HOLD_MS) admitted.delete(id);
+  return admitted.size;
 }
 
 /** Refuses a child the parent may not take now; answers the plan revision it was admitted under. */

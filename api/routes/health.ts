@@ -5,20 +5,15 @@
  * for killing workers are counted (`checks.workflowTasks`; listed for the admin key) without making
  * the stack unready.
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
 import { Router } from 'express';
+import { adminKeyMatcher, bearerKey } from '../auth.js';
 import type { ApiDeps } from '../deps.js';
 import { supervisedStatus } from '../../scripts/stack/processes.js';
 import { quarantinedRuns } from '../../worker/quarantine.js';
 
-/** Whether the request carries the admin key (compared in constant time): /readyz shows it the quarantined runs by name. */
-function fromOperator(authorization: string | undefined, adminHash: Buffer): boolean {
-  const given = /^Bearer (.+)$/.exec(authorization ?? '')?.[1];
-  return !!given && timingSafeEqual(createHash('sha256').update(given).digest(), adminHash);
-}
-
 export function healthRouter({ pool, tasks, adminKey }: ApiDeps): Router {
-  const adminHash = createHash('sha256').update(adminKey).digest();
+  // Unauthenticated routes: only the admin key, if sent, shows the quarantined runs by name.
+  const isAdminKey = adminKeyMatcher(adminKey);
   const router = Router();
   router.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
@@ -46,7 +41,7 @@ export function healthRouter({ pool, tasks, adminKey }: ApiDeps): Router {
     // Runs whose activations killed workers (worker/quarantine.ts): listed, but the rest of the stack is ready.
     // Anyone sees how many; the operator (admin key) sees which.
     const quarantined = postgres.ok ? await quarantinedRuns(pool).catch(() => []) : [];
-    const workflowTasks = fromOperator(req.headers.authorization, adminHash) ? { ok: true, quarantined } : { ok: true, quarantinedCount: quarantined.length };
+    const workflowTasks = isAdminKey(bearerKey(req.headers.authorization)) ? { ok: true, quarantined } : { ok: true, quarantinedCount: quarantined.length };
     const ready = temporal.ok && postgres.ok && worker.ok;
     if (!ready) res.setHeader('Retry-After', '2');
     res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not_ready', checks: { temporal, postgres, worker, workflowTasks } });

@@ -49,12 +49,8 @@ function foldersAbove(target: string): string[] {
   }
 }
 
-/**
- * The first folder the postgres user cannot enter on the way to `targets`, or undefined (also when
- * not root: then Postgres runs as the caller, who reached this checkout already).
- */
-export function folderBlockingPostgres(targets: string[]): { folder: string; mode: string; owner: number } | undefined {
-  if (process.platform === 'win32' || userInfo().uid !== 0) return undefined;
+/** The first folder the postgres user cannot enter on the way to `targets`, or undefined. */
+function folderBlockingPostgres(targets: string[]): { folder: string; mode: string; owner: number } | undefined {
   const who = postgresAccount();
   for (const target of targets) {
     for (const folder of foldersAbove(target)) {
@@ -83,6 +79,7 @@ async function embeddedBinary(): Promise<string> {
  * reachable by the postgres user.
  */
 export async function assertPostgresReachable(dataDir: string): Promise<void> {
+  // Not root: Postgres runs as the caller, who reached this checkout already.
   if (process.platform === 'win32' || userInfo().uid !== 0) return;
   const blocked = folderBlockingPostgres([await embeddedBinary(), path.dirname(path.dirname(path.resolve(dataDir)))]);
   if (blocked) throw new Error(postgresUnreachableMessage(blocked));

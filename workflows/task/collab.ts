@@ -4,7 +4,7 @@
  * signal other task workflows send about blockers and children.
  */
 import { getExternalWorkflowHandle, log, setHandler } from '@temporalio/workflow';
-import { ADMISSION_HOLD_MS, checkAdmitChild, pendingAdmissions } from '../../domain/delegation.js';
+import { checkAdmitChild, pendingAdmissions } from '../../domain/delegation.js';
 import { applyCollabMessage } from '../../domain/dependencies.js';
 import type { Effect } from '../../domain/effects.js';
 import { applyPutDocument, checkPutDocument } from '../../domain/documents.js';
@@ -61,13 +61,8 @@ export function registerCollabHandlers(run: TaskRun): void {
   });
 }
 
-/** Admitted children still on their way (the bound counts them); the map is pruned as it is read. */
-function admissionsPending(run: TaskRun): number {
-  const now = Date.now();
-  const known = new Set((run.state.collab?.children ?? []).map((c) => c.id));
-  for (const [id, at] of run.admitted) if (known.has(id) || now - at >= ADMISSION_HOLD_MS) run.admitted.delete(id);
-  return pendingAdmissions(run.state, run.admitted, now);
-}
+/** Admitted children still on their way (the bound counts them). */
+const admissionsPending = (run: TaskRun): number => pendingAdmissions(run.state, run.admitted, Date.now());
 
 /** Sends the queued messages to other task workflows now (on the way out, when the effects loop has stopped). */
 export async function deliverNotices(run: TaskRun): Promise<void> {

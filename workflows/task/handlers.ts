@@ -11,7 +11,6 @@ import { assertNotAnothers, assertOffered, SAME_SUCCESS_AGAIN } from '../../doma
 import * as rules from '../../domain/commands.js';
 import { DomainError } from '../../domain/errors.js';
 import { findUnstorableText } from '../../domain/text.js';
-import { awaitsRouting } from '../../domain/holder.js';
 import { handedOver, releasedForRouting } from '../../domain/intake.js';
 import * as msg from '../messages.js';
 import { decisionCtx, type TaskRun } from './run.js';
@@ -63,10 +62,11 @@ export function registerHandlers(run: TaskRun): void {
  * agent may take it by itself. Runs recorded before left it waiting for an operator.
  */
 function routedAgainIfLeft(applied: rules.Applied): rules.Applied {
-  const issue = applied.write.issue;
-  const wasWaiting = issue.lifecycle?.routing?.state === 'pending' || issue.lifecycle?.routing?.state === 'unroutable';
-  if (!awaitsRouting(issue) || wasWaiting || !patched(RELEASE_REROUTES_PATCH)) return applied;
-  return { ...applied, write: { ...applied.write, issue: releasedForRouting(issue) } };
+  const left = applied.write.issue;
+  const waiting = left.lifecycle?.routing?.state === 'pending' || left.lifecycle?.routing?.state === 'unroutable';
+  const issue = waiting ? left : releasedForRouting(left);
+  if (issue === left || !patched(RELEASE_REROUTES_PATCH)) return applied;
+  return { ...applied, write: { ...applied.write, issue } };
 }
 
 /** An agent handing its tracker task to another is recorded as such (runs recorded before kept the rule's record). */
