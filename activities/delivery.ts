@@ -5,8 +5,11 @@ import type { RoutingRule } from '../domain/routing.js';
 import type { SecretBox } from '../runtime/secrets.js';
 import type { DeliveryActivities } from '../workflows/activity-types.js';
 import { atBoundary } from './boundary.js';
-import { loadAdapter } from './providers/registry.js';
+import { intakeFor, loadAdapter } from './providers/registry.js';
+import { getDeliverySource } from '../db/sources.js';
 import { claimPullRequest } from './pull-claims.js';
+import { withFlakyHints } from './flaky.js';
+import { linearWrite } from './linear-write.js';
 import { createRouteTask } from './routing.js';
 import { createWakeActivity } from './wakes.js';
 import type { Config } from '../runtime/config.js';
@@ -26,7 +29,8 @@ async function heartbeating<T>(fn: () => Promise<T>): Promise<T> {
 }
 
 export function createDeliveryActivities(pool: Pool, box: () => SecretBox, config: Config): DeliveryActivities {
-  const adapter = async (sourceId: string) => (await loadAdapter(pool, box(), sourceId, { spaceWrites: config.githubSpaceWrites })).adapter;
+  const load = (sourceId: string) => loadAdapter(pool, box(), sourceId, { spaceWrites: config.githubSpaceWrites });
+  const adapter = async (sourceId: string) => (await load(sourceId)).adapter;
   return atBoundary<DeliveryActivities>({
     async routingContext(companyId) {
       const [rules, open, byRule] = await Promise.all([
@@ -53,25 +57,38 @@ export function createDeliveryActivities(pool: Pool, box: () => SecretBox, confi
 
     openPullRequest: ({ sourceId, taskId, head, base, title, body, draft }) =>
       heartbeating(async () => {
-        const a = await adapter(sourceId);
+        const { adapter: a, repository } = await load(sourceId);
         const pull = await a.openPullRequest({ head, base: base ?? (await a.defaultBranch()), title, body, draft });
-        // Runs recorded before the claim (no taskId) open as they did.
-        if (taskId) await claimPullRequest(pool, { sourceId, prNumber: pull.prNumber, taskId, head });
+        // Runs recorded before the claim (no taskId) open as they did. A PR is claimed in its repository's source, whoever took the issue in.
+        if (taskId) await claimPullRequest(pool, { sourceId: repository.id, prNumber: pull.prNumber, taskId, head });
         return pull;
       }),
 
-    observePullRequest: ({ sourceId, prNumber, reviewPolicy, knownHead }) => heartbeating(async () => (await adapter(sourceId)).observe(prNumber, reviewPolicy, knownHead)),
+    /** The PR as the code host sees it, CI with its flaky hints, and the repository's flaky policy for the workflow to apply. */
+    observePullRequest: ({ sourceId, prNumber, reviewPolicy, knownHead }) =>
+      heartbeating(async () => {
+        const { adapter: a, repository } = await load(sourceId);
+        const o = await a.observe(prNumber, reviewPolicy, knownHead);
+        return { ...o, ci: await withFlakyHints(pool, repository.id, o.ci), flaky: repository.flaky };
+      }),
 
     mergePullRequest: ({ sourceId, ...input }) => heartbeating(async () => (await adapter(sourceId)).merge(input)),
 
     revertPullRequest: ({ sourceId, prNumber }) => heartbeating(async () => (await adapter(sourceId)).revert(prNumber)),
 
-    upstreamEffect: ({ sourceId, number, effect }) =>
+    upstreamEffect: ({ sourceId, number, key, effect }) =>
       heartbeating(async () => {
-        const a = await adapter(sourceId);
-        if (effect.kind === 'upstream_comment') await a.comment(number, effect.body);
-        if (effect.kind === 'upstream_state') await a.setState(number, effect.state);
+        // Write-back goes where the issue came from (a Linear task's issue is Linear's, not the repository's).
+        const source = await getDeliverySource(pool, sourceId);
+        const a = intakeFor(source, box(), { spaceWrites: config.githubSpaceWrites });
+        const ref = { number, key: key ?? '' };
+        if (effect.kind === 'upstream_comment') await a.comment(ref, effect.body);
+        if (effect.kind === 'upstream_state') await a.setState(ref, effect.state);
       }),
+
+    linearWrite: ({ sourceId, linearIssueId, write }) => linearWrite(pool, box(), { sourceId, linearIssueId, write }),
+
+    rerunFailedChecks: ({ sourceId, prNumber, headSha }) => heartbeating(async () => (await adapter(sourceId)).rerunFailed(prNumber, headSha)),
 
     wakeAgent: createWakeActivity(pool, box, config),
   });

@@ -9,6 +9,7 @@ import { WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy, type Clien
 import { createdEntry } from '../domain/creation.js';
 import type { UpstreamIssue } from '../domain/delivery.js';
 import { intakeIssue } from '../domain/intake.js';
+import { linearPriority } from '../domain/linear.js';
 import { storable } from '../domain/text.js';
 import { searchAttributeValues } from '../domain/search-attributes.js';
 import { systemActor } from '../domain/task.js';
@@ -24,8 +25,8 @@ import { TASK_WORKFLOW_TYPE, upstreamSignal, workflowIdFor, type TaskWorkflowInp
 import { atBoundary } from './boundary.js';
 import type { Candidate } from './providers/ports.js';
 import { DomainError } from '../domain/errors.js';
-import { adapterFor } from './providers/registry.js';
-import { passesLabels } from './providers/github.js';
+import { intakeFor } from './providers/registry.js';
+import { passesLabels, type GitHubAdapter } from './providers/github.js';
 
 export interface Admitted {
   key: string;
@@ -41,7 +42,7 @@ export interface Admitted {
  * see. The source row is share-locked so a first poll moving its keys to the repository id, or a
  * delete counting the source's open tasks, is not raced.
  */
-async function claim(pool: Pool, source: SourceRow, number: number): Promise<{ issueId: string; identifier: string; claimed: boolean }> {
+async function claim(pool: Pool, source: SourceRow, c: Candidate): Promise<{ issueId: string; identifier: string; claimed: boolean }> {
   const fresh = randomUUID();
   const row = await inTransaction(pool, async (client) => {
     const current = (await client.query<SourceRow & { deleted_at: string | null }>('SELECT * FROM sources WHERE id = $1 FOR SHARE', [source.id])).rows[0];
@@ -51,7 +52,7 @@ async function claim(pool: Pool, source: SourceRow, number: number): Promise<{ i
       `INSERT INTO source_items (source_key, company_id, source_id, issue_id) VALUES ($1,$2,$3,$4)
        ON CONFLICT (source_key) DO UPDATE SET source_key = EXCLUDED.source_key
        RETURNING issue_id, (xmax = 0) AS inserted`,
-      [claimKeyOf(current, number), source.company_id, source.id, fresh],
+      [claimKeyOf(current, c.number, c.key), source.company_id, source.id, fresh],
     );
     return rows[0]!;
   });
@@ -75,17 +76,20 @@ function tidy(c: Candidate): Candidate {
 
 export async function admitCandidate(pool: Pool, client: Client, config: Config, source: SourceRow, given: Candidate): Promise<Admitted> {
   const c = tidy(given);
-  const { issueId, identifier, claimed } = await claim(pool, source, c.number);
+  const { issueId, identifier, claimed } = await claim(pool, source, c);
+  const linear = source.provider === 'linear';
   const state = intakeIssue(
     {
       id: issueId,
       companyId: source.company_id,
       identifier,
-      title: c.title.slice(0, 500) || `${source.owner}/${source.repo}#${c.number}`,
+      title: c.title.slice(0, 500) || (c.identifier ?? `${source.owner}/${source.repo}#${c.number}`),
       body: c.body,
+      priority: linear ? linearPriority(c.priority ?? null) : null,
       source: {
         sourceId: source.id, provider: source.provider, key: c.key, owner: source.owner, repo: source.repo, number: c.number, url: c.url,
         labels: c.labels, state: c.state, reviewPolicy: source.review_policy, defaultBranch: source.default_branch, updatedAt: c.updatedAt,
+        ...(linear ? { deliverySourceId: source.delivery_source_id!, ...(c.identifier ? { identifier: c.identifier } : {}), ...(c.workflowState ? { workflowState: c.workflowState } : {}) } : {}),
       },
     },
     Date.now(),
@@ -98,7 +102,7 @@ export async function admitCandidate(pool: Pool, client: Client, config: Config,
     pending: { comments: [], activity: [created], rowDirty: true, descriptionDirty: true, projectedVersion: 0 },
     continueAsNewAfterEvents: config.continueAsNewAfterEvents,
   };
-  const upstream: UpstreamIssue = { title: state.title, body: c.body, labels: c.labels, state: c.state, url: c.url, updatedAt: c.updatedAt };
+  const upstream: UpstreamIssue = { title: state.title, body: c.body, labels: c.labels, state: c.state, url: c.url, updatedAt: c.updatedAt, ...(c.workflowState ? { workflowState: c.workflowState } : {}) };
   try {
     await client.workflow.signalWithStart(TASK_WORKFLOW_TYPE, {
       workflowId: workflowIdFor(issueId),
@@ -118,21 +122,42 @@ export async function admitCandidate(pool: Pool, client: Client, config: Config,
   return { key: c.key, issueId, identifier, created: claimed };
 }
 
+/**
+ * Whether a source takes a new issue in: its label filters, and for Linear its state filter (names or
+ * types, any case; none: every state). An issue already taken in follows its upstream whatever they say.
+ */
+export function takesIn(source: SourceRow, c: Pick<Candidate, 'labels' | 'workflowState'>): boolean {
+  if (!passesLabels(c.labels, source.labels)) return false;
+  if (source.provider !== 'linear' || !source.states?.length || !c.workflowState) return true;
+  const wanted = source.states.map((x) => x.toLowerCase());
+  return wanted.includes(c.workflowState.name.toLowerCase()) || wanted.includes(c.workflowState.type.toLowerCase());
+}
+
+/** The Linear candidates already taken in (their tasks follow their issues whatever the filters say); GitHub's keep their old behaviour. */
+async function knownKeys(pool: Pool, source: SourceRow, candidates: Candidate[]): Promise<Set<string>> {
+  if (source.provider !== 'linear' || candidates.length === 0) return new Set();
+  const keys = candidates.map((c) => claimKeyOf(source, c.number, c.key));
+  const { rows } = await pool.query<{ source_key: string }>('SELECT source_key FROM source_items WHERE source_key = ANY($1)', [keys]);
+  const have = new Set(rows.map((r) => r.source_key));
+  return new Set(candidates.filter((c) => have.has(claimKeyOf(source, c.number, c.key))).map((c) => c.key));
+}
+
 export function createIntakeActivities(pool: Pool, client: Client, box: () => SecretBox, config: Config): IntakeActivities {
   return atBoundary<IntakeActivities>({
     async pollSource(sourceId): Promise<IntakeReport> {
       const source = await getSource(pool, sourceId).catch(() => undefined);
       if (!source) return { sourceId, skipped: 'deleted', found: 0, admitted: [], filteredOut: 0, cursor: null };
       if (source.paused) return { sourceId, skipped: 'paused', found: 0, admitted: [], filteredOut: 0, cursor: source.cursor };
-      const adapter = adapterFor(source, box(), { spaceWrites: config.githubSpaceWrites });
+      const intake = intakeFor(source, box(), { spaceWrites: config.githubSpaceWrites });
       try {
         // A source from before repository ids were kept learns its id once, and its keys move with it.
-        if (!source.repo_id) {
-          await adoptRepositoryId(pool, source.id, (await adapter.repository()).id);
+        if (source.provider === 'github' && !source.repo_id) {
+          await adoptRepositoryId(pool, source.id, (await (intake as GitHubAdapter).repository()).id);
           Object.assign(source, await getSource(pool, source.id));
         }
-        const { candidates, cursor } = await adapter.listChangedSince(source.cursor);
-        const wanted = candidates.filter((c) => passesLabels(c.labels, source.labels));
+        const { candidates, cursor } = await intake.listChangedSince(source.cursor);
+        const known = await knownKeys(pool, source, candidates);
+        const wanted = candidates.filter((c) => known.has(c.key) || takesIn(source, c));
         const admitted: Admitted[] = [];
         for (const c of wanted) admitted.push(await admitCandidate(pool, client, config, source, c));
         await pool.query('UPDATE sources SET cursor = $2, last_poll_at = now(), last_poll_error = NULL WHERE id = $1', [source.id, cursor]);

@@ -21,6 +21,8 @@ import { routingRouter } from './routes/routing.js';
 import { sourcesRouter } from './routes/sources.js';
 import { tasksRouter } from './routes/tasks.js';
 import { webhooksRouter } from './routes/webhooks.js';
+import { linearTasksRouter, linearWebhooksRouter } from './routes/linear.js';
+import { circleciRouter } from './routes/circleci.js';
 
 export function createApp(deps: ApiDeps): express.Express {
   const app = express();
@@ -34,6 +36,8 @@ export function createApp(deps: ApiDeps): express.Express {
   app.use(setDeadline(deps.config.temporalCallTimeoutMs));
   // Signed over the raw bytes, with the source's secret instead of an API key: before the JSON parser and auth.
   app.use(webhooksRouter(deps));
+  app.use(linearWebhooksRouter(deps));
+  app.use(circleciRouter(deps));
   // A document body may be 512 KiB of text, which JSON escaping can grow up to six times (\u0001).
   app.put('/api/issues/:issueId/documents/:key', express.json({ limit: '3200kb', strict: true, type: () => true }));
   app.use(express.json({ limit: '512kb', strict: true, type: () => true }));
@@ -43,6 +47,7 @@ export function createApp(deps: ApiDeps): express.Express {
   app.use(issueActionsRouter(deps));
   app.use(issueThreadRouter(deps));
   app.use(tasksRouter(deps));
+  app.use(linearTasksRouter(deps));
   app.use(sourcesRouter(deps));
   app.use(routingRouter(deps));
   app.use(agentWakesRouter(deps));

@@ -17,6 +17,7 @@ export const RETRY_AFTER_SECONDS = 2;
 export function sendError(res: Response, err: DomainError): void {
   const status = ERROR_HTTP_STATUS[err.code];
   if (status === 503) res.setHeader('Retry-After', String(RETRY_AFTER_SECONDS));
+  if (status === 429) res.setHeader('Retry-After', String(Math.max(1, Math.ceil(Number(err.details?.retryAfterSeconds ?? RETRY_AFTER_SECONDS)))));
   res.status(status).json(presenterFor(res.req?.path ?? '')(err));
 }
 
@@ -37,6 +38,8 @@ const AGENTRAIL_NEXT: Partial<Record<string, string[]>> = {
   idempotency_in_progress: ['retry'],
   head_sha_mismatch: ['get_task'],
   branch_not_found: ['submit'],
+  rate_limited: ['retry'],
+  upstream_error: ['retry'],
 };
 
 /** AgentRail's nested shape for `/api/tasks` (its SDK throws on anything else): details always has availableActions. */
@@ -48,7 +51,7 @@ export function agentRailErrorBody(err: DomainError) {
 
 /** One error type, two presenters, chosen by route family. */
 export function presenterFor(path: string): (err: DomainError) => unknown {
-  return path === '/api/tasks' || path.startsWith('/api/tasks/') ? agentRailErrorBody : errorBody;
+  return path === '/api/tasks' || path.startsWith('/api/tasks/') || path.startsWith('/api/providers/linear/tasks/') ? agentRailErrorBody : errorBody;
 }
 
 // gRPC codes CANCELLED(1), DEADLINE_EXCEEDED(4), RESOURCE_EXHAUSTED(8), UNAVAILABLE(14): the engine is not answering.

@@ -98,6 +98,28 @@ const deliveryPaths = {
       responses: { 202: { description: 'accepted' }, 200: { description: 'a delivery already taken' }, 401: error('webhook_signature_invalid'), 404: error('not_found'), 503: error('temporal_unavailable: redeliver') },
     },
   },
+  '/api/providers/linear/webhooks/{sourceId}': {
+    post: {
+      summary: 'Linear webhook deliveries: Linear-Signature (hex HMAC-SHA256 of the raw body) and webhookTimestamp (within 60 s) checked, Linear-Delivery deduplicated (a replay is 200 duplicate); an Issue is 202 (intake), a Comment 200 (on its task)',
+      security: [],
+      parameters: [sourceId],
+      responses: { 202: { description: 'accepted' }, 200: { description: 'a comment taken, or a delivery already taken' }, 400: error('invalid_json, invalid_payload, validation_error'), 401: error('webhook_signature_invalid'), 404: error('not_found'), 503: error('temporal_unavailable: redeliver') },
+    },
+  },
+  '/api/providers/circleci/webhooks/{sourceId}': {
+    post: {
+      summary: 'CircleCI webhook deliveries to a repository\'s source: circleci-signature v1 checked with its CircleCI webhook secret, the event id deduplicated; a completed workflow or job makes the tasks in review on that head read CI now',
+      security: [],
+      parameters: [sourceId],
+      responses: { 202: { description: 'accepted' }, 200: { description: 'a delivery already taken' }, 400: error('invalid_json, invalid_payload'), 401: error('webhook_signature_invalid'), 404: error('not_found'), 503: error('temporal_unavailable: redeliver') },
+    },
+  },
+  '/api/providers/linear/tasks/{issueId}/comments': {
+    post: taskOp('AgentRail: a comment on the task\'s Linear issue (201; 404 linear_source_not_found for a task not from Linear; 429 rate_limited with Retry-After; 502 upstream_error)', { body: delivery.linearComment, ok: 201, write: true }),
+  },
+  '/api/providers/linear/tasks/{issueId}/workflow-state': {
+    post: taskOp('AgentRail: move the task\'s Linear issue to a workflow state; the task follows as for a person\'s move in Linear (200 with stateName and agentRailStatus)', { body: delivery.linearWorkflowState, ok: 200, write: true }),
+  },
   '/api/agents/{agentId}/wake-target': { put: op('Set how an assignment wakes the agent (operator): signed HTTP POST, a local process, or null', { params: [agentId], body: bodyOf(delivery.putWakeTarget), ok: [200, { type: 'object' }] }) },
   '/api/agents/me/wakeups': { get: op('The calling agent\'s wakes, newest first (for agents that poll)', { ok: [200, { type: 'object' }] }) },
   '/api/tasks/mine': {

@@ -1,5 +1,7 @@
 /** A task as AgentRail's clients read it (TaskSummary, TaskDetail, ci-status, review-feedback). */
 import { taskActions } from '../domain/delivery-actions.js';
+import { overallOf } from '../domain/delivery.js';
+import type { CheckView } from '../domain/lifecycle.js';
 import type { WorkflowStatus } from '../domain/projection.js';
 import type { Actor, IssueState } from '../domain/task.js';
 
@@ -73,6 +75,18 @@ function ciHeadline(d: NonNullable<NonNullable<IssueState['lifecycle']>['deliver
   return c.checks.length ? `${c.checks.filter((x) => x.status === 'running' || x.status === 'queued').length} check(s) still running` : 'Waiting for checks to start';
 }
 
+/** Checks grouped by CI system and workflow, with their counts (AgentRail's `workflows`). */
+function ciWorkflows(checks: CheckView[]) {
+  const groups = new Map<string, CheckView[]>();
+  for (const c of checks) {
+    const key = `${c.provider ?? ''}\u0000${c.workflow ?? c.name}`;
+    groups.set(key, [...(groups.get(key) ?? []), c]);
+  }
+  return [...groups.values()].map((group) => ({
+    name: group[0]!.workflow ?? group[0]!.name, provider: group[0]!.provider ?? null, path: null, status: overallOf(group), ...ciCounts(group), url: group[0]!.url,
+  }));
+}
+
 export function ciStatus(s: IssueState, actor: Actor, workflowStatus: WorkflowStatus) {
   const d = s.lifecycle?.delivery ?? null;
   const checks = d?.ci.checks ?? [];
@@ -82,10 +96,13 @@ export function ciStatus(s: IssueState, actor: Actor, workflowStatus: WorkflowSt
     headSha: d?.headSha ?? null,
     overallStatus: d?.ci.overallStatus ?? 'queued',
     summary: ciCounts(checks),
-    workflows: [],
-    checks: checks.map((c) => ({ name: c.name, workflow: c.workflow, status: c.status, url: c.url, durationSeconds: c.durationSeconds, failureCount: c.status === 'failed' ? 1 : 0 })),
-    failureSummaries: (d?.ci.failureSummaries ?? []).map((f) => ({ checkName: f.checkName, workflow: null, testName: null, file: null, line: null, message: f.message })),
-    flakyHints: [],
+    workflows: ciWorkflows(checks),
+    checks: checks.map((c) => ({ name: c.name, workflow: c.workflow, provider: c.provider ?? null, status: c.status, url: c.url, durationSeconds: c.durationSeconds, failureCount: c.status === 'failed' ? 1 : 0, ...(c.attempt ? { attempt: c.attempt } : {}) })),
+    failureSummaries: (d?.ci.failureSummaries ?? []).map((f) => ({
+      checkName: f.checkName, workflow: checks.find((c) => c.name === f.checkName)?.workflow ?? null, testName: f.testName ?? null, file: f.file ?? null, line: f.line ?? null, message: f.message,
+    })),
+    flakyHints: d?.ci.flakyHints ?? [],
+    automaticRerun: d?.autoRerun ?? null,
     updatedAt: d?.ci.updatedAt ?? s.updatedAt,
     availableActions: actionsFor(s, actor, workflowStatus),
   };

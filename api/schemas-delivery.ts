@@ -23,27 +23,64 @@ const credential = z.union([
   z.strictObject({ appId: z.union([z.string().min(1).max(50), z.number().int().positive()]), privateKey: z.string().min(1).max(20_000), installationId: z.number().int().positive() }),
 ]);
 
-export const createSource = z.strictObject({
+const secret = z.string().min(8).max(500);
+const visibleToken = (what: string) => z.string().min(1).max(1000).regex(/^[\x21-\x7e]+$/, `must be visible ASCII characters (a token as ${what} issues it)`);
+
+/** CircleCI's project slug: `<vcs>/<org>/<repo>` (gh, bb, circleci). */
+const projectSlug = z.string().max(300).regex(/^(gh|github|bb|bitbucket|circleci)\/[A-Za-z0-9_.-]{1,100}\/[A-Za-z0-9_.-]{1,100}$/, 'must be a CircleCI project slug such as gh/<org>/<repo>');
+
+/** The CI systems a repository's heads are judged by (combined: any red is red), and CircleCI's project when it is one. */
+const ci = z
+  .strictObject({
+    providers: z.array(z.enum(['github_actions', 'circleci'])).min(1).max(2).refine((p) => new Set(p).size === p.length, 'must not repeat a provider'),
+    circleci: z.strictObject({ projectSlug, token: visibleToken('CircleCI').optional(), webhookSecret: secret.nullable().optional(), baseUrl: serverUrl.optional() }).optional(),
+  });
+
+/** Re-run a failure once before waking the agent when it is classified at least `rerunAt` (README "Flaky CI"). */
+const flaky = z.strictObject({ rerunOnce: z.boolean().optional(), rerunAt: z.enum(['high', 'medium']).optional() });
+
+const githubSource = z.strictObject({
   provider: z.literal('github'),
   owner: ghName,
   repo: ghName,
   baseUrl: serverUrl.optional(),
   credential,
-  webhookSecret: z.string().min(8).max(500).optional(),
+  webhookSecret: secret.optional(),
   pollIntervalSeconds: z.number().int().min(15).max(86_400).nullable().optional(),
   labels: z.strictObject({ include: labelList.optional(), exclude: labelList.optional() }).optional(),
   reviewPolicy: z.enum(['require', 'never_require']).optional(),
   defaultBranch: z.string().min(1).max(255).optional(),
+  ci: ci.optional(),
+  flaky: flaky.optional(),
 });
+
+/** A Linear team whose issues become tasks delivered to a connected GitHub repository (a source of this company). */
+const linearSource = z.strictObject({
+  provider: z.literal('linear'),
+  teamKey: z.string().regex(/^[A-Za-z0-9_-]{1,20}$/, 'must be a Linear team key such as ENG'),
+  credential: z.strictObject({ apiKey: visibleToken('Linear') }),
+  apiUrl: serverUrl.optional(),
+  webhookSecret: secret.optional(),
+  pollIntervalSeconds: z.number().int().min(15).max(86_400).nullable().optional(),
+  labels: z.strictObject({ include: labelList.optional(), exclude: labelList.optional() }).optional(),
+  states: z.array(z.string().min(1).max(100)).max(50).optional(),
+  reviewPolicy: z.enum(['require', 'never_require']).optional(),
+  repository: z.union([z.strictObject({ sourceId: id }), z.strictObject({ owner: ghName, repo: ghName })]),
+});
+
+export const createSource = z.discriminatedUnion('provider', [githubSource, linearSource]);
 
 export const patchSource = z.strictObject({
   pollIntervalSeconds: z.number().int().min(15).max(86_400).nullable().optional(),
   labels: z.strictObject({ include: labelList.optional(), exclude: labelList.optional() }).optional(),
   reviewPolicy: z.enum(['require', 'never_require']).optional(),
   paused: z.boolean().optional(),
-  credential: credential.optional(),
-  webhookSecret: z.string().min(8).max(500).nullable().optional(),
+  credential: z.union([credential, z.strictObject({ apiKey: visibleToken('Linear') })]).optional(),
+  webhookSecret: secret.nullable().optional(),
   defaultBranch: z.string().min(1).max(255).nullable().optional(),
+  ci: ci.optional(),
+  flaky: flaky.optional(),
+  states: z.array(z.string().min(1).max(100)).max(50).optional(),
 });
 
 const ruleMatch = z.strictObject({
@@ -136,3 +173,7 @@ export const listMine = z.strictObject({
   cursor: z.string().max(100).optional(),
 });
 export const TASK_STATUSES = STATUSES;
+
+/** AgentRail's Linear routes: a comment (1–10,000 characters, not only whitespace) and a workflow state id. */
+export const linearComment = z.object({ body: z.string().max(10_000).refine((s) => s.trim() !== '', 'must not be empty or only whitespace') });
+export const linearWorkflowState = z.object({ stateId: z.string().max(200).transform((s) => s.trim()).refine((s) => s !== '', 'must not be empty') });

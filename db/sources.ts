@@ -10,7 +10,8 @@ type Queryable = Pick<pg.Pool, 'query'>;
 export interface SourceRow {
   id: string;
   company_id: string;
-  provider: 'github';
+  /** github: a repository (intake and delivery); linear: a team's issues, delivered to `delivery_source_id`'s repository. */
+  provider: 'github' | 'linear';
   owner: string;
   repo: string;
   /** GitHub's numeric repository id; null for a source not yet asked. */
@@ -29,17 +30,46 @@ export interface SourceRow {
   last_poll_error: string | null;
   created_at: string;
   updated_at: string;
+  /** Linear: the team taken in, its state filter, and the GitHub source its tasks deliver to. */
+  team_key: string | null;
+  team_id: string | null;
+  states: string[];
+  delivery_source_id: string | null;
+  /** GitHub: the CI systems its heads are judged by, CircleCI's project, and the flaky policy. */
+  ci_providers: Array<'github_actions' | 'circleci'>;
+  circleci: { projectSlug: string; baseUrl?: string | null } | null;
+  circleci_token_sealed: string | null;
+  circleci_webhook_secret_sealed: string | null;
+  flaky: FlakyPolicy;
+}
+
+export interface FlakyPolicy {
+  rerunOnce: boolean;
+  /** The least confidence a failure needs to be re-run before its agent is woken. */
+  rerunAt: 'high' | 'medium';
 }
 
 /** What any route shows of a source: never a credential or a webhook secret, only whether one is set. */
 export function presentSource(r: SourceRow) {
+  const linear = r.provider === 'linear';
   return {
     id: r.id,
     companyId: r.company_id,
     provider: r.provider,
     owner: r.owner,
     repo: r.repo,
-    baseUrl: r.base_url,
+    ...(linear
+      ? { teamKey: r.team_key, teamId: r.team_id, states: r.states, repository: { sourceId: r.delivery_source_id, owner: r.owner, repo: r.repo }, apiUrl: r.base_url }
+      : {
+          baseUrl: r.base_url,
+          ci: {
+            providers: r.ci_providers,
+            circleci: r.circleci
+              ? { projectSlug: r.circleci.projectSlug, baseUrl: r.circleci.baseUrl ?? null, token: { configured: r.circleci_token_sealed !== null }, webhook: { configured: r.circleci_webhook_secret_sealed !== null, path: `/api/providers/circleci/webhooks/${r.id}` } }
+              : null,
+          },
+          flaky: r.flaky,
+        }),
     credential: { kind: r.credential_kind, configured: true },
     webhook: { configured: r.webhook_secret_sealed !== null, path: `/api/providers/${r.provider}/webhooks/${r.id}` },
     pollIntervalSeconds: r.poll_interval_seconds,
@@ -89,7 +119,9 @@ export async function listPolledSources(db: Queryable): Promise<SourceRow[]> {
  * source knows it, else its lower-cased full name. The same on every path (poll, webhook), whatever
  * case a payload or an operator spelt the repository in.
  */
-export function claimKeyOf(source: Pick<SourceRow, 'company_id' | 'owner' | 'repo' | 'repo_id'>, number: number): string {
+export function claimKeyOf(source: Pick<SourceRow, 'company_id' | 'owner' | 'repo' | 'repo_id'> & { provider?: SourceRow['provider'] }, number: number, key?: string): string {
+  // A Linear issue's key is its uuid (`linear:<uuid>`): immutable, unlike ENG-42 when the issue moves team.
+  if (source.provider === 'linear' && key) return `${source.company_id}|${key}`;
   return `${source.company_id}|${claimPrefix(source)}${number}`;
 }
 

@@ -3,12 +3,15 @@
  * task's delivery right now. One pure function shared by every route and the workflow's refusals.
  */
 import { holderOf } from './holder.js';
+import { TERMINAL_STATUSES } from './statuses.js';
 import { needsFix, resubmittable, shipReady } from './lifecycle.js';
 import type { Actor, IssueState } from './task.js';
 
 export type TaskAction =
   | 'start' | 'submit' | 'fix' | 'ship' | 'rollback' | 'resolve_blocker' | 'blocker'
   | 'view_ci_status' | 'view_review_feedback' | 'get_task'
+  /** AgentRail's Linear routes (a comment on, or a state move of, the task's Linear issue): Linear tasks only. */
+  | 'sync_linear'
   /** Operators, on an artifact-mode submission in review: CI results and a review verdict from outside. */
   | 'report_checks' | 'record_review';
 
@@ -28,6 +31,8 @@ export function taskActions(s: Pick<IssueState, 'status' | 'assigneeAgentId' | '
     if (s.status === 'done' && d?.ship && !d.rollback) out.push('rollback');
     if (s.status === 'blocked') out.push('resolve_blocker');
     if (s.status === 'todo' || s.status === 'in_progress' || s.status === 'in_review') out.push('blocker');
+    // AgentRail's Linear routes: a Linear task's holder (or an operator) while the task is open.
+    if (s.lifecycle?.source?.provider === 'linear' && !TERMINAL_STATUSES.includes(s.status)) out.push('sync_linear');
   }
   // Adapter-managed tasks take CI and review from the code host only: an operator's word cannot override a red check.
   if (operator && s.status === 'in_review' && d?.mode === 'artifact') out.push('report_checks', 'record_review');

@@ -6,6 +6,7 @@
 import { taskActions } from './delivery-actions.js';
 import type { Effect } from './effects.js';
 import { DomainError } from './errors.js';
+import { rerunFirst, rerunNote, type FlakyPolicy } from './flaky.js';
 import { needsFix, resubmittable, shipReady, type Artifact, type CiState, type CheckView, type Delivery, type ReviewState, type TaskSource } from './lifecycle.js';
 import { entry, makeComment, nextState, type Applied, type Ctx } from './commands.js';
 import type { SAME_SUCCESS_AGAIN } from './permissions.js';
@@ -28,7 +29,11 @@ export interface SubmitCmd {
 export interface OpenedPull { prUrl: string; prNumber: number; headSha: string; head: string; base: string; action: 'created' | 'existing' }
 
 /** The code host's view of the current PR, read by activity (webhook nudge or polling). `headSha` is null only in artifact mode without a commit. */
-export interface Observation { headSha: string | null; ci: CiState; review: ReviewState; state: 'open' | 'closed'; merged: boolean; mergeCommitSha?: string | null; mergeCommitUrl?: string | null }
+export interface Observation {
+  headSha: string | null; ci: CiState; review: ReviewState; state: 'open' | 'closed'; merged: boolean; mergeCommitSha?: string | null; mergeCommitUrl?: string | null;
+  /** The repository's flaky policy (absent in observations recorded before issue 14: nothing is re-run). */
+  flaky?: FlakyPolicy;
+}
 
 export interface ShipCmd { actor: Actor; expectedHeadSha: string; mergeMethod?: 'squash' | 'merge' | 'rebase' }
 export interface MergeDone { operationId: string; mergeCommitSha: string | null; mergeCommitUrl: string | null; alreadyMerged: boolean }
@@ -183,7 +188,10 @@ export function applyObservation(s: IssueState, o: Observation, ctx: Ctx): Appli
   if (o.merged || o.state === 'closed') return closedOutside(s, o, ctx);
   if (!observationChanges(d, o)) return undefined;
   const review = l.source?.reviewPolicy === 'never_require' && o.review.outcome !== 'changes_requested' ? { ...o.review, outcome: 'not_required' as const } : o.review;
-  const next: Delivery = { ...d, headSha: o.headSha, ci: o.ci, review };
+  const failedNow = o.ci.overallStatus === 'failed' && (d.ci.overallStatus !== 'failed' || o.headSha !== d.headSha);
+  // A failure that looks flaky is re-run once before anyone is woken (domain/flaky.ts).
+  const rerun = failedNow ? rerunFirst(o.ci, d.autoRerun, o.flaky) : null;
+  const next: Delivery = { ...d, headSha: o.headSha, ci: o.ci, review, ...(rerun ? { autoRerun: { headSha: o.headSha!, ...rerun, at: new Date(ctx.now).toISOString() } } : {}) };
   const issue = nextState(s, ctx, { lifecycle: { ...l, delivery: next } });
   const system = systemActor('provider');
   const activity = [];
@@ -194,9 +202,15 @@ export function applyObservation(s: IssueState, o: Observation, ctx: Ctx): Appli
   }
   if (review.outcome !== d.review.outcome) activity.push(entry(system, 'task.review_changed', { headSha: o.headSha, from: d.review.outcome, to: review.outcome }, issue, ctx));
   const agent = s.assigneeAgentId;
+  const failedSummary = `CI failed on ${shortSha(o.headSha)}: ${o.ci.failureSummaries.map((f) => f.checkName).join(', ')}${rerunNote(d, o.headSha)}`;
+  if (rerun) {
+    activity.push(entry(system, 'task.ci_rerun', { headSha: o.headSha, checks: rerun.checks, reason: rerun.reason }, issue, ctx));
+    // If nothing could be re-run (or the CI system refuses), the agent hears of the failure after all.
+    const wake = agent ? { wakeId: ctx.newId(), agentId: agent, summary: failedSummary } : null;
+    effects.push({ kind: 'ci_rerun', id: ctx.newId(), prNumber: d.prNumber ?? 0, headSha: o.headSha!, checks: rerun.checks, reason: rerun.reason, wake });
+  }
   if (agent) {
-    const failedNow = o.ci.overallStatus === 'failed' && (d.ci.overallStatus !== 'failed' || o.headSha !== d.headSha);
-    if (failedNow) effects.push({ kind: 'wake', id: ctx.newId(), agentId: agent, reason: 'ci_failed', summary: `CI failed on ${shortSha(o.headSha)}: ${o.ci.failureSummaries.map((f) => f.checkName).join(', ')}` });
+    if (failedNow && !rerun) effects.push({ kind: 'wake', id: ctx.newId(), agentId: agent, reason: 'ci_failed', summary: failedSummary });
     if (review.outcome === 'changes_requested' && d.review.outcome !== 'changes_requested') {
       effects.push({ kind: 'wake', id: ctx.newId(), agentId: agent, reason: 'changes_requested', summary: `Changes requested: ${review.comments.map((c) => c.body).join(' | ').slice(0, 500)}` });
     }
@@ -318,6 +332,8 @@ export interface UpstreamIssue {
   url: string;
   /** The provider's `updated_at` (GitHub does not deliver in order, and a poll can race a webhook). */
   updatedAt?: string;
+  /** The tracker's own state when it has more than open/closed (Linear): kept on the task's source. */
+  workflowState?: { id: string; name: string; type: string };
 }
 
 /** Whether `up` is older than what the task last applied (then it is ignored). */
@@ -337,7 +353,8 @@ export function applyUpstream(s: IssueState, up: UpstreamIssue, ctx: Ctx): Appli
   if ((up.body ?? null) !== s.description) changes.description = up.body ?? null;
   const labelsChanged = JSON.stringify(up.labels) !== JSON.stringify(l.source.labels);
   const stateChanged = up.state !== l.source.state;
-  if (!Object.keys(changes).length && !labelsChanged && !stateChanged) return undefined;
+  const trackerStateChanged = !!up.workflowState && JSON.stringify(up.workflowState) !== JSON.stringify(l.source.workflowState);
+  if (!Object.keys(changes).length && !labelsChanged && !stateChanged && !trackerStateChanged) return undefined;
   const system = systemActor('intake');
   let status = s.status;
   let comment: string | undefined;
@@ -352,7 +369,7 @@ export function applyUpstream(s: IssueState, up: UpstreamIssue, ctx: Ctx): Appli
     ...changes,
     status,
     ...(status !== s.status ? { checkout: null, completedAt: status === 'cancelled' ? new Date(ctx.now).toISOString() : null } : {}),
-    lifecycle: { ...l, source: { ...l.source, labels: up.labels, state: up.state, ...(up.updatedAt ? { updatedAt: up.updatedAt } : {}) } },
+    lifecycle: { ...l, source: { ...l.source, labels: up.labels, state: up.state, ...(up.updatedAt ? { updatedAt: up.updatedAt } : {}), ...(up.workflowState ? { workflowState: up.workflowState } : {}) } },
   });
   const comments = comment ? [makeComment(system, comment, issue, ctx)] : [];
   const details = { fields: Object.keys(changes), labels: labelsChanged ? up.labels : undefined, upstreamState: up.state, from: s.status, to: status };

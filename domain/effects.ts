@@ -14,7 +14,9 @@ export type Effect =
   /** A message to another task's workflow (its parent, a blocker, a dependent): domain/collab.ts. */
   | { kind: 'notify'; id: string; issueId: string; message: import('./collab.js').CollabMessage }
   | { kind: 'upstream_comment'; id: string; body: string }
-  | { kind: 'upstream_state'; id: string; state: 'open' | 'closed' };
+  | { kind: 'upstream_state'; id: string; state: 'open' | 'closed' | 'cancelled' }
+  /** A flaky-looking failure re-run once (domain/flaky.ts); `wake` is delivered instead if nothing could be re-run. */
+  | { kind: 'ci_rerun'; id: string; prNumber: number; headSha: string; checks: string[]; reason: string; wake: { wakeId: string; agentId: string; summary: string } | null };
 
 /**
  * The lane an effect waits in: effects of one lane are carried out one at a time, in order; lanes do
@@ -23,7 +25,7 @@ export type Effect =
  */
 export function laneOf(e: Effect): string {
   if (e.kind === 'wake') return `wake:${e.agentId}`;
-  return e.kind === 'notify' ? 'notify' : 'upstream';
+  return e.kind === 'notify' ? 'notify' : e.kind === 'ci_rerun' ? 'ci' : 'upstream';
 }
 
 /**

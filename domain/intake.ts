@@ -4,7 +4,7 @@ import { initialIssue } from './creation.js';
 import type { Effect } from './effects.js';
 import { stageOf, type Lifecycle, type TaskSource } from './lifecycle.js';
 import type { RoutingDecision } from './routing.js';
-import { TERMINAL_STATUSES } from './statuses.js';
+import { TERMINAL_STATUSES, type Priority } from './statuses.js';
 import { systemActor, type Actor, type IssueState } from './task.js';
 
 export interface IntakeInput {
@@ -14,11 +14,13 @@ export interface IntakeInput {
   source: TaskSource;
   title: string;
   body: string | null;
+  /** As the tracker set it (Linear's 1–4); the default otherwise. */
+  priority?: Priority | null;
 }
 
 /** Backlog, unassigned, routing pending: the workflow routes it as its first step. */
 export function intakeIssue(input: IntakeInput, now: number): IssueState {
-  const base = initialIssue({ id: input.id, companyId: input.companyId, title: input.title, description: input.body, status: 'backlog' }, now);
+  const base = initialIssue({ id: input.id, companyId: input.companyId, title: input.title, description: input.body, status: 'backlog', ...(input.priority ? { priority: input.priority } : {}) }, now);
   const lifecycle: Lifecycle = {
     stage: 'intake',
     source: input.source,

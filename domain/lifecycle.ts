@@ -19,9 +19,14 @@ export type ReviewPolicy = 'require' | 'never_require';
 /** The upstream issue a task was taken in from (never a credential: those stay in Postgres, by source id). */
 export interface TaskSource {
   sourceId: string;
-  provider: 'github';
-  /** `github:<owner>/<repo>#<number>`: one task per key. */
+  provider: 'github' | 'linear';
+  /** `github:<owner>/<repo>#<number>` or `linear:<issue uuid>`: one task per key. */
   key: string;
+  /** Linear: the GitHub source the work is delivered through (owner/repo below are its repository). */
+  deliverySourceId?: string;
+  /** Linear: the issue's identifier as shown (`ENG-42`; it changes when the issue moves team) and its own workflow state. */
+  identifier?: string;
+  workflowState?: { id: string; name: string; type: string };
   owner: string;
   repo: string;
   number: number;
@@ -56,13 +61,25 @@ export interface CheckView {
   status: CheckStatus;
   url: string | null;
   durationSeconds: number | null;
+  /** The CI system that ran it (absent on checks recorded before issue 14, and on checks an agent reported). */
+  provider?: 'github_actions' | 'circleci';
+  /** 2 and up for a re-run attempt of the same job on the same head. */
+  attempt?: number;
+}
+
+export interface FlakyHint {
+  checkName: string;
+  confidence: 'low' | 'medium' | 'high';
+  reason: string;
 }
 
 export interface CiState {
   headSha: string | null;
   overallStatus: CiOverall;
   checks: CheckView[];
-  failureSummaries: Array<{ checkName: string; message: string }>;
+  failureSummaries: Array<{ checkName: string; message: string; testName?: string; file?: string | null; line?: number | null }>;
+  /** Failing checks that look flaky, and why (README "Flaky CI"); absent on states recorded before issue 14. */
+  flakyHints?: FlakyHint[];
   updatedAt: string;
 }
 
@@ -103,6 +120,8 @@ export interface Delivery {
   review: ReviewState;
   ship: { operationId: string; mergeCommitSha: string | null; mergeCommitUrl: string | null; method: string; shippedAt: string } | null;
   rollback: { prUrl: string | null; prNumber: number | null; reason: string; at: string } | null;
+  /** The automatic re-run of a flaky-looking failure (domain/flaky.ts): at most one per head SHA. */
+  autoRerun?: { headSha: string; checks: string[]; reason: string; at: string } | null;
 }
 
 export interface Lifecycle {

@@ -10,7 +10,7 @@ export const intakeScheduleId = (sourceId: string) => `intake/${sourceId}`;
 export const INTAKE_WORKFLOW_TYPE = 'intakeWorkflow';
 
 /** Creates or brings the source's Schedule in line with the source (interval, paused); deletes it when polling is off. */
-export async function syncIntakeSchedule(client: Client, config: Config, source: Pick<SourceRow, 'id' | 'poll_interval_seconds' | 'paused' | 'owner' | 'repo'>): Promise<string | null> {
+export async function syncIntakeSchedule(client: Client, config: Config, source: Pick<SourceRow, 'id' | 'poll_interval_seconds' | 'paused' | 'owner' | 'repo'> & Partial<Pick<SourceRow, 'provider' | 'team_key'>>): Promise<string | null> {
   const scheduleId = intakeScheduleId(source.id);
   if (!source.poll_interval_seconds) {
     await deleteIntakeSchedule(client, source.id);
@@ -24,7 +24,7 @@ export async function syncIntakeSchedule(client: Client, config: Config, source:
       workflowId: `intake-poll/${source.id}`,
       taskQueue: config.taskQueue,
       args: [{ sourceId: source.id }],
-      staticSummary: `Intake poll of ${source.owner}/${source.repo}`,
+      staticSummary: source.provider === 'linear' ? `Intake poll of Linear team ${source.team_key} (delivers to ${source.owner}/${source.repo})` : `Intake poll of ${source.owner}/${source.repo}`,
     },
     policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: '5 minutes' },
   };

@@ -5,6 +5,7 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { RollbackCmd, ShipCmd, SubmitCmd, UpstreamIssue } from '../domain/delivery.js';
 import type { ThreadCommentCmd } from '../domain/comments.js';
+import type { LinearWriteCmd, LinearWriteResult } from '../domain/linear-sync.js';
 import type { CollabMessage } from '../domain/collab.js';
 import type { PutDocumentCmd } from '../domain/documents.js';
 import type { AdmitChildCmd } from '../domain/delegation.js';
@@ -71,6 +72,8 @@ export const submitUpdate = defineUpdate<TaskResult, [SubmitCmd & Known]>('submi
 /** Ship: merges with the head-SHA guard; the same key (update id) is one merge whatever the retries. */
 export const shipUpdate = defineUpdate<TaskResult, [ShipCmd & Known]>('ship');
 export const rollbackUpdate = defineUpdate<TaskResult, [RollbackCmd & Known]>('rollback');
+/** AgentRail's Linear routes: a comment on, or a state move of, the task's Linear issue; `upstream` is Linear's answer (absent on a replay). */
+export const linearWriteUpdate = defineUpdate<TaskResult & { upstream?: LinearWriteResult }, [LinearWriteCmd & Known]>('linearWrite');
 /** Operator: decide routing again now (a manual assignment is never overridden). */
 export const routeUpdate = defineUpdate<TaskResult, [{ actor: Actor } & Known]>('route');
 /** Artifact mode: checks reported by any CI system for the current submission. */

@@ -10,6 +10,7 @@ import { legacyTaskWorkflow } from './legacy/task-v1.js';
 import type { LegacyTaskWorkflowInput } from './legacy/messages-v1.js';
 import type { TaskWorkflowInput } from './messages.js';
 import { deliveryLoop, registerDeliveryHandlers } from './task/delivery.js';
+import { registerUpstreamHandlers } from './task/upstream.js';
 import { EFFECT_LANES_PATCH, effectLanes, effectsLoop } from './task/effects.js';
 import { registerCollabHandlers } from './task/collab.js';
 import { registerHandlers } from './task/handlers.js';
@@ -35,6 +36,7 @@ export async function taskWorkflow(input: TaskWorkflowInput): Promise<void> {
   void CancellationScope.nonCancellable(() => runProjection(run));
   if (patched(DELIVERY_PATCH)) {
     registerDeliveryHandlers(run);
+    registerUpstreamHandlers(run);
     void deliveryLoop(run);
     void (patched(EFFECT_LANES_PATCH) ? effectLanes(run) : effectsLoop(run));
   }

@@ -11,7 +11,7 @@ export async function ciSummary(gh: GitHub, ref: RepoRef, sha: string): Promise<
     gh.rest.repos.getCombinedStatusForRef({ ...ref, ref: sha, per_page: 100 }),
   ]);
   const checks: CiCheck[] = [
-    ...runs.map((r) => ({ name: r.name, source: 'check_run' as const, status: r.status, conclusion: r.conclusion ?? null, url: r.html_url ?? null })),
+    ...runs.map((r) => ({ id: r.id, name: r.name, source: 'check_run' as const, status: r.status, conclusion: r.conclusion ?? null, url: r.html_url ?? null })),
     ...combined.data.statuses.map((s) => ({
       name: s.context,
       source: 'status' as const,

@@ -31,6 +31,8 @@ export interface SubmitResult {
 }
 
 export interface CiCheck {
+  /** The check run's id (an Actions job's id too): what a re-run names. */
+  id?: number;
   name: string;
   source: 'check_run' | 'status';
   status: string;

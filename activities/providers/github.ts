@@ -3,7 +3,7 @@ import { combineCi } from '../../domain/ci.js';
 import type { CiState, ReviewState } from '../../domain/lifecycle.js';
 import { listIssuesSince, mergePullRequest, reviewFeedback, revertPullRequest, submitPullRequest, commentOn, ProviderError, type GitHub } from '../github/index.js';
 import { GitHubActions } from './github-actions.js';
-import { ProviderRefusal, type Candidate, type CIPort, type CodeHostPort, type IntakePort } from './ports.js';
+import { ProviderRefusal, type Candidate, type CiHead, type CIPort, type CodeHostPort, type IntakePort, type UpstreamRef, type UpstreamStateChange } from './ports.js';
 
 export interface GitHubRepo {
   gh: GitHub;
@@ -25,13 +25,24 @@ export class GitHubAdapter implements IntakePort, CodeHostPort {
   /** The CI systems a PR's head is judged by, combined (GitHub's own checks today; CircleCI beside them next). */
   private readonly ci: CIPort[];
 
-  constructor(private readonly r: GitHubRepo) {
-    this.ci = [new GitHubActions(r.gh, { owner: r.owner, repo: r.repo })];
+  /** `ci`: the CI systems the repository runs besides or instead of GitHub's own checks (default: GitHub Actions alone). */
+  constructor(private readonly r: GitHubRepo, ci?: (actions: GitHubActions) => CIPort[]) {
+    const actions = new GitHubActions(r.gh, { owner: r.owner, repo: r.repo });
+    this.ci = ci ? ci(actions) : [actions];
   }
 
-  /** Every CI system's answer on `headSha`, as one state (any red is red). */
-  private async ciOn(headSha: string): Promise<CiState> {
-    return combineCi(headSha, await Promise.all(this.ci.map((c) => c.summary(headSha))));
+  /** Every CI system's answer on the head, as one state (any red is red). */
+  private async ciOn(head: CiHead): Promise<CiState> {
+    return combineCi(head.sha, await Promise.all(this.ci.map((c) => c.summary(head))));
+  }
+
+  /** The failed jobs on a PR's head re-run once in every CI system that has some; what was re-run. */
+  async rerunFailed(prNumber: number, headSha: string): Promise<{ rerun: string[] }> {
+    const { data: pr } = await this.r.gh.rest.pulls.get({ ...this.ref, pull_number: prNumber });
+    // The head moved since the decision: the new head has its own CI, nothing to re-run.
+    if (pr.head.sha !== headSha) return { rerun: [] };
+    const answers = await Promise.all(this.ci.map((c) => c.rerunFailed({ sha: headSha, branch: pr.head.ref })));
+    return { rerun: answers.flatMap((a) => a.rerun) };
   }
 
   private get ref() {
@@ -46,12 +57,13 @@ export class GitHubAdapter implements IntakePort, CodeHostPort {
     };
   }
 
-  async comment(number: number, body: string): Promise<void> {
-    await commentOn(this.r.gh, this.ref, number, body);
+  async comment(ref: UpstreamRef, body: string): Promise<void> {
+    await commentOn(this.r.gh, this.ref, ref.number, body);
   }
 
-  async setState(number: number, state: 'open' | 'closed'): Promise<void> {
-    await this.r.gh.rest.issues.update({ ...this.ref, issue_number: number, state });
+  async setState(ref: UpstreamRef, state: UpstreamStateChange): Promise<void> {
+    if (state === 'cancelled') await this.r.gh.rest.issues.update({ ...this.ref, issue_number: ref.number, state: 'closed', state_reason: 'not_planned' });
+    else await this.r.gh.rest.issues.update({ ...this.ref, issue_number: ref.number, state });
   }
 
   /** The repository as GitHub names it: its numeric id (stable across renames and transfers), canonical name and default branch. */
@@ -78,11 +90,12 @@ export class GitHubAdapter implements IntakePort, CodeHostPort {
   async observe(prNumber: number, reviewPolicy: 'require' | 'never_require', knownHead?: string | null) {
     const [{ data: pr }, guessed, feedback] = await Promise.all([
       this.r.gh.rest.pulls.get({ ...this.ref, pull_number: prNumber }),
-      knownHead ? this.ciOn(knownHead) : Promise.resolve(undefined),
+      // CircleCI lists pipelines by branch, known once the PR is read: the guess is GitHub's checks alone.
+      knownHead && this.ci.every((c) => c.provider === 'github_actions') ? this.ciOn({ sha: knownHead, branch: null }) : Promise.resolve(undefined),
       reviewFeedback(this.r.gh, this.ref, prNumber),
     ]);
     const headSha = pr.head.sha;
-    const ci: CiState = guessed && guessed.headSha === headSha ? guessed : await this.ciOn(headSha);
+    const ci: CiState = guessed && guessed.headSha === headSha ? guessed : await this.ciOn({ sha: headSha, branch: pr.head.ref });
     const latest = feedback.reviews.filter((r) => r.state === 'APPROVED' || r.state === 'CHANGES_REQUESTED').at(-1);
     const outcome = feedback.decision === 'changes_requested' ? 'changes_requested' : reviewPolicy === 'never_require' ? 'not_required' : feedback.decision;
     const review: ReviewState = {

@@ -8,16 +8,38 @@ import type { OpenedPull, Observation, UpstreamIssue } from '../../domain/delive
 import type { CiState } from '../../domain/lifecycle.js';
 
 export interface Candidate extends UpstreamIssue {
-  /** `github:<owner>/<repo>#<number>`. */
+  /** The provider's immutable key: `github:<owner>/<repo>#<number>`, `linear:<issue uuid>`. */
   key: string;
+  /** GitHub's issue number; Linear's per-team issue number (the 42 of `ENG-42`). */
   number: number;
   updatedAt: string;
+  /** The tracker's display identifier when it has one (`ENG-42`; it changes when the issue moves team). */
+  identifier?: string;
+  /** 1 urgent … 4 low, as the tracker sets it (Linear; 0 or absent: none). */
+  priority?: number;
+  /** The tracker's own workflow state, when it has more than open/closed (Linear). */
+  workflowState?: { id: string; name: string; type: string };
 }
+
+/** An upstream issue as write-back addresses it: its key (Linear's uuid is in it) and number (GitHub's). */
+export interface UpstreamRef {
+  key: string;
+  number: number;
+}
+
+/** `cancelled`: the tracker's cancelled state (Linear; GitHub closes as not planned). */
+export type UpstreamStateChange = 'open' | 'closed' | 'cancelled';
 
 export interface IntakePort {
   listChangedSince(cursor: string | null): Promise<{ candidates: Candidate[]; cursor: string | null }>;
-  comment(number: number, body: string): Promise<void>;
-  setState(number: number, state: 'open' | 'closed'): Promise<void>;
+  comment(ref: UpstreamRef, body: string): Promise<void>;
+  setState(ref: UpstreamRef, state: UpstreamStateChange): Promise<void>;
+}
+
+/** The head a CI system is asked about: its SHA, and its branch (CircleCI lists pipelines by branch). */
+export interface CiHead {
+  sha: string;
+  branch: string | null;
 }
 
 export interface CodeHostPort {
@@ -30,8 +52,10 @@ export interface CodeHostPort {
 
 export interface CIPort {
   readonly provider: 'github_actions' | 'circleci';
-  /** Every check CI runs on `headSha`, mapped to our statuses, with the failures summarised. */
-  summary(headSha: string): Promise<CiState>;
+  /** Every check CI runs on the head, mapped to our statuses (each check names this provider), with the failures summarised. */
+  summary(head: CiHead): Promise<CiState>;
+  /** Re-runs the failed jobs on the head once (GitHub: the job's re-run; CircleCI: `rerun` `from_failed`); answers the checks re-run. */
+  rerunFailed(head: CiHead): Promise<{ rerun: string[] }>;
 }
 
 /** A provider's verdict (never retried), in our error vocabulary. */

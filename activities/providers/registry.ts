@@ -5,7 +5,10 @@ import type { Pool } from '../../db/pool.js';
 import type { SecretBox } from '../../runtime/secrets.js';
 import { DomainError } from '../../domain/errors.js';
 import { credentialRefused } from '../boundary.js';
+import { CircleCI } from '../circleci/index.js';
+import { LinearIntake } from '../linear/index.js';
 import { GitHubAdapter } from './github.js';
+import { ProviderRefusal, type CIPort, type IntakePort } from './ports.js';
 
 export function credentialOf(source: SourceRow, box: SecretBox): GitHubCredential {
   return asCredential(JSON.parse(box.open(source.credential_sealed, `the credential of source ${source.id}`)));
@@ -18,14 +21,41 @@ export function asCredential(given: { token?: string; appId?: string | number; p
     : { kind: 'app', appId: given.appId!, privateKey: given.privateKey!, installationId: Number(given.installationId) };
 }
 
+/** A GitHub source's repository: its code host, judged by the CI systems the source names (combined). */
 export function adapterFor(source: SourceRow, box: SecretBox, opts: { spaceWrites?: boolean } = {}): GitHubAdapter {
+  if (source.provider !== 'github') throw new Error(`source ${source.id} is a ${source.provider} source, not a repository`);
   const gh = githubClient(credentialOf(source, box), { baseUrl: source.base_url ?? undefined, spaceWrites: opts.spaceWrites });
-  return new GitHubAdapter({ gh, owner: source.owner, repo: source.repo, labels: source.labels, defaultBranch: source.default_branch });
+  return new GitHubAdapter({ gh, owner: source.owner, repo: source.repo, labels: source.labels, defaultBranch: source.default_branch }, (actions) => ciPortsOf(source, box, actions));
 }
 
-export async function loadAdapter(pool: Pool, box: SecretBox, sourceId: string, opts: { spaceWrites?: boolean } = {}): Promise<{ source: SourceRow; adapter: GitHubAdapter }> {
+/** The CI systems of a repository, in the order its source names them. */
+export function ciPortsOf(source: SourceRow, box: SecretBox, actions: CIPort): CIPort[] {
+  const providers = source.ci_providers?.length ? source.ci_providers : ['github_actions'];
+  return providers.map((p) => {
+    if (p === 'github_actions') return actions;
+    if (!source.circleci || !source.circleci_token_sealed) throw new ProviderRefusal('provider_rejected', `source ${source.id} names CircleCI but has no CircleCI project or token: set ci.circleci on it`, { sourceId: source.id });
+    const token = box.open(source.circleci_token_sealed, `the CircleCI token of source ${source.id}`);
+    return new CircleCI({ token, projectSlug: source.circleci.projectSlug, baseUrl: source.circleci.baseUrl ?? undefined });
+  });
+}
+
+/** Where a source's issues come from: its repository's issues (GitHub) or its team's (Linear). */
+export function intakeFor(source: SourceRow, box: SecretBox, opts: { spaceWrites?: boolean } = {}): IntakePort {
+  if (source.provider === 'linear') {
+    const { apiKey } = JSON.parse(box.open(source.credential_sealed, `the credential of source ${source.id}`)) as { apiKey: string };
+    return new LinearIntake({ apiKey, apiUrl: source.base_url ?? undefined, teamKey: source.team_key!, labels: source.labels, states: source.states });
+  }
+  return adapterFor(source, box, opts);
+}
+
+/**
+ * The repository a task delivers to: its source's, or for a Linear task the GitHub source its Linear
+ * source delivers through. `source` is the task's own (write-back goes there); `repository` the code host's.
+ */
+export async function loadAdapter(pool: Pool, box: SecretBox, sourceId: string, opts: { spaceWrites?: boolean } = {}): Promise<{ source: SourceRow; repository: SourceRow; adapter: GitHubAdapter }> {
   const source = await getDeliverySource(pool, sourceId);
-  return { source, adapter: adapterFor(source, box, opts) };
+  const repository = source.provider === 'linear' ? await getDeliverySource(pool, source.delivery_source_id!) : source;
+  return { source, repository, adapter: adapterFor(repository, box, opts) };
 }
 
 /**

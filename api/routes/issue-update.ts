@@ -34,7 +34,7 @@ export interface IssueUpdate<C> {
   beforeSend?: (found: Found) => Promise<void>;
   /** Runs before each attempt at the issue's slot; may refuse from the read model. */
   precheck?: (found: Found) => () => Promise<void>;
-  respond: (written: Written, found: Found) => { status: number; body: unknown } | Promise<{ status: number; body: unknown }>;
+  respond: (written: Written, found: Found, result: TaskResult) => { status: number; body: unknown } | Promise<{ status: number; body: unknown }>;
   /** Wraps the whole change (checks, Update, read-model write), e.g. in a lock or a claim the change needs. */
   around?: (found: Found, change: () => Promise<void>) => Promise<void>;
   /** Refuse a request without an Idempotency-Key (AgentRail's submit, ship and rollback). */
@@ -63,7 +63,7 @@ export async function runIssueUpdate<C>(deps: ApiDeps, req: Request, res: Respon
       throw err;
     }
     const written = await writeResult(deps.pool, result, { known: found.issue, commentBody: u.commentBody, deadline });
-    return await u.respond(written, found);
+    return await u.respond(written, found, result);
   });
   await (u.around ? u.around(found, change) : change());
 }

@@ -12,6 +12,9 @@ import { inTransaction } from '../../db/transaction.js';
 import { INTAKE_WORKFLOW_TYPE, deleteIntakeSchedule, intakeScheduleId, syncIntakeSchedule } from '../../runtime/intake-schedules.js';
 import { secretBox } from '../../runtime/secrets.js';
 import { asCredential, inspectRepository } from '../../activities/providers/registry.js';
+import { createGitHubSource, createLinearSource } from './source-create.js';
+import { inspectTeam } from '../../activities/linear/index.js';
+import { ciColumns, flakyColumn } from './source-settings.js';
 import type { IntakeReport } from '../../workflows/activity-types.js';
 import { requireOperator } from '../auth.js';
 import { deadlineOf } from '../deadline.js';
@@ -49,40 +52,19 @@ export function sourcesRouter(deps: ApiDeps): Router {
     requireOperator(res);
     const company = await reads.company(req.params.companyId);
     const body = parse(schema.createSource, req.body);
-    const sealed = box();
     await runIdempotent(pool, req, res, { companyId: company.id, operation: 'source.create' }, async ({ seed }) => {
-      // One call with the source's own credential: a key that cannot sign, a token GitHub refuses or a
-      // repository it cannot see is a 422 now, not an outage later. Keys follow GitHub's id and spelling.
-      const repo = await inspectRepository({ ...body, credential: asCredential(body.credential) }, deadlineOf(res));
       const id = seed ? uuidFromSeed(seed) : randomUUID();
-      // One live source per repository per company: a retried create (a 503 whose work had landed) or a
-      // second connection of the same repository would otherwise take every issue in twice.
-      await inTransaction(pool, async (db) => {
-        // Checked under a lock per company and repository, so two creates at once cannot both pass.
-        await db.query(`SELECT pg_advisory_xact_lock(hashtext('source:' || $1 || ':' || $2))`, [company.id, String(repo.id)]);
-        const twin = await db.query<{ id: string }>(
-          `SELECT id FROM sources WHERE company_id = $1 AND repo_id = $2 AND base_url IS NOT DISTINCT FROM $3 AND deleted_at IS NULL AND id <> $4 LIMIT 1`,
-          [company.id, repo.id, body.baseUrl ?? null, id],
-        );
-        if (twin.rows[0]) throw new DomainError('source_exists', `${repo.owner}/${repo.repo} is already connected to this company as source ${twin.rows[0].id}: change that one (PATCH), or delete it first`, { sourceId: twin.rows[0].id });
-        await db.query(
-          `INSERT INTO sources (id, company_id, provider, owner, repo, base_url, credential_kind, credential_sealed, webhook_secret_sealed,
-                                poll_interval_seconds, labels, review_policy, default_branch, repo_id)
-           VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14) ON CONFLICT (id) DO NOTHING`,
-          [
-            id, company.id, body.provider, repo.owner, repo.repo, body.baseUrl ?? null, 'token' in body.credential ? 'token' : 'app',
-            sealed.seal(JSON.stringify(body.credential)), body.webhookSecret ? sealed.seal(body.webhookSecret) : null,
-            body.pollIntervalSeconds === undefined ? 60 : body.pollIntervalSeconds, JSON.stringify(body.labels ?? {}), body.reviewPolicy ?? 'require', body.defaultBranch ?? null, repo.id,
-          ],
-        );
+      const creation = {
+        pool, box: box(), companyId: company.id, id, deadline: deadlineOf(res),
         // The row commits only with its Schedule: a Schedule Temporal did not confirm leaves no source behind.
-        const source = await getSource(db, id);
-        await schedule(source, deadlineOf(res)).catch(async (err) => {
-          await deps.tasks.withTemporal(Date.now() + 2_000, () => deleteIntakeSchedule(deps.tasks.client, id)).catch(() => {});
-          throw err;
-        });
-        return source;
-      });
+        schedule: (_db: unknown, source: SourceRow) =>
+          schedule(source, deadlineOf(res)).catch(async (err) => {
+            await deps.tasks.withTemporal(Date.now() + 2_000, () => deleteIntakeSchedule(deps.tasks.client, id)).catch(() => {});
+            throw err;
+          }),
+      };
+      if (body.provider === 'linear') await createLinearSource(creation, body);
+      else await createGitHubSource(creation, body);
       return { status: 201, body: presentSource(await getSource(pool, id)) };
     });
   });
@@ -105,13 +87,19 @@ export function sourcesRouter(deps: ApiDeps): Router {
       const body = parse(schema.patchSource, req.body);
       if (Object.keys(body).length === 0) throw new DomainError('validation_error', 'Nothing to change: send at least one field');
       await runIdempotent(pool, req, res, { companyId: source.company_id, operation: 'source.update' }, async () => {
-        // A new credential must work for this repository before it replaces the old one.
-        if (body.credential) {
+        // A new credential must work for this repository (or team) before it replaces the old one.
+        if (body.credential && source.provider === 'linear') {
+          if (!('apiKey' in body.credential)) throw new DomainError('validation_error', 'A Linear source takes credential {apiKey}', { field: 'credential' });
+          await inspectTeam({ apiKey: body.credential.apiKey, apiUrl: source.base_url ?? undefined, teamKey: source.team_key! }, deadlineOf(res));
+        } else if (body.credential) {
+          if ('apiKey' in body.credential) throw new DomainError('validation_error', 'A GitHub source takes credential {token} or {appId, privateKey, installationId}', { field: 'credential' });
           const repo = await inspectRepository({ owner: source.owner, repo: source.repo, baseUrl: source.base_url, credential: asCredential(body.credential) }, deadlineOf(res));
           if (source.repo_id && String(repo.id) !== String(source.repo_id)) {
             throw new DomainError('repository_not_found', `${source.owner}/${source.repo} is another repository for this credential (id ${repo.id}, the source's is ${source.repo_id})`, { owner: source.owner, repo: source.repo });
           }
         }
+        const forOther = source.provider === 'linear' ? (['ci', 'flaky', 'defaultBranch'] as const).find((k) => body[k] !== undefined) : body.states !== undefined ? 'states' : undefined;
+        if (forOther) throw new DomainError('validation_error', `${forOther} is not a setting of a ${source.provider} source`, { field: forOther });
         const sealed = body.credential || body.webhookSecret ? box() : undefined;
         const sets: string[] = [];
         const values: unknown[] = [source.id];
@@ -125,10 +113,13 @@ export function sourcesRouter(deps: ApiDeps): Router {
         if (body.paused !== undefined) set('paused', body.paused);
         if (body.defaultBranch !== undefined) set('default_branch', body.defaultBranch);
         if (body.credential) {
-          set('credential_kind', 'token' in body.credential ? 'token' : 'app');
+          set('credential_kind', 'appId' in body.credential ? 'app' : 'token');
           set('credential_sealed', sealed!.seal(JSON.stringify(body.credential)));
         }
         if (body.webhookSecret !== undefined) set('webhook_secret_sealed', body.webhookSecret === null ? null : sealed!.seal(body.webhookSecret));
+        if (body.ci) for (const [column, value] of Object.entries(ciColumns(body.ci, box(), source))) set(column, value);
+        if (body.flaky) set('flaky', flakyColumn(body.flaky, source));
+        if (body.states) set('states', JSON.stringify(body.states));
         // Under the source's row lock, as DELETE takes it: a PATCH racing a delete either lands first or finds it gone (404).
         const updated = await inTransaction(pool, async (db) => {
           if (!(await db.query('SELECT 1 FROM sources WHERE id = $1 AND deleted_at IS NULL FOR UPDATE', [source.id])).rowCount) {
@@ -158,9 +149,14 @@ export function sourcesRouter(deps: ApiDeps): Router {
              SELECT si.issue_id FROM source_items si LEFT JOIN issues i ON i.id = si.issue_id
               WHERE si.source_id = $1::uuid AND (i.id IS NULL OR i.status NOT IN ('done', 'cancelled'))
              UNION
-             SELECT id FROM issues WHERE lifecycle->'source'->>'sourceId' = $1::text AND status NOT IN ('done', 'cancelled')) open`,
+             SELECT id FROM issues WHERE (lifecycle->'source'->>'sourceId' = $1::text OR lifecycle->'source'->>'deliverySourceId' = $1::text) AND status NOT IN ('done', 'cancelled')) open`,
           [source.id],
         );
+        // A Linear source delivering to this repository would be left with nowhere to deliver.
+        const feeding = await db.query<{ id: string }>('SELECT id FROM sources WHERE delivery_source_id = $1 AND deleted_at IS NULL LIMIT 1', [source.id]);
+        if (feeding.rows[0]) {
+          throw new DomainError('source_in_use', `Linear source ${feeding.rows[0].id} delivers its tasks to this repository: delete it (or point it elsewhere) first`, { sourceId: source.id, linearSourceId: feeding.rows[0].id });
+        }
         if (rows[0]!.n > 0) {
           throw new DomainError('source_in_use', `${rows[0]!.n} open task(s) still deliver through this source: close or cancel them first; to stop taking new issues in, pause it (PATCH {"paused": true})`, { sourceId: source.id, openTasks: rows[0]!.n });
         }

@@ -11,13 +11,12 @@ import { admitCandidate } from '../../activities/intake.js';
 import { passesLabels } from '../../activities/providers/github.js';
 import { ProviderError, WebhookVerifier, type ProviderEvent } from '../../activities/github/index.js';
 import { DomainError } from '../../domain/errors.js';
-import { claimKeyOf, getSource, isSourceRepository, type SourceRow } from '../../db/sources.js';
+import { claimKeyOf, isSourceRepository, type SourceRow } from '../../db/sources.js';
 import { secretBox } from '../../runtime/secrets.js';
 import { providerEventSignal, workflowIdFor } from '../../workflows/messages.js';
 import { deadlineOf } from '../deadline.js';
 import type { ApiDeps } from '../deps.js';
-import { fromTemporal } from '../errors.js';
-import { isUuid } from '../read-model.js';
+import { recordDelivery, signedSource } from './webhook-sources.js';
 
 /**
  * GitHub caps a delivery at 25 MB, but the events taken here are small (a push, the one large kind,
@@ -26,20 +25,10 @@ import { isUuid } from '../read-model.js';
 const MAX_DELIVERY = '5mb';
 
 export function webhooksRouter(deps: ApiDeps): Router {
-  const { pool, config } = deps;
+  const { config } = deps;
   const router = Router();
 
-  // The source and its secret are looked up before the body is read: nothing is buffered for a delivery that cannot be checked.
-  const knownSource: express.RequestHandler = async (req, res, next) => {
-    const sourceId = String(req.params.sourceId);
-    if (!isUuid(sourceId)) throw new DomainError('not_found', 'Source not found');
-    const source = await getSource(pool, sourceId);
-    if (!source.webhook_secret_sealed) throw new DomainError('webhook_signature_invalid', 'This source has no webhook secret: set one before sending deliveries');
-    res.locals.source = source;
-    next();
-  };
-
-  router.post('/api/providers/github/webhooks/:sourceId', knownSource, express.raw({ type: () => true, limit: MAX_DELIVERY }), async (req, res) => {
+  router.post('/api/providers/github/webhooks/:sourceId', signedSource(deps, 'github', 'webhook_secret_sealed'), express.raw({ type: () => true, limit: MAX_DELIVERY }), async (req, res) => {
     const source = res.locals.source as SourceRow;
     const raw = Buffer.isBuffer(req.body) ? req.body.toString('utf8') : '';
     let event: ProviderEvent;
@@ -54,19 +43,10 @@ export function webhooksRouter(deps: ApiDeps): Router {
     const deliveryId = req.header('x-github-delivery');
     if (!deliveryId || deliveryId.length > 200) throw new DomainError('validation_error', 'X-GitHub-Delivery is missing or too long', { header: 'X-GitHub-Delivery' });
     const eventName = req.header('x-github-event') ?? 'unknown';
-    const recorded = await pool.query(
-      'INSERT INTO webhook_deliveries (source_id, delivery_id, event, action) VALUES ($1,$2,$3,$4) ON CONFLICT DO NOTHING RETURNING 1',
-      [source.id, deliveryId, eventName, 'action' in event ? String(event.action) : null],
-    );
-    if (!recorded.rowCount) return void res.status(200).json({ deliveryId, duplicate: true });
-    try {
+    await recordDelivery(deps, res, { source, deliveryId, event: eventName, action: 'action' in event ? String(event.action) : null }, async () => {
       const effect = await deps.tasks.withTemporal(deadlineOf(res), () => routeEvent(deps, source, event, deliveryId));
-      res.status(202).json({ deliveryId, event: eventName, ...effect });
-    } catch (err) {
-      // Not handed to Temporal: forget the delivery so GitHub's (or an operator's) redelivery is taken.
-      await pool.query('DELETE FROM webhook_deliveries WHERE source_id = $1 AND delivery_id = $2', [source.id, deliveryId]).catch(() => {});
-      throw fromTemporal(err);
-    }
+      return { status: 202, body: { deliveryId, event: eventName, ...effect } };
+    });
   });
 
   return router;
@@ -93,7 +73,7 @@ async function routeEvent(deps: ApiDeps, source: SourceRow, event: ProviderEvent
   const sha = event.kind === 'status' ? event.sha : 'headSha' in event ? event.headSha : null;
   const { rows } = await deps.pool.query<{ id: string }>(
     `SELECT id FROM issues
-     WHERE company_id = $1 AND lifecycle->'source'->>'sourceId' = $2 AND status = 'in_review'
+     WHERE company_id = $1 AND COALESCE(lifecycle->'source'->>'deliverySourceId', lifecycle->'source'->>'sourceId') = $2 AND status = 'in_review'
        AND (($3::int IS NOT NULL AND (lifecycle->'delivery'->>'prNumber')::int = $3) OR ($3::int IS NULL AND lifecycle->'delivery'->>'headSha' = $4))`,
     [source.company_id, source.id, byPr, sha],
   );

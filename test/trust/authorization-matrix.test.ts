@@ -77,6 +77,11 @@ const ROUTES: Record<string, Route> = {
   'POST /api/sources/{sourceId}/sync': { kind: 'not_a_task_action', why: 'operator only' },
   'PUT /api/agents/{agentId}/wake-target': { kind: 'not_a_task_action', why: 'operator only' },
   'POST /api/providers/github/webhooks/{sourceId}': { kind: 'not_a_task_action', why: 'signed by the provider, no key' },
+  'POST /api/providers/linear/webhooks/{sourceId}': { kind: 'not_a_task_action', why: 'signed by the provider, no key' },
+  'POST /api/providers/circleci/webhooks/{sourceId}': { kind: 'not_a_task_action', why: 'signed by the provider, no key' },
+  // Offered only on Linear tasks (never on these): refused everywhere here, 404 linear_source_not_found (test/linear/routes.test.ts drives Linear tasks).
+  'POST /api/providers/linear/tasks/{issueId}/comments': { kind: 'task', action: 'sync_linear', call: () => ({ body: { body: 'a word for Linear' }, key: true }) },
+  'POST /api/providers/linear/tasks/{issueId}/workflow-state': { kind: 'task', action: 'sync_linear', call: () => ({ body: { stateId: 'state-1' }, key: true }) },
 };
 
 function artifactSubmit(sha: string, ci: 'running' | 'passed') {

@@ -18,6 +18,15 @@ export const provider = proxyActivities<DeliveryActivities>({
   scheduleToCloseTimeout: '1 hour',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds' },
 });
+/**
+ * Linear writes a caller waits on (AgentRail's Linear routes): a rate limit or a refusal is a verdict
+ * at once; an outage is tried a few times within the caller's patience, then answered 503.
+ */
+export const linear = proxyActivities<DeliveryActivities>({
+  startToCloseTimeout: '40 seconds',
+  scheduleToCloseTimeout: '50 seconds',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '5 seconds', maximumAttempts: 3 },
+});
 /** Work nobody waits on: observing the PR, routing, upstream comments. */
 export const background = proxyActivities<DeliveryActivities>({
   startToCloseTimeout: '2 minutes',

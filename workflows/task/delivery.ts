@@ -34,7 +34,7 @@ export const POLL_MAX_MS = 5 * 60_000;
 const ctx = decisionCtx;
 
 /** A provider's verdict keeps its code; retries exhausted is provider_unavailable (retry with the same key). */
-function providerFailure(err: unknown): unknown {
+export function providerFailure(err: unknown): unknown {
   if (err instanceof ActivityFailure) {
     const cause = err.cause;
     if (cause instanceof ApplicationFailure && isErrorCode(cause.type)) {
@@ -51,7 +51,7 @@ function providerFailure(err: unknown): unknown {
   return toFailure(err);
 }
 
-async function exclusively<T>(run: TaskRun, fn: () => Promise<T>): Promise<T> {
+export async function exclusively<T>(run: TaskRun, fn: () => Promise<T>): Promise<T> {
   // Several waiters can see the flag clear in the same activation: each checks again when it resumes.
   while (run.providerBusy) await condition(() => !run.providerBusy);
   run.providerBusy = true;

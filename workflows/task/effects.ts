@@ -54,6 +54,23 @@ function firstOfEachLane(run: TaskRun): Array<[string, Effect]> {
   return [...seen];
 }
 
+/**
+ * A flaky-looking failure re-run once; when nothing could be re-run (only commit statuses, the head
+ * moved, the CI system refused), the agent is woken with the failure after all, as it would have been.
+ */
+async function rerunOrWake(s: TaskRun['state'], effect: Extract<Effect, { kind: 'ci_rerun' }>): Promise<void> {
+  const source = s.lifecycle?.source;
+  let rerun: string[] = [];
+  try {
+    if (source) rerun = (await background.rerunFailedChecks({ sourceId: source.sourceId, prNumber: effect.prNumber, headSha: effect.headSha })).rerun;
+  } catch (err) {
+    if (isCancellation(err)) throw err;
+    log.warn('the automatic re-run failed; the agent is woken with the failure', { error: String(err) });
+  }
+  if (rerun.length > 0 || !effect.wake) return;
+  await wakes().wakeAgent({ wakeId: effect.wake.wakeId, companyId: s.companyId, issueId: s.id, agentId: effect.wake.agentId, reason: 'ci_failed', summary: effect.wake.summary });
+}
+
 /** One effect, its lane marked busy from the first instant (before any await) until it is done or dropped. */
 async function carryOutEffect(run: TaskRun, effect: Effect, lane: string): Promise<void> {
   run.runningEffects.set(lane, effect.id);
@@ -67,8 +84,10 @@ async function carryOutEffect(run: TaskRun, effect: Effect, lane: string): Promi
     } else if (effect.kind === 'notify') {
       // Workflow to workflow: durable once sent. A task whose workflow has ended cannot hear it (dropped below).
       await tell(effect);
+    } else if (effect.kind === 'ci_rerun') {
+      await rerunOrWake(s, effect);
     } else if (s.lifecycle?.source) {
-      await background.upstreamEffect({ sourceId: s.lifecycle.source.sourceId, number: s.lifecycle.source.number, effect });
+      await background.upstreamEffect({ sourceId: s.lifecycle.source.sourceId, number: s.lifecycle.source.number, ...(s.lifecycle.source.provider === 'linear' ? { key: s.lifecycle.source.key } : {}), effect });
     }
   } catch (err) {
     if (isCancellation(err)) throw err;

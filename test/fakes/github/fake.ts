@@ -148,6 +148,22 @@ export class FakeGitHub {
     return run;
   }
 
+  /** Re-runs recorded by `POST …/actions/jobs/{id}/rerun`, and what a re-run job ends as (unset: it stays queued until setCheckRun). */
+  readonly reruns: Array<{ owner: string; repo: string; checkRunId: number; name: string; sha: string }> = [];
+  rerunOutcome: FakeCheckRun['conclusion'] | undefined;
+
+  /** A job re-run (Actions' job id is its check run id): the check run is queued again, as a new attempt. */
+  async rerunJob(owner: string, name: string, jobId: number): Promise<FakeCheckRun | undefined> {
+    const repo = this.repo(owner, name);
+    const run = repo.checkRuns.find((r) => r.id === jobId);
+    if (!run) return undefined;
+    this.reruns.push({ owner, repo: name, checkRunId: run.id, name: run.name, sha: run.sha });
+    run.attempt = (run.attempt ?? 1) + 1;
+    await this.setCheckRun(owner, name, { sha: run.sha, name: run.name, status: 'queued' });
+    if (this.rerunOutcome) await this.setCheckRun(owner, name, { sha: run.sha, name: run.name, status: 'completed', conclusion: this.rerunOutcome });
+    return run;
+  }
+
   async setStatus(owner: string, name: string, input: { sha: string; state: FakeStatus['state']; context: string; description?: string; targetUrl?: string }): Promise<FakeStatus> {
     const repo = this.repo(owner, name);
     const status: FakeStatus = { id: this.id(), sha: input.sha, state: input.state, context: input.context, description: input.description ?? null, targetUrl: input.targetUrl ?? null, createdAt: now() };

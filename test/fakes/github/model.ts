@@ -41,6 +41,8 @@ export interface FakeCheckRun {
   conclusion: 'success' | 'failure' | 'neutral' | 'cancelled' | 'skipped' | 'timed_out' | 'action_required' | null;
   startedAt: string;
   completedAt: string | null;
+  /** 1, then one more for each re-run of the job. */
+  attempt?: number;
 }
 
 export interface FakeStatus {

@@ -143,6 +143,13 @@ export async function startFakeGitHub(port = 0): Promise<RunningFake> {
     return { status: 200, body: { total_count: runs.length, check_runs: runs } };
   });
 
+  route('post', '/repos/{owner}/{repo}/actions/jobs/{job_id}/rerun', async (req) => {
+    const repo = repoOf(req);
+    const run = await fake.rerunJob(repo.owner, repo.name, num(req.params.job_id));
+    if (!run) throw new FakeError(404, { message: 'Not Found', documentation_url: 'https://docs.github.com/rest/actions/workflow-jobs', status: '404' });
+    return { status: 201, body: {} };
+  });
+
   route('get', '/repos/{owner}/{repo}/commits/{ref}/status', async (req) => {
     const repo = repoOf(req);
     const sha = String(req.params.ref);

@@ -1,0 +1,141 @@
+/**
+ * Linear's routes: its webhooks (`POST /api/providers/linear/webhooks/{sourceId}`: signature and
+ * `webhookTimestamp` checked before anything is recorded, `Linear-Delivery` recorded once, issues to
+ * intake, a person's comment to its task's thread), and AgentRail's two Linear task routes (a comment
+ * on the task's Linear issue, a move to a workflow state), which go through the task's workflow.
+ */
+import express, { Router, type Request } from 'express';
+import { admitCandidate, takesIn } from '../../activities/intake.js';
+import { LinearWebhookError, parseLinearWebhook, verifyLinearWebhook, type LinearWebhookEvent } from '../../activities/linear/index.js';
+import { DomainError } from '../../domain/errors.js';
+import { linearStatus } from '../../domain/linear.js';
+import { linearIssueOf, type LinearWrite, type LinearWriteResult } from '../../domain/linear-sync.js';
+import type { Actor } from '../../domain/task.js';
+import { claimKeyOf, type SourceRow } from '../../db/sources.js';
+import { uuidFromSeed } from '../../runtime/ids.js';
+import { secretBox } from '../../runtime/secrets.js';
+import { commentUpdate, linearWriteUpdate, type TaskResult } from '../../workflows/messages.js';
+import { actorOf } from '../auth.js';
+import { deadlineOf } from '../deadline.js';
+import type { ApiDeps } from '../deps.js';
+import { fromTemporal } from '../errors.js';
+import { actionsFor } from '../present-task.js';
+import { writeResult } from '../read-model-writer.js';
+import { parse } from '../schemas.js';
+import * as schema from '../schemas-delivery.js';
+import { runIssueUpdate } from './issue-update.js';
+import { recordDelivery, signedSource } from './webhook-sources.js';
+
+/** Linear's deliveries are small (an issue or a comment); more is not Linear. */
+const MAX_DELIVERY = '1mb';
+
+/** Before the JSON parser and auth: signed over the raw bytes with the source's secret instead of an API key. */
+export function linearWebhooksRouter(deps: ApiDeps): Router {
+  const router = Router();
+
+  router.post('/api/providers/linear/webhooks/:sourceId', signedSource(deps, 'linear', 'webhook_secret_sealed'), express.raw({ type: () => true, limit: MAX_DELIVERY }), async (req, res) => {
+    const source = res.locals.source as SourceRow;
+    const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+    let event: LinearWebhookEvent;
+    try {
+      verifyLinearWebhook({ secret: secretBox(deps.config.secretKey).open(source.webhook_secret_sealed!, `the webhook secret of source ${source.id}`), rawBody: raw, signature: req.header('linear-signature') });
+      event = parseLinearWebhook(raw, req.header('linear-event'));
+    } catch (err) {
+      if (err instanceof LinearWebhookError) throw new DomainError(err.code, err.message, { reason: err.reason });
+      throw err;
+    }
+    const deliveryId = req.header('linear-delivery');
+    if (!deliveryId || deliveryId.length > 200) throw new DomainError('validation_error', 'Linear-Delivery is missing or too long', { header: 'Linear-Delivery' });
+    const eventType = req.header('linear-event') ?? event.kind;
+    await recordDelivery(deps, res, { source, deliveryId, event: eventType, action: event.kind === 'ignored' ? event.action : event.kind === 'issue' ? event.action : 'create' }, async () => {
+      if (event.kind === 'ignored') return { status: 202, body: { deliveryId, eventType, ignored: `${event.type}/${event.action}` } };
+      if (event.kind === 'comment') return { status: 200, body: { deliveryId, eventType, ...(await takeComment(deps, source, event, deadlineOf(res))) } };
+      return { status: 202, body: { deliveryId, eventType, ...(await deps.tasks.withTemporal(deadlineOf(res), () => takeIssue(deps, source, event))) } };
+    });
+  });
+
+  return router;
+}
+
+/** AgentRail's Linear task routes (its SDK's createLinearTaskComment, updateLinearTaskWorkflowState). */
+export function linearTasksRouter(deps: ApiDeps): Router {
+  const router = Router();
+  const linearTaskRoute = (path: string, operation: string, write: (req: Request) => LinearWrite, status: number, data: (r: LinearWriteResult | undefined, req: Request) => Record<string, unknown>) =>
+    router.post(`/api/providers/linear/tasks/:issueId/${path}`, async (req, res) => {
+      const actor = actorOf(req, res);
+      const key = req.header('idempotency-key');
+      if (key !== undefined && (key.length < 8 || key.length > 128)) throw new DomainError('validation_error', 'Idempotency-Key must be 8-128 characters.', { header: 'Idempotency-Key' });
+      const given = write(req);
+      await runIssueUpdate(deps, req, res, {
+        operation,
+        action: 'sync_linear',
+        keyRequired: true,
+        waitsOnProvider: true,
+        def: linearWriteUpdate,
+        // Another agent's task is not_owner first (as on every route); then a task that is not Linear's is AgentRail's 404.
+        prepare: async (found) => {
+          linearIssueOf(found.issue);
+        },
+        command: () => ({ actor, write: given }),
+        respond: ({ issue }, _found, result) => {
+          const upstream = (result as TaskResult & { upstream?: LinearWriteResult }).upstream;
+          const availableActions = ['get_task'];
+          const body = { taskId: issue.id, linearIssueId: linearIssueOf(issue), ...data(upstream, req), success: true, syncedAt: new Date().toISOString(), availableActions, taskAvailableActions: actionsFor(issue, actor, 'running') };
+          return { status, body: { data: body, availableActions } };
+        },
+      });
+    });
+
+  linearTaskRoute('comments', 'linear.comment', (req) => ({ kind: 'comment', body: parse(schema.linearComment, req.body).body }), 201, (r) => ({
+    commentId: r?.kind === 'comment' ? r.commentId : null,
+    commentUrl: r?.kind === 'comment' ? r.commentUrl : null,
+  }));
+
+  linearTaskRoute('workflow-state', 'linear.workflow_state', (req) => ({ kind: 'state', stateId: parse(schema.linearWorkflowState, req.body).stateId }), 200, (r, req) => {
+    const state = r?.kind === 'state' ? r : null;
+    return { stateId: state?.stateId ?? String((req.body as { stateId?: string }).stateId ?? '').trim(), stateName: state?.stateName ?? null, agentRailStatus: linearStatus(state ? { name: state.stateName, type: state.stateType } : null) };
+  });
+
+  return router;
+}
+
+/** An issue created or changed in Linear: taken in (filters permitting) or followed, as a poll would. */
+async function takeIssue(deps: ApiDeps, source: SourceRow, event: Extract<LinearWebhookEvent, { kind: 'issue' }>): Promise<Record<string, unknown>> {
+  const c = event.issue;
+  // Deleting an issue in Linear is not closing it: the task stays as it is (an operator decides).
+  if (event.action === 'remove') return { ignored: 'issue_removed' };
+  const known = await deps.pool.query('SELECT 1 FROM source_items WHERE source_key = $1', [claimKeyOf(source, c.number, c.key)]);
+  if (!known.rowCount) {
+    if (event.teamKey && source.team_key && event.teamKey.toLowerCase() !== source.team_key.toLowerCase()) return { ignored: 'other_team' };
+    if (!takesIn(source, c)) return { ignored: 'filtered_out' };
+    if (source.paused) return { ignored: 'source_paused' };
+  }
+  return { intake: await admitCandidate(deps.pool, deps.tasks.client, deps.config, source, c) };
+}
+
+/**
+ * A person's comment on a task's Linear issue, as a comment on the task by that Linear user (never by
+ * an agent): it wakes the assignee like any other. Recorded once per comment id, whichever delivery
+ * brings it; our own write-backs are recorded when made, so they never come back as a person's.
+ */
+async function takeComment(deps: ApiDeps, source: SourceRow, event: Extract<LinearWebhookEvent, { kind: 'comment' }>, deadline: number): Promise<Record<string, unknown>> {
+  const item = await deps.pool.query<{ issue_id: string }>('SELECT issue_id FROM source_items WHERE source_key = $1', [claimKeyOf(source, 0, `linear:${event.issueId}`)]);
+  const issueId = item.rows[0]?.issue_id;
+  if (!issueId) return { commentId: event.commentId, ignored: 'task_not_found' };
+  const fresh = await deps.pool.query('INSERT INTO upstream_comments (source_id, comment_id, issue_id) VALUES ($1,$2,$3) ON CONFLICT DO NOTHING RETURNING 1', [source.id, event.commentId, issueId]);
+  if (!fresh.rowCount) return { commentId: event.commentId, taskId: issueId, ignored: 'duplicate_comment' };
+  const who = (event.user?.name ?? 'someone').replace(/[\u0000-\u001f]/g, ' ').slice(0, 100);
+  const actor: Actor = { kind: 'system', user: `linear:${who}` };
+  const body = `${event.body}`.slice(0, 60_000) || '(empty comment)';
+  try {
+    const found = await deps.reads.issueWithCompany(issueId);
+    const result = await deps.tasks.update(issueId, commentUpdate, { actor, body, knownDescriptionVersion: found.issue.descriptionVersion }, { updateId: uuidFromSeed(`linear-comment:${source.id}:${event.commentId}`), deadline });
+    await writeResult(deps.pool, result, { known: found.issue, commentBody: body, deadline });
+    return { commentId: event.commentId, taskId: issueId, recorded: true };
+  } catch (err) {
+    // Not on the task: forget it, so Linear's redelivery (or a replay of the delivery) is taken.
+    await deps.pool.query('DELETE FROM upstream_comments WHERE source_id = $1 AND comment_id = $2', [source.id, event.commentId]).catch(() => {});
+    throw fromTemporal(err, issueId);
+  }
+}
+

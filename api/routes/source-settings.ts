@@ -1,0 +1,38 @@
+/**
+ * How a source's body becomes its columns, where create and PATCH agree: the CI systems of a repository
+ * (CircleCI's token and webhook secret sealed on the way in), the flaky policy, and Linear's state filter.
+ */
+import { DomainError } from '../../domain/errors.js';
+import type { SourceRow } from '../../db/sources.js';
+import type { SecretBox } from '../../runtime/secrets.js';
+
+export interface CiBody {
+  providers: Array<'github_actions' | 'circleci'>;
+  circleci?: { projectSlug: string; token?: string; webhookSecret?: string | null; baseUrl?: string };
+}
+
+/**
+ * The CI columns for `ci`, given what the source has now (`current`, absent on create): CircleCI needs
+ * a project and a token, kept from before when a PATCH leaves them out.
+ */
+export function ciColumns(ci: CiBody, box: SecretBox, current?: SourceRow): Record<string, unknown> {
+  const wantsCircle = ci.providers.includes('circleci');
+  const token = ci.circleci?.token !== undefined ? box.seal(ci.circleci.token) : (current?.circleci_token_sealed ?? null);
+  if (wantsCircle && (!ci.circleci?.projectSlug && !current?.circleci)) {
+    throw new DomainError('validation_error', 'ci.providers names circleci: give ci.circleci.projectSlug (and a token)', { field: 'ci.circleci.projectSlug' });
+  }
+  if (wantsCircle && !token) throw new DomainError('validation_error', 'ci.providers names circleci: give ci.circleci.token (a CircleCI personal or project API token)', { field: 'ci.circleci.token' });
+  const project = ci.circleci ? { projectSlug: ci.circleci.projectSlug, baseUrl: ci.circleci.baseUrl ?? null } : (current?.circleci ?? null);
+  const hookSecret = ci.circleci?.webhookSecret === undefined ? (current?.circleci_webhook_secret_sealed ?? null) : ci.circleci.webhookSecret === null ? null : box.seal(ci.circleci.webhookSecret);
+  return {
+    ci_providers: ci.providers,
+    circleci: project ? JSON.stringify(project) : null,
+    circleci_token_sealed: token,
+    circleci_webhook_secret_sealed: hookSecret,
+  };
+}
+
+/** The flaky policy with the defaults filled in (re-run once, for failures classified high). */
+export function flakyColumn(given: { rerunOnce?: boolean; rerunAt?: 'high' | 'medium' } | undefined, current?: SourceRow): string {
+  return JSON.stringify({ rerunOnce: given?.rerunOnce ?? current?.flaky?.rerunOnce ?? true, rerunAt: given?.rerunAt ?? current?.flaky?.rerunAt ?? 'high' });
+}
