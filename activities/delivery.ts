@@ -28,6 +28,13 @@ async function heartbeating<T>(fn: () => Promise<T>): Promise<T> {
   }
 }
 
+/** A write-back naming an agent: its name (and id), looked up now. */
+async function namingAgent(pool: Pool, body: string, agentId: string | undefined): Promise<string> {
+  if (!agentId) return body;
+  const { rows } = await pool.query<{ name: string }>('SELECT name FROM agents WHERE id = $1', [agentId]);
+  return body.replaceAll('{agent}', rows[0] ? `${rows[0].name} (${agentId})` : agentId);
+}
+
 export function createDeliveryActivities(pool: Pool, box: () => SecretBox, config: Config): DeliveryActivities {
   const load = (sourceId: string) => loadAdapter(pool, box(), sourceId, { spaceWrites: config.githubSpaceWrites });
   const adapter = async (sourceId: string) => (await load(sourceId)).adapter;
@@ -82,7 +89,7 @@ export function createDeliveryActivities(pool: Pool, box: () => SecretBox, confi
         const source = await getDeliverySource(pool, sourceId);
         const a = intakeFor(source, box(), { spaceWrites: config.githubSpaceWrites });
         const ref = { number, key: key ?? '' };
-        if (effect.kind === 'upstream_comment') await a.comment(ref, effect.body);
+        if (effect.kind === 'upstream_comment') await a.comment(ref, await namingAgent(pool, effect.body, effect.agentId));
         if (effect.kind === 'upstream_state') await a.setState(ref, effect.state);
       }),
 

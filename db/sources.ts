@@ -35,6 +35,7 @@ export interface SourceRow {
   team_id: string | null;
   states: string[];
   delivery_source_id: string | null;
+  upstream_user_id: string | null;
   /** GitHub: the CI systems its heads are judged by, CircleCI's project, and the flaky policy. */
   ci_providers: Array<'github_actions' | 'circleci'>;
   circleci: { projectSlug: string; baseUrl?: string | null } | null;

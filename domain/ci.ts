@@ -46,5 +46,7 @@ export function combineCi(headSha: string, answers: CiState[]): CiState {
   const current = answers.filter((a) => a.headSha === headSha);
   const checks: CheckView[] = current.flatMap((a) => a.checks.slice(0, 50));
   const updatedAt = current.map((a) => a.updatedAt).sort().at(-1) ?? new Date(0).toISOString();
-  return { headSha, overallStatus: overallOf(checks), checks, failureSummaries: failuresOf(checks), updatedAt };
+  // Each system's own summaries (CircleCI's name the failing tests), in the order the systems answered.
+  const failureSummaries = current.flatMap((a) => a.failureSummaries);
+  return { headSha, overallStatus: overallOf(checks), checks, failureSummaries: failureSummaries.length || !checks.some((c) => c.status === 'failed') ? failureSummaries : failuresOf(checks), updatedAt };
 }

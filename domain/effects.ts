@@ -13,7 +13,8 @@ export type Effect =
   | { kind: 'wake'; id: string; agentId: string; reason: WakeReason; summary: string; commentId?: string; details?: Record<string, unknown> }
   /** A message to another task's workflow (its parent, a blocker, a dependent): domain/collab.ts. */
   | { kind: 'notify'; id: string; issueId: string; message: import('./collab.js').CollabMessage }
-  | { kind: 'upstream_comment'; id: string; body: string }
+  /** `agentId`: the body names that agent where it says `{agent}` (its name is looked up when the comment is written). */
+  | { kind: 'upstream_comment'; id: string; body: string; agentId?: string }
   | { kind: 'upstream_state'; id: string; state: 'open' | 'closed' | 'cancelled' }
   /** A flaky-looking failure re-run once (domain/flaky.ts); `wake` is delivered instead if nothing could be re-run. */
   | { kind: 'ci_rerun'; id: string; prNumber: number; headSha: string; checks: string[]; reason: string; wake: { wakeId: string; agentId: string; summary: string } | null };

@@ -90,10 +90,15 @@ export interface IssueWrite {
   activity: ActivityEntry[];
 }
 
+/** A person of an upstream tracker, speaking through Switchyard (`linear:<name>`): shown as that person, with no rights here. */
+export function upstreamPerson(actor: Actor): string | null {
+  return actor.kind === 'system' && actor.user?.startsWith('linear:') ? actor.user : null;
+}
+
 export function actorLabel(actor: Actor): { actorAgentId: string | null; actorUser: string | null } {
   return actor.kind === 'agent'
     ? { actorAgentId: actor.agentId ?? null, actorUser: null }
-    : { actorAgentId: null, actorUser: actor.kind === 'system' ? 'system' : (actor.user ?? 'operator') };
+    : { actorAgentId: null, actorUser: actor.kind === 'system' ? (upstreamPerson(actor) ?? 'system') : (actor.user ?? 'operator') };
 }
 
 export function isOwner(state: IssueState, actor: Actor): boolean {

@@ -262,11 +262,18 @@ export async function teamByKey(client: LinearClient, key: string, rl?: WithLine
  * The team a new source names, asked of Linear with the source's own key (one call) before it is saved:
  * a refused key or a team the key cannot see is a configuration error, Linear not answering an outage.
  */
-export async function inspectTeam(given: { apiKey: string; apiUrl?: string | null; teamKey: string }, deadline: number): Promise<{ id: string; key: string; name: string }> {
+/** The user the key acts as: its comments coming back by webhook are Switchyard's own, not a person's. */
+async function viewerOf(client: LinearClient): Promise<string | null> {
+  const { viewer } = await raw<{ viewer: { id: string } | null }>(client, 'query SwitchyardLinearViewer { viewer { id } }', {}, { maxWaitMs: 0 });
+  return viewer?.id ?? null;
+}
+
+export async function inspectTeam(given: { apiKey: string; apiUrl?: string | null; teamKey: string }, deadline: number): Promise<{ id: string; key: string; name: string; viewerId: string | null }> {
   const left = Math.max(1, deadline - Date.now() - 500);
   try {
     const client = linearClient({ apiKey: given.apiKey, apiUrl: given.apiUrl ?? undefined, signal: AbortSignal.timeout(left) });
-    return await teamByKey(client, given.teamKey, { maxWaitMs: 0 });
+    const [team, viewer] = await Promise.all([teamByKey(client, given.teamKey, { maxWaitMs: 0 }), viewerOf(client)]);
+    return { ...team, viewerId: viewer };
   } catch (err) {
     if (err instanceof ProviderRefusal) {
       if (err.code === 'not_found') throw new DomainError('validation_error', `Linear has no team ${given.teamKey} this key can see`, { field: 'teamKey', teamKey: given.teamKey });

@@ -122,6 +122,8 @@ async function takeComment(deps: ApiDeps, source: SourceRow, event: Extract<Line
   const item = await deps.pool.query<{ issue_id: string }>('SELECT issue_id FROM source_items WHERE source_key = $1', [claimKeyOf(source, 0, `linear:${event.issueId}`)]);
   const issueId = item.rows[0]?.issue_id;
   if (!issueId) return { commentId: event.commentId, ignored: 'task_not_found' };
+  // Written with the source's own key: Switchyard's write-back, not a person speaking.
+  if (source.upstream_user_id && event.user?.id === source.upstream_user_id) return { commentId: event.commentId, taskId: issueId, ignored: 'own_comment' };
   const fresh = await deps.pool.query('INSERT INTO upstream_comments (source_id, comment_id, issue_id) VALUES ($1,$2,$3) ON CONFLICT DO NOTHING RETURNING 1', [source.id, event.commentId, issueId]);
   if (!fresh.rowCount) return { commentId: event.commentId, taskId: issueId, ignored: 'duplicate_comment' };
   const who = (event.user?.name ?? 'someone').replace(/[\u0000-\u001f]/g, ' ').slice(0, 100);

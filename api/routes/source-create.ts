@@ -91,7 +91,7 @@ export async function createLinearSource(c: Creation, body: LinearBody): Promise
       webhook_secret_sealed: body.webhookSecret ? c.box.seal(body.webhookSecret) : null,
       poll_interval_seconds: body.pollIntervalSeconds === undefined ? 60 : body.pollIntervalSeconds, labels: JSON.stringify(body.labels ?? {}),
       review_policy: body.reviewPolicy ?? repository.review_policy, default_branch: repository.default_branch,
-      team_key: team.key, team_id: team.id, states: JSON.stringify(body.states ?? []), delivery_source_id: repository.id,
+      team_key: team.key, team_id: team.id, states: JSON.stringify(body.states ?? []), delivery_source_id: repository.id, upstream_user_id: team.viewerId,
     });
     const source = await getSource(db, c.id);
     await c.schedule(db, source);

@@ -87,10 +87,11 @@ export function sourcesRouter(deps: ApiDeps): Router {
       const body = parse(schema.patchSource, req.body);
       if (Object.keys(body).length === 0) throw new DomainError('validation_error', 'Nothing to change: send at least one field');
       await runIdempotent(pool, req, res, { companyId: source.company_id, operation: 'source.update' }, async () => {
+        let viewerId: string | null | undefined;
         // A new credential must work for this repository (or team) before it replaces the old one.
         if (body.credential && source.provider === 'linear') {
           if (!('apiKey' in body.credential)) throw new DomainError('validation_error', 'A Linear source takes credential {apiKey}', { field: 'credential' });
-          await inspectTeam({ apiKey: body.credential.apiKey, apiUrl: source.base_url ?? undefined, teamKey: source.team_key! }, deadlineOf(res));
+          viewerId = (await inspectTeam({ apiKey: body.credential.apiKey, apiUrl: source.base_url ?? undefined, teamKey: source.team_key! }, deadlineOf(res))).viewerId;
         } else if (body.credential) {
           if ('apiKey' in body.credential) throw new DomainError('validation_error', 'A GitHub source takes credential {token} or {appId, privateKey, installationId}', { field: 'credential' });
           const repo = await inspectRepository({ owner: source.owner, repo: source.repo, baseUrl: source.base_url, credential: asCredential(body.credential) }, deadlineOf(res));
@@ -120,6 +121,7 @@ export function sourcesRouter(deps: ApiDeps): Router {
         if (body.ci) for (const [column, value] of Object.entries(ciColumns(body.ci, box(), source))) set(column, value);
         if (body.flaky) set('flaky', flakyColumn(body.flaky, source));
         if (body.states) set('states', JSON.stringify(body.states));
+        if (viewerId !== undefined) set('upstream_user_id', viewerId);
         // Under the source's row lock, as DELETE takes it: a PATCH racing a delete either lands first or finds it gone (404).
         const updated = await inTransaction(pool, async (db) => {
           if (!(await db.query('SELECT 1 FROM sources WHERE id = $1 AND deleted_at IS NULL FOR UPDATE', [source.id])).rowCount) {

@@ -6,6 +6,8 @@ ALTER TABLE sources ADD COLUMN team_key text;
 ALTER TABLE sources ADD COLUMN team_id text;
 ALTER TABLE sources ADD COLUMN states jsonb NOT NULL DEFAULT '[]'::jsonb;
 ALTER TABLE sources ADD COLUMN delivery_source_id uuid REFERENCES sources(id);
+-- The Linear user the source's key acts as: its comments coming back by webhook are our own write-backs.
+ALTER TABLE sources ADD COLUMN upstream_user_id text;
 
 -- The CI systems a repository runs (a GitHub source): its head is judged by all of them combined.
 ALTER TABLE sources ADD COLUMN ci_providers text[] NOT NULL DEFAULT '{github_actions}';

@@ -115,7 +115,8 @@ export function registerDeliveryHandlers(run: TaskRun): void {
         const source = run.state.lifecycle?.source;
         if (cmd.mode === 'adapter_managed' && source) {
           const pr = cmd.pullRequest ?? {};
-          const closes = `Closes #${source.number}`;
+          // A Linear task's issue is not the repository's #number: name it as Linear's GitHub integration links it.
+          const closes = source.provider === 'linear' ? `Closes ${source.identifier ?? source.url}` : `Closes #${source.number}`;
           const body = (pr.body ?? cmd.summary).includes(closes) ? (pr.body ?? cmd.summary) : `${pr.body ?? cmd.summary}\n\n${closes}`;
           pull = await provider.openPullRequest({
             sourceId: source.sourceId,

@@ -1,4 +1,5 @@
 /** One run of a task workflow: its state, and the one place every change to it is committed. */
+import { withTrackerWriteBack } from '../../domain/tracker-writeback.js';
 import { fingerprintOf, snapshotOf, type WorkflowStatus } from '../../domain/projection.js';
 import type { Applied, Ctx } from '../../domain/commands.js';
 import { withCollabConsequences } from '../../domain/dependencies.js';
@@ -81,7 +82,7 @@ export class TaskRun {
    * queues its effects; answers the decision as committed.
    */
   commitApplied(given: Applied): Applied {
-    const applied = withCollabConsequences(this.state, given, decisionCtx());
+    const applied = withTrackerWriteBack(this.state, withCollabConsequences(this.state, given, decisionCtx()), decisionCtx());
     this.commit(applied.write);
     this.queueEffects(applied.effects);
     return applied;
