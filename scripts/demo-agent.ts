@@ -28,6 +28,10 @@ const branch = `switchyard/${task.identifier.toLowerCase()}`;
 
 if (reason === 'issue_assigned' || reason === 'ci_failed' || reason === 'changes_requested') {
   if (task.availableActions.includes('start')) await call('POST', `/api/tasks/${taskId}/start`, {}, `start-${taskId}`);
+  // A Linear task: say so on the Linear issue, through AgentRail's Linear route (its SDK's createLinearTaskComment).
+  if (reason === 'issue_assigned' && task.source?.provider === 'linear') {
+    await call('POST', `/api/providers/linear/tasks/${taskId}/comments`, { body: `On it: ${task.title}` }, `linear-comment-${taskId}`);
+  }
   const pushed = await fetch(`${fakeUrl}/_fake/repos/${owner}/${repo}/commits`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
