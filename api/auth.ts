@@ -98,7 +98,7 @@ export function runIdOf(req: Request): string | null {
 export function requireRunId(req: Request, res: Response, next: NextFunction): void {
   const mutating = req.method !== 'GET' && req.method !== 'HEAD' && req.method !== 'OPTIONS';
   // AgentRail's SDK sends no run id: its routes take the run from the header when there is one.
-  const agentRail = req.path === '/tasks' || req.path.startsWith('/tasks/');
+  const agentRail = req.path === '/tasks' || req.path.startsWith('/tasks/') || req.path.startsWith('/providers/linear/tasks/');
   if (mutating && !agentRail && callerOf(res).kind === 'agent' && !runIdOf(req) && !res.locals.tokenRunId) {
     throw new DomainError('run_id_required', 'Agent state changes need an X-Run-Id header (X-AImetier-Run-Id and X-Paperclip-Run-Id are accepted too)');
   }
