@@ -10,7 +10,7 @@ import { rerunFirst, rerunNote, type FlakyPolicy } from './flaky.js';
 import { needsFix, resubmittable, shipReady, type Artifact, type CiState, type CheckView, type Delivery, type ReviewState, type TaskSource } from './lifecycle.js';
 import { entry, makeComment, nextState, type Applied, type Ctx } from './commands.js';
 import type { SAME_SUCCESS_AGAIN } from './permissions.js';
-import { TERMINAL_STATUSES } from './statuses.js';
+import { TERMINAL_STATUSES, type Priority } from './statuses.js';
 import { systemActor, type Actor, type IssueState } from './task.js';
 
 export interface PullRequestInput { title?: string; body?: string; head?: string; base?: string; draft?: boolean; headSha?: string }
@@ -188,10 +188,13 @@ export function applyObservation(s: IssueState, o: Observation, ctx: Ctx): Appli
   if (o.merged || o.state === 'closed') return closedOutside(s, o, ctx);
   if (!observationChanges(d, o)) return undefined;
   const review = l.source?.reviewPolicy === 'never_require' && o.review.outcome !== 'changes_requested' ? { ...o.review, outcome: 'not_required' as const } : o.review;
-  const failedNow = o.ci.overallStatus === 'failed' && (d.ci.overallStatus !== 'failed' || o.headSha !== d.headSha);
+  // A re-run this head had whose outcome is now known: red again is news even if no "running" was seen in between.
+  const rerunSettles = !!d.autoRerun?.pending && d.autoRerun.headSha === o.headSha && o.ci.overallStatus !== 'running' && o.ci.overallStatus !== 'queued';
+  const failedNow = o.ci.overallStatus === 'failed' && (d.ci.overallStatus !== 'failed' || o.headSha !== d.headSha || rerunSettles);
   // A failure that looks flaky is re-run once before anyone is woken (domain/flaky.ts).
   const rerun = failedNow ? rerunFirst(o.ci, d.autoRerun, o.flaky) : null;
-  const next: Delivery = { ...d, headSha: o.headSha, ci: o.ci, review, ...(rerun ? { autoRerun: { headSha: o.headSha!, ...rerun, at: new Date(ctx.now).toISOString() } } : {}) };
+  const autoRerun = rerun ? { headSha: o.headSha!, ...rerun, at: new Date(ctx.now).toISOString(), pending: true } : rerunSettles ? { ...d.autoRerun!, pending: false } : d.autoRerun;
+  const next: Delivery = { ...d, headSha: o.headSha, ci: o.ci, review, ...(autoRerun !== undefined ? { autoRerun } : {}) };
   const issue = nextState(s, ctx, { lifecycle: { ...l, delivery: next } });
   const system = systemActor('provider');
   const activity = [];
@@ -217,6 +220,25 @@ export function applyObservation(s: IssueState, o: Observation, ctx: Ctx): Appli
     if (shipReady(next) && !shipReady(d)) effects.push({ kind: 'wake', id: ctx.newId(), agentId: agent, reason: 'ready_to_ship', summary: `CI passed and review is ${review.outcome} on ${shortSha(o.headSha)}: ready to ship` });
   }
   return { write: { issue, comments: [], activity }, effects };
+}
+
+/**
+ * The CI system took the automatic re-run (domain/flaky.ts): the checks it re-runs are queued again
+ * on the head, so what CI says of them next is news. Without this, a re-run that fails again before
+ * the watcher looks (GitHub re-runs a job under the same check; a fast CircleCI job) reads as the
+ * failure already seen, and the agent is never woken.
+ */
+export function applyRerunStarted(s: IssueState, headSha: string, rerun: string[], ctx: Ctx): Applied | undefined {
+  const l = s.lifecycle;
+  const d = l?.delivery;
+  if (!l || !d || d.ship || s.status !== 'in_review' || d.headSha !== headSha) return undefined;
+  const again = new Set(rerun);
+  const checks = d.ci.checks.map((c) => (again.has(c.name) && c.status === 'failed' ? { ...c, status: 'queued' as const } : c));
+  const hints = (d.ci.flakyHints ?? []).filter((h) => !again.has(h.checkName));
+  const ci: CiState = { ...d.ci, checks, overallStatus: overallOf(checks), failureSummaries: d.ci.failureSummaries.filter((f) => !again.has(f.checkName)), flakyHints: hints };
+  if (!hints.length) delete ci.flakyHints;
+  const issue = nextState(s, ctx, { lifecycle: { ...l, delivery: { ...d, ci } } });
+  return { write: { issue, comments: [], activity: [entry(systemActor('provider'), 'task.ci_rerun_started', { headSha, checks: rerun }, issue, ctx)] } };
 }
 
 /** Artifact mode: CI reported by any CI system for the current submission. */
@@ -334,6 +356,8 @@ export interface UpstreamIssue {
   updatedAt?: string;
   /** The tracker's own state when it has more than open/closed (Linear): kept on the task's source. */
   workflowState?: { id: string; name: string; type: string };
+  /** The tracker's priority in ours, when it has one (Linear; null: "no priority"); absent: the task keeps its own. */
+  priority?: Priority | null;
 }
 
 /** Whether `up` is older than what the task last applied (then it is ignored). */
@@ -351,6 +375,7 @@ export function applyUpstream(s: IssueState, up: UpstreamIssue, ctx: Ctx): Appli
   const changes: Partial<IssueState> = {};
   if (up.title !== s.title) changes.title = up.title;
   if ((up.body ?? null) !== s.description) changes.description = up.body ?? null;
+  if (up.priority !== undefined && up.priority !== s.priority) changes.priority = up.priority;
   const labelsChanged = JSON.stringify(up.labels) !== JSON.stringify(l.source.labels);
   const stateChanged = up.state !== l.source.state;
   const trackerStateChanged = !!up.workflowState && JSON.stringify(up.workflowState) !== JSON.stringify(l.source.workflowState);

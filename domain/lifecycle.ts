@@ -121,7 +121,7 @@ export interface Delivery {
   ship: { operationId: string; mergeCommitSha: string | null; mergeCommitUrl: string | null; method: string; shippedAt: string } | null;
   rollback: { prUrl: string | null; prNumber: number | null; reason: string; at: string } | null;
   /** The automatic re-run of a flaky-looking failure (domain/flaky.ts): at most one per head SHA. */
-  autoRerun?: { headSha: string; checks: string[]; reason: string; at: string } | null;
+  autoRerun?: { headSha: string; checks: string[]; reason: string; at: string; /** Its outcome not yet seen. */ pending?: boolean } | null;
 }
 
 export interface Lifecycle {

@@ -18,6 +18,9 @@ import { workflowIdFor } from '../../workflows/messages.js';
 import { fakeGitHub } from '../github/support.js';
 import type { RunningFake } from '../fakes/github/server.js';
 import { waitForMine, waitForTask, wireGitHub } from '../support/delivery.js';
+import { wireLinear } from '../support/linear-delivery.js';
+import { startFakeLinear, type RunningFakeLinear } from '../fakes/linear/server.js';
+import { startFakeCircleCI, type RunningFakeCircleCI } from '../fakes/circleci/server.js';
 
 const DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'histories');
 
@@ -36,13 +39,55 @@ function exportHistory(workflowId: string, runId: string): string {
 describe('replay', () => {
   let stack: Stack;
   let fake: RunningFake;
+  let linear: RunningFakeLinear;
+  let circleci: RunningFakeCircleCI;
   before(async () => {
-    [stack, fake] = await Promise.all([startStack({ config: { continueAsNewAfterEvents: 60 } }), fakeGitHub()]);
+    [stack, fake, linear, circleci] = await Promise.all([startStack({ config: { continueAsNewAfterEvents: 60 } }), fakeGitHub(), startFakeLinear(), startFakeCircleCI()]);
   });
   after(async () => {
     await stack.stop();
-    await fake.close();
+    await Promise.all([fake.close(), linear.close(), circleci.close()]);
   });
+
+  /**
+   * Issue 14: a Linear task (write-back on assignment), AgentRail's two Linear routes, CircleCI red on a
+   * check that flips in this repository (re-run once, red again, the agent woken), fixed, green, shipped;
+   * and a Linear task cancelled here (the cancel written back).
+   */
+  async function linearScenarios(ids: Record<string, string>): Promise<void> {
+    const all = { stack, github: fake, linear, circleci };
+    const w = await wireLinear(all);
+    const ln = linear.fake;
+    const issue = await ln.createIssue({ teamKey: w.teamKey, title: 'Replay a Linear task', priority: 3 });
+    const { id } = await waitForMine(w.agent);
+    const key = (k: string) => ({ 'idempotency-key': `linear-replay-${k}` });
+    await w.agent.http.post(`/api/tasks/${id}/start`, {}, key('start'));
+    await w.agent.http.post(`/api/providers/linear/tasks/${id}/comments`, { body: 'on it' }, key('comment'));
+    await w.agent.http.post(`/api/providers/linear/tasks/${id}/workflow-state`, { stateId: ln.stateByName(issue.teamId, 'In Review').id }, key('state'));
+    // History that makes `unit` flaky (flipped on two other heads): its failure is re-run once first.
+    for (const head of ['a'.repeat(40), 'b'.repeat(40)]) {
+      for (const outcome of ['passed', 'failed']) await stack.pool.query(`INSERT INTO ci_check_results (source_id, provider, check_name, head_sha, outcome) VALUES ($1, 'circleci', 'unit', $2, $3)`, [w.repositoryId, head, outcome]);
+    }
+    circleci.fake.rerunOutcome = 'failed';
+    const sha1 = await fake.fake.pushCommit(w.owner, w.repo, 'linear-replay', { 'src/app.txt': 'one\n' });
+    await w.agent.http.post(`/api/tasks/${id}/submit`, { summary: 's1', pullRequest: { head: 'linear-replay' } }, key('s1'));
+    await circleci.fake.createPipeline({ projectSlug: w.projectSlug, branch: 'linear-replay', revision: sha1, workflows: [{ name: 'build', jobs: [{ name: 'unit', status: 'failed' }] }] });
+    await waitFor('the ci_failed wake after the re-run', async () => (await w.agent.http.get('/api/agents/me/wakeups')).body.data, (d: any[]) => d.some((x) => x.reason === 'ci_failed'));
+    const sha2 = await fake.fake.pushCommit(w.owner, w.repo, 'linear-replay', { 'src/app.txt': 'two\n' });
+    await w.agent.http.post(`/api/tasks/${id}/submit`, { summary: 's2', pullRequest: { head: 'linear-replay' } }, key('s2'));
+    await circleci.fake.createPipeline({ projectSlug: w.projectSlug, branch: 'linear-replay', revision: sha2, workflows: [{ name: 'build', jobs: [{ name: 'unit', status: 'success' }] }] });
+    await waitForTask(w.agent, id, 'ship', (d) => d.availableActions.includes('ship'));
+    await w.agent.http.post(`/api/tasks/${id}/ship`, { expectedHeadSha: sha2 }, key('ship'));
+    await waitFor('Linear completed', async () => ln.issue(issue.id)!.stateId, (s) => s === ln.stateByName(issue.teamId, 'Done').id);
+    ids['delivery-linear-lifecycle'] = id;
+
+    await ln.createIssue({ teamKey: w.teamKey, title: 'Cancelled here' });
+    const other = await waitFor('the second task', async () => (await w.agent.http.get('/api/tasks/mine')).body.data, (d: any[]) => d.some((t) => t.id !== id));
+    const cancelled = other.find((t: any) => t.id !== id);
+    await stack.admin.patch(`/api/issues/${cancelled.id}`, { status: 'cancelled', comment: 'Not needed.' });
+    await waitFor('the cancel written back', async () => (await stack.pool.query(`SELECT count(*)::int AS n FROM issues WHERE id = $1 AND status = 'cancelled'`, [cancelled.id])).rows[0].n, (n) => n === 1);
+    ids['delivery-linear-cancelled'] = cancelled.id;
+  }
 
   /** The delivery half: intake by webhook, routing, submit, CI fails, fix, approved, ship, rollback; and fail-closed routing. */
   async function deliveryScenarios(ids: Record<string, string>): Promise<void> {
@@ -152,6 +197,7 @@ describe('replay', () => {
     ids['restore'] = restored.id;
     await collabScenario(companyId, a, b, ids);
     await deliveryScenarios(ids);
+    await linearScenarios(ids);
     return ids;
   }
 
@@ -177,12 +223,13 @@ describe('replay', () => {
     if (process.env.RECORD_HISTORIES === '1') {
       // v7: routing decided under the company's lock (routing-ledger-v1) and children admitted by the parent's
       // workflow (admitChild), issue 13 §6; the v1 to v6 files stay as they were.
-      for (const h of fresh.filter((f) => f.name.startsWith('collab-') || f.name.startsWith('delivery-'))) writeFileSync(path.join(DIR, `v7-${h.name}.json`), h.json);
+      // v8: Linear tasks, AgentRail's Linear routes, CircleCI and a flaky re-run (issue 14): the v7 files stay as they were.
+      for (const h of fresh.filter((f) => f.name.startsWith('delivery-linear-'))) writeFileSync(path.join(DIR, `v8-${h.name}.json`), h.json);
     }
     const committed = readdirSync(DIR)
       .filter((f) => f.endsWith('.json'))
       .map((f) => ({ name: `committed:${f}`, json: readFileSync(path.join(DIR, f), 'utf8') }));
-    assert.ok(committed.length >= 51, 'the committed histories are there (v1 remote, v1 local, v2, v3, v4, v5, v6, v7)');
+    assert.ok(committed.length >= 55, 'the committed histories are there (v1 remote, v1 local, v2, v3, v4, v5, v6, v7, v8)');
 
     for (const { name, json } of [...fresh, ...committed]) {
       // runReplayHistory takes the exported JSON as it is (it decodes it with historyFromJSON).
