@@ -52,6 +52,47 @@ export function registerDeliveryCommands(program: Command, agent: () => ApiClien
     .option('--resume', 'unpause instead')
     .action(async (id: string, o: { resume?: boolean }) => operator().print('PATCH', `/api/sources/${id}`, { paused: !o.resume }));
 
+  sources
+    .command('add-linear <companyId>')
+    .description('connect a Linear team, delivering to a GitHub repository already connected')
+    .requiredOption('--team <key>', 'the Linear team key (ENG)')
+    .requiredOption('--repository <repo>', 'owner/repo or the source id of the GitHub source the work goes to')
+    .option('--api-key <key>', 'a Linear API key (or set LINEAR_API_KEY)', process.env.LINEAR_API_KEY)
+    .option('--api-url <url>', 'another Linear GraphQL endpoint (the fake Linear)')
+    .option('--webhook-secret <secret>', 'the signing secret of the team\'s Linear webhook')
+    .option('--poll <seconds>', 'poll interval (min 15; 0: webhooks only)', (v) => Number(v))
+    .option('--include <labels>', 'take in only issues with all of these labels', list)
+    .option('--exclude <labels>', 'leave out issues with any of these labels', list)
+    .option('--states <states>', 'take in only issues in these Linear states (names or types)', list)
+    .action(async (companyId: string, o: Record<string, any>) => {
+      const repository = /^[0-9a-f-]{36}$/i.test(o.repository) ? { sourceId: o.repository } : { owner: String(o.repository).split('/')[0], repo: String(o.repository).split('/')[1] };
+      await operator().print('POST', `/api/companies/${companyId}/sources`, {
+        provider: 'linear', teamKey: o.team, credential: { apiKey: o.apiKey }, repository,
+        ...(o.apiUrl ? { apiUrl: o.apiUrl } : {}),
+        ...(o.webhookSecret ? { webhookSecret: o.webhookSecret } : {}),
+        ...(o.poll !== undefined ? { pollIntervalSeconds: o.poll === 0 ? null : o.poll } : {}),
+        ...(o.include || o.exclude ? { labels: { ...(o.include ? { include: o.include } : {}), ...(o.exclude ? { exclude: o.exclude } : {}) } } : {}),
+        ...(o.states ? { states: o.states } : {}),
+      });
+    });
+  sources
+    .command('ci <sourceId>')
+    .description('the CI systems a repository is judged by (combined: any red is red), and its flaky policy')
+    .option('--providers <list>', 'github_actions, circleci or both', list)
+    .option('--project-slug <slug>', 'CircleCI project slug (gh/<org>/<repo>)')
+    .option('--circleci-token <token>', 'a CircleCI API token (or set CIRCLECI_TOKEN)', process.env.CIRCLECI_TOKEN)
+    .option('--circleci-webhook-secret <secret>', 'the secret CircleCI\'s webhook signs with')
+    .option('--circleci-base-url <url>', 'another CircleCI API v2 URL (the fake CircleCI)')
+    .option('--rerun-at <confidence>', 're-run a failure once before waking the agent when it looks flaky at least this much: high | medium')
+    .option('--no-rerun', 'never re-run a failure automatically')
+    .action(async (id: string, o: Record<string, any>) => {
+      const circleci = o.projectSlug ? { projectSlug: o.projectSlug, ...(o.circleciToken ? { token: o.circleciToken } : {}), ...(o.circleciWebhookSecret ? { webhookSecret: o.circleciWebhookSecret } : {}), ...(o.circleciBaseUrl ? { baseUrl: o.circleciBaseUrl } : {}) } : undefined;
+      await operator().print('PATCH', `/api/sources/${id}`, {
+        ...(o.providers ? { ci: { providers: o.providers, ...(circleci ? { circleci } : {}) } } : {}),
+        ...(o.rerunAt || o.rerun === false ? { flaky: { ...(o.rerunAt ? { rerunAt: o.rerunAt } : {}), ...(o.rerun === false ? { rerunOnce: false } : {}) } } : {}),
+      });
+    });
+
   const routing = program.command('routing').description('the company\'s routing rules (operator)');
   routing.command('show <companyId>').action(async (companyId: string) => operator().print('GET', `/api/companies/${companyId}/routing`));
   routing

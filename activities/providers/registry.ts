@@ -43,7 +43,8 @@ export function ciPortsOf(source: SourceRow, box: SecretBox, actions: CIPort): C
 export function intakeFor(source: SourceRow, box: SecretBox, opts: { spaceWrites?: boolean } = {}): IntakePort {
   if (source.provider === 'linear') {
     const { apiKey } = JSON.parse(box.open(source.credential_sealed, `the credential of source ${source.id}`)) as { apiKey: string };
-    return new LinearIntake({ apiKey, apiUrl: source.base_url ?? undefined, teamKey: source.team_key!, labels: source.labels, states: source.states });
+    // No state filter here: intake applies it to new issues only (activities/intake.ts takesIn), so a task follows its issue into any state.
+    return new LinearIntake({ apiKey, apiUrl: source.base_url ?? undefined, teamKey: source.team_key!, labels: source.labels });
   }
   return adapterFor(source, box, opts);
 }

@@ -1,0 +1,66 @@
+/** The CLI's Linear and CI commands against the real API and the fakes: connect a team, judge a repository by CircleCI, poll. */
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { seedCompany } from '../support/seed.js';
+import { stackWithAllFakes } from '../support/linear-delivery.js';
+
+const CLI = fileURLToPath(new URL('../../cli/main.ts', import.meta.url));
+const env = stackWithAllFakes();
+
+function cli(args: string[]): Promise<{ code: number; out: any; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, ['--import', 'tsx', CLI, ...args], { env: { ...process.env, SWITCHYARD_URL: env.stack.url, SWITCHYARD_API_KEY: env.stack.adminKey } }, (err, stdout, stderr) => {
+      let out: unknown = stdout;
+      try {
+        out = JSON.parse(stdout);
+      } catch {
+        // not JSON
+      }
+      resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, out, stderr });
+    });
+  });
+}
+
+test('sources add, ci (CircleCI beside GitHub, flaky policy), add-linear, sync: a Linear issue taken in', async () => {
+  const { companyId } = await seedCompany(env.stack, 1);
+  const owner = `cli${randomBytes(3).toString('hex')}`;
+  await env.github.fake.createRepo(owner, 'tool', { 'README.md': '# tool\n' });
+  env.linear.fake.createTeam({ key: 'CLI', name: 'CLI team' });
+  const linearKey = env.linear.fake.addApiKey(`lin_api_cli_${randomBytes(8).toString('hex')}`);
+  const repo = await cli(['sources', 'add', companyId, '--owner', owner, '--repo', 'tool', '--token', 'ghp_cli_token', '--base-url', env.github.url, '--poll', '0']);
+  assert.equal(repo.code, 0, repo.stderr);
+
+  const ci = await cli(['sources', 'ci', repo.out.id, '--providers', 'github_actions,circleci', '--project-slug', `gh/${owner}/tool`, '--circleci-token', 'CCIPAT_cli_secret', '--circleci-webhook-secret', 'cli-webhook-secret', '--circleci-base-url', env.circleci.apiUrl, '--rerun-at', 'medium']);
+  assert.equal(ci.code, 0, ci.stderr);
+  assert.deepEqual(ci.out.ci.providers, ['github_actions', 'circleci']);
+  assert.equal(ci.out.ci.circleci.projectSlug, `gh/${owner}/tool`);
+  assert.deepEqual(ci.out.ci.circleci.token, { configured: true });
+  assert.equal(ci.out.ci.circleci.webhook.path, `/api/providers/circleci/webhooks/${repo.out.id}`);
+  assert.deepEqual(ci.out.flaky, { rerunOnce: true, rerunAt: 'medium' });
+  assert.ok(!JSON.stringify(ci.out).includes('CCIPAT_cli_secret') && !JSON.stringify(ci.out).includes('cli-webhook-secret'), 'no secret shown');
+  const noCircleToken = await cli(['sources', 'ci', repo.out.id, '--providers', 'circleci', '--project-slug', `gh/${owner}/other`, '--circleci-token', '']);
+  assert.equal(noCircleToken.code, 0, 'an empty token flag keeps the sealed one');
+
+  const team = await cli(['sources', 'add-linear', companyId, '--team', 'CLI', '--repository', `${owner}/tool`, '--api-key', linearKey, '--api-url', env.linear.url, '--poll', '0', '--states', 'Todo,Backlog']);
+  assert.equal(team.code, 0, team.stderr);
+  assert.equal(team.out.provider, 'linear');
+  assert.equal(team.out.teamKey, 'CLI');
+  assert.equal(team.out.repository.sourceId, repo.out.id);
+  assert.deepEqual(team.out.states, ['Todo', 'Backlog']);
+  assert.ok(!JSON.stringify(team.out).includes(linearKey), 'the key is never shown');
+
+  const badTeam = await cli(['sources', 'add-linear', companyId, '--team', 'NOPE', '--repository', `${owner}/tool`, '--api-key', linearKey, '--api-url', env.linear.url]);
+  assert.notEqual(badTeam.code, 0);
+  assert.match(badTeam.stderr + JSON.stringify(badTeam.out), /NOPE/);
+
+  await env.linear.fake.createIssue({ teamKey: 'CLI', title: 'From Linear, via the CLI', stateName: 'Todo' });
+  await env.linear.fake.createIssue({ teamKey: 'CLI', title: 'Already started: filtered out', stateName: 'In Progress' });
+  const synced = await cli(['sources', 'sync', team.out.id]);
+  assert.equal(synced.code, 0, synced.stderr);
+  assert.equal(synced.out.found, 2);
+  assert.equal(synced.out.admitted.length, 1, 'the state filter takes Todo in, leaves In Progress out');
+  assert.equal(synced.out.filteredOut, 1);
+});
