@@ -89,7 +89,7 @@ export async function admitCandidate(pool: Pool, client: Client, config: Config,
       source: {
         sourceId: source.id, provider: source.provider, key: c.key, owner: source.owner, repo: source.repo, number: c.number, url: c.url,
         labels: c.labels, state: c.state, reviewPolicy: source.review_policy, defaultBranch: source.default_branch, updatedAt: c.updatedAt,
-        ...(linear ? { deliverySourceId: source.delivery_source_id!, ...(c.identifier ? { identifier: c.identifier } : {}), ...(c.workflowState ? { workflowState: c.workflowState } : {}) } : {}),
+        ...(linear ? { deliverySourceId: source.delivery_source_id!, ...(c.identifier ? { identifier: c.identifier } : {}), ...(c.workflowState ? { workflowState: c.workflowState } : {}), trackerPriority: linearPriority(c.priority ?? null) } : {}),
       },
     },
     Date.now(),
@@ -102,7 +102,11 @@ export async function admitCandidate(pool: Pool, client: Client, config: Config,
     pending: { comments: [], activity: [created], rowDirty: true, descriptionDirty: true, projectedVersion: 0 },
     continueAsNewAfterEvents: config.continueAsNewAfterEvents,
   };
-  const upstream: UpstreamIssue = { title: state.title, body: c.body, labels: c.labels, state: c.state, url: c.url, updatedAt: c.updatedAt, ...(c.workflowState ? { workflowState: c.workflowState } : {}) };
+  const upstream: UpstreamIssue = {
+    title: state.title, body: c.body, labels: c.labels, state: c.state, url: c.url, updatedAt: c.updatedAt, ...(c.workflowState ? { workflowState: c.workflowState } : {}),
+    // Linear's priority, followed when it changes there (GitHub has none).
+    ...(linear ? { trackerPriority: linearPriority(c.priority ?? null) } : {}),
+  };
   try {
     await client.workflow.signalWithStart(TASK_WORKFLOW_TYPE, {
       workflowId: workflowIdFor(issueId),
@@ -123,19 +127,21 @@ export async function admitCandidate(pool: Pool, client: Client, config: Config,
 }
 
 /**
- * Whether a source takes a new issue in: its label filters, and for Linear its state filter (names or
- * types, any case; none: every state). An issue already taken in follows its upstream whatever they say.
+ * Whether a source takes a new issue in: open, its label filters, and for Linear its state filter
+ * (names or types, any case; none: every state). An issue already taken in follows its upstream whatever they say.
  */
-export function takesIn(source: SourceRow, c: Pick<Candidate, 'labels' | 'workflowState'>): boolean {
+export function takesIn(source: SourceRow, c: Pick<Candidate, 'labels' | 'workflowState' | 'state'>): boolean {
+  // An issue already closed (Linear: completed or canceled) is no work: a first poll of a busy team or repository does not make a task of every old one.
+  if (c.state === 'closed') return false;
   if (!passesLabels(c.labels, source.labels)) return false;
   if (source.provider !== 'linear' || !source.states?.length || !c.workflowState) return true;
   const wanted = source.states.map((x) => x.toLowerCase());
   return wanted.includes(c.workflowState.name.toLowerCase()) || wanted.includes(c.workflowState.type.toLowerCase());
 }
 
-/** The Linear candidates already taken in (their tasks follow their issues whatever the filters say); GitHub's keep their old behaviour. */
+/** The candidates already taken in: their tasks follow their issues whatever the filters say (as on the webhook path). */
 async function knownKeys(pool: Pool, source: SourceRow, candidates: Candidate[]): Promise<Set<string>> {
-  if (source.provider !== 'linear' || candidates.length === 0) return new Set();
+  if (candidates.length === 0) return new Set();
   const keys = candidates.map((c) => claimKeyOf(source, c.number, c.key));
   const { rows } = await pool.query<{ source_key: string }>('SELECT source_key FROM source_items WHERE source_key = ANY($1)', [keys]);
   const have = new Set(rows.map((r) => r.source_key));

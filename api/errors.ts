@@ -16,9 +16,17 @@ export const RETRY_AFTER_SECONDS = 2;
 
 export function sendError(res: Response, err: DomainError): void {
   const status = ERROR_HTTP_STATUS[err.code];
-  if (status === 503) res.setHeader('Retry-After', String(RETRY_AFTER_SECONDS));
-  if (status === 429) res.setHeader('Retry-After', String(Math.max(1, Math.ceil(Number(err.details?.retryAfterSeconds ?? RETRY_AFTER_SECONDS)))));
+  const retryAfter = retryAfterOf(err);
+  if (retryAfter) res.setHeader('Retry-After', retryAfter);
   res.status(status).json(presenterFor(res.req?.path ?? '')(err));
+}
+
+/** When to come back after a refusal, in whole seconds (a 429 says when its window resets), if it says. */
+export function retryAfterOf(err: DomainError): string | undefined {
+  const status = ERROR_HTTP_STATUS[err.code];
+  if (status === 503) return String(RETRY_AFTER_SECONDS);
+  if (status === 429) return String(Math.max(1, Math.ceil(Number(err.details?.retryAfterSeconds ?? RETRY_AFTER_SECONDS))));
+  return undefined;
 }
 
 /** Our flat shape, for the `/api/issues` family and everything else. */

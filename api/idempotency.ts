@@ -9,7 +9,7 @@ import type { Request, Response } from 'express';
 import { DomainError, ERROR_HTTP_STATUS } from '../domain/errors.js';
 import type { Pool } from '../db/pool.js';
 import { callerOf } from './auth.js';
-import { presenterFor } from './errors.js';
+import { presenterFor, retryAfterOf } from './errors.js';
 import { storable } from '../domain/text.js';
 import { logger } from '../runtime/logger.js';
 
@@ -20,6 +20,10 @@ export interface Outcome {
   replayBody?: unknown;
   /** false: answer, but do not record it for replays. */
   final?: boolean;
+  /** A "come back later" refusal (429): the key's next request is a new attempt. */
+  comeBackLater?: boolean;
+  /** Sent with this answer only (a 429's Retry-After), never replayed. */
+  headers?: Record<string, string>;
 }
 
 export interface IdempotencyScope {
@@ -31,6 +35,8 @@ export interface IdempotencyScope {
    * a concurrent retry with 409 idempotency_in_progress instead of running twice.
    */
   reentrant?: boolean;
+  /** A final provider_unavailable (the workflow gave up on the provider) lets the key's next request try again. */
+  newAttemptAfterOutage?: boolean;
   /** AgentRail's writes (submit, ship, rollback) refuse a request without a key (400). */
   keyRequired?: boolean;
   /** A key sent in the body (Paperclip's issue create), used when there is no Idempotency-Key header. */
@@ -95,8 +101,8 @@ export async function runIdempotent(
      ON CONFLICT DO NOTHING RETURNING 1`,
     [scope.companyId, caller, key, scope.operation, hash],
   );
-  const { rows } = await pool.query<{ request_hash: string; status_code: number | null; response_body: unknown }>(
-    'SELECT request_hash, status_code, response_body FROM idempotency_records WHERE company_id = $1 AND caller = $2 AND key = $3',
+  const { rows } = await pool.query<{ request_hash: string; status_code: number | null; response_body: unknown; attempt: number }>(
+    'SELECT request_hash, status_code, response_body, attempt FROM idempotency_records WHERE company_id = $1 AND caller = $2 AND key = $3',
     [scope.companyId, caller, key],
   );
   const record = rows[0]!;
@@ -122,7 +128,20 @@ export async function runIdempotent(
   }
   // First attempt, or a retry of one that never recorded its answer: run it under the same ids.
   const seed = `${scope.companyId}:${caller}:${key}`;
-  const outcome = await capture(() => exec({ updateId: `${scope.operation}:${seed}`, seed }), present);
+  const countAttempt = () =>
+    pool.query('UPDATE idempotency_records SET attempt = attempt + 1 WHERE company_id = $1 AND caller = $2 AND key = $3 AND status_code IS NULL', [scope.companyId, caller, key]).then(
+      () => undefined,
+      (err) => logger.error({ err, key, operation: scope.operation }, 'could not count a refused attempt'),
+    );
+  // After a "come back later" refusal, a retry is a new attempt: the refused update changed nothing, and Temporal would answer its id the same way again.
+  const updateId = record.attempt > 0 ? `${scope.operation}:${seed}:${record.attempt}` : `${scope.operation}:${seed}`;
+  const outcome = await capture(() => exec({ updateId, seed }), present).catch(async (err) => {
+    // An outage the workflow gave up on for this attempt: the next request with the key tries again, as a new attempt.
+    if (scope.newAttemptAfterOutage && err instanceof DomainError && err.code === 'provider_unavailable' && err.details?.final) await countAttempt();
+    throw err;
+  });
+  if (outcome.comeBackLater) await countAttempt();
+
   if (outcome.status < 500 && outcome.final !== false) {
     try {
       await pool.query(
@@ -145,8 +164,10 @@ export async function runIdempotent(
   send(res, outcome);
 }
 
-/** Refusals a retry may see change (an operator can restore a closed task): answered, not replayed. */
-const PASSING_REFUSALS = new Set(['task_unavailable']);
+/** Refusals a retry may see change (an operator can restore a closed task; a rate limit resets): answered, not replayed. */
+const PASSING_REFUSALS = new Set(['task_unavailable', 'rate_limited']);
+/** Of those, the ones whose retry must run as a new attempt (a new update id). */
+const COME_BACK_LATER = new Set(['rate_limited']);
 
 /** Domain refusals are answers too (and are replayed); anything else propagates. */
 async function capture(exec: () => Promise<Outcome>, present: (err: DomainError) => unknown): Promise<Outcome> {
@@ -154,7 +175,12 @@ async function capture(exec: () => Promise<Outcome>, present: (err: DomainError)
     return await exec();
   } catch (err) {
     if (err instanceof DomainError && ERROR_HTTP_STATUS[err.code] < 500) {
-      return { status: ERROR_HTTP_STATUS[err.code], body: present(err), final: !PASSING_REFUSALS.has(err.code) };
+      // A 429 says when to come back, as sendError does for a refusal outside a key.
+      const retryAfter = retryAfterOf(err);
+      return {
+        status: ERROR_HTTP_STATUS[err.code], body: present(err), final: !PASSING_REFUSALS.has(err.code), comeBackLater: COME_BACK_LATER.has(err.code),
+        ...(retryAfter ? { headers: { 'Retry-After': retryAfter } } : {}),
+      };
     }
     throw err;
   }
@@ -162,5 +188,6 @@ async function capture(exec: () => Promise<Outcome>, present: (err: DomainError)
 
 function send(res: Response, outcome: Outcome): void {
   if (res.headersSent) return; // the deadline guard answered first
+  for (const [name, value] of Object.entries(outcome.headers ?? {})) res.setHeader(name, value);
   res.status(outcome.status).json(outcome.body);
 }

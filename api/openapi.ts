@@ -22,6 +22,7 @@ const STATUS_MEANING: Record<number, string> = {
   403: 'needs the operator key, or acting as another agent',
   404: 'no such resource in the caller\'s company',
   409: 'refused by the task\'s current state (task_unavailable: its workflow was cancelled or terminated in Temporal; an operator can restore it)',
+  413: 'a webhook delivery larger than its provider sends',
   415: 'a Content-Encoding the API cannot read',
   422: 'the rules refuse this change',
   431: 'headers or URL over the server\'s limit',

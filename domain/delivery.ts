@@ -356,8 +356,8 @@ export interface UpstreamIssue {
   updatedAt?: string;
   /** The tracker's own state when it has more than open/closed (Linear): kept on the task's source. */
   workflowState?: { id: string; name: string; type: string };
-  /** The tracker's priority in ours, when it has one (Linear; null: "no priority"); absent: the task keeps its own. */
-  priority?: Priority | null;
+  /** The tracker's priority in ours (Linear; null: "no priority"; absent: the tracker has none, GitHub). */
+  trackerPriority?: Priority | null;
 }
 
 /** Whether `up` is older than what the task last applied (then it is ignored). */
@@ -375,11 +375,13 @@ export function applyUpstream(s: IssueState, up: UpstreamIssue, ctx: Ctx): Appli
   const changes: Partial<IssueState> = {};
   if (up.title !== s.title) changes.title = up.title;
   if ((up.body ?? null) !== s.description) changes.description = up.body ?? null;
-  if (up.priority !== undefined && up.priority !== s.priority) changes.priority = up.priority;
+  // The tracker's priority when it changed there: a routing rule's or an operator's choice stands until then.
+  const priorityChanged = up.trackerPriority !== undefined && up.trackerPriority !== (l.source.trackerPriority ?? null);
+  if (priorityChanged && up.trackerPriority && up.trackerPriority !== s.priority) changes.priority = up.trackerPriority;
   const labelsChanged = JSON.stringify(up.labels) !== JSON.stringify(l.source.labels);
   const stateChanged = up.state !== l.source.state;
   const trackerStateChanged = !!up.workflowState && JSON.stringify(up.workflowState) !== JSON.stringify(l.source.workflowState);
-  if (!Object.keys(changes).length && !labelsChanged && !stateChanged && !trackerStateChanged) return undefined;
+  if (!Object.keys(changes).length && !labelsChanged && !stateChanged && !trackerStateChanged && !priorityChanged) return undefined;
   const system = systemActor('intake');
   let status = s.status;
   let comment: string | undefined;
@@ -394,7 +396,7 @@ export function applyUpstream(s: IssueState, up: UpstreamIssue, ctx: Ctx): Appli
     ...changes,
     status,
     ...(status !== s.status ? { checkout: null, completedAt: status === 'cancelled' ? new Date(ctx.now).toISOString() : null } : {}),
-    lifecycle: { ...l, source: { ...l.source, labels: up.labels, state: up.state, ...(up.updatedAt ? { updatedAt: up.updatedAt } : {}), ...(up.workflowState ? { workflowState: up.workflowState } : {}) } },
+    lifecycle: { ...l, source: { ...l.source, labels: up.labels, state: up.state, ...(up.updatedAt ? { updatedAt: up.updatedAt } : {}), ...(up.workflowState ? { workflowState: up.workflowState } : {}), ...(priorityChanged ? { trackerPriority: up.trackerPriority } : {}) } },
   });
   const comments = comment ? [makeComment(system, comment, issue, ctx)] : [];
   const details = { fields: Object.keys(changes), labels: labelsChanged ? up.labels : undefined, upstreamState: up.state, from: s.status, to: status };

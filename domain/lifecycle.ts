@@ -27,6 +27,8 @@ export interface TaskSource {
   /** Linear: the issue's identifier as shown (`ENG-42`; it changes when the issue moves team) and its own workflow state. */
   identifier?: string;
   workflowState?: { id: string; name: string; type: string };
+  /** Linear: the issue's priority (in ours) as last seen; the task follows it when it changes there. */
+  trackerPriority?: Priority | null;
   owner: string;
   repo: string;
   number: number;

@@ -39,6 +39,8 @@ export interface IssueUpdate<C> {
   around?: (found: Found, change: () => Promise<void>) => Promise<void>;
   /** Refuse a request without an Idempotency-Key (AgentRail's submit, ship and rollback). */
   keyRequired?: boolean;
+  /** A provider outage the workflow gave up on lets the same key try again (api/idempotency.ts). */
+  newAttemptAfterOutage?: boolean;
   /** The update waits on a provider: past the deadline, say so (503 provider_unavailable) rather than blame Temporal. */
   waitsOnProvider?: boolean;
 }
@@ -46,7 +48,7 @@ export interface IssueUpdate<C> {
 export async function runIssueUpdate<C>(deps: ApiDeps, req: Request, res: Response, u: IssueUpdate<C>): Promise<void> {
   const found = await scopedIssue(deps, req, res);
   const deadline = deadlineOf(res);
-  const change = () => runIdempotent(deps.pool, req, res, { companyId: found.company.id, operation: u.operation, keyRequired: u.keyRequired }, async ({ updateId }) => {
+  const change = () => runIdempotent(deps.pool, req, res, { companyId: found.company.id, operation: u.operation, keyRequired: u.keyRequired, newAttemptAfterOutage: u.newAttemptAfterOutage }, async ({ updateId }) => {
     // Inside: a retry with the key gets the stored answer, whatever the checks would say today.
     const action = typeof u.action === 'function' ? u.action(found) : u.action;
     // Another agent's task is refused as such before the route's own checks (the workflow decides the same).

@@ -29,11 +29,22 @@ import { recordDelivery, signedSource } from './webhook-sources.js';
 /** Linear's deliveries are small (an issue or a comment); more is not Linear. */
 const MAX_DELIVERY = '1mb';
 
+/** The raw body for the signature check; one over the limit is 413 (not a malformed request), before anything is recorded. */
+function rawDelivery(): express.RequestHandler {
+  const raw = express.raw({ type: () => true, limit: MAX_DELIVERY });
+  return (req, res, next) =>
+    raw(req, res, (err?: unknown) => {
+      const e = err as { type?: string; limit?: number } | undefined;
+      if (e?.type === 'entity.too.large') return next(new DomainError('payload_too_large', `A Linear delivery is at most ${MAX_DELIVERY}`, { limitBytes: e.limit }));
+      next(err);
+    });
+}
+
 /** Before the JSON parser and auth: signed over the raw bytes with the source's secret instead of an API key. */
 export function linearWebhooksRouter(deps: ApiDeps): Router {
   const router = Router();
 
-  router.post('/api/providers/linear/webhooks/:sourceId', signedSource(deps, 'linear', 'webhook_secret_sealed'), express.raw({ type: () => true, limit: MAX_DELIVERY }), async (req, res) => {
+  router.post('/api/providers/linear/webhooks/:sourceId', signedSource(deps, 'linear', 'webhook_secret_sealed'), rawDelivery(), async (req, res) => {
     const source = res.locals.source as SourceRow;
     const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
     let event: LinearWebhookEvent;
@@ -71,6 +82,8 @@ export function linearTasksRouter(deps: ApiDeps): Router {
         action: 'sync_linear',
         keyRequired: true,
         waitsOnProvider: true,
+        // AgentRail's SDK retries a 503 with the same key: after Linear's outage, that retry tries again.
+        newAttemptAfterOutage: true,
         def: linearWriteUpdate,
         // Another agent's task is not_owner first (as on every route); then a task that is not Linear's is AgentRail's 404.
         prepare: async (found) => {
@@ -80,7 +93,8 @@ export function linearTasksRouter(deps: ApiDeps): Router {
         respond: ({ issue }, _found, result) => {
           const upstream = (result as TaskResult & { upstream?: LinearWriteResult }).upstream;
           const availableActions = ['get_task'];
-          const body = { taskId: issue.id, linearIssueId: linearIssueOf(issue), ...data(upstream, req), success: true, syncedAt: new Date().toISOString(), availableActions, taskAvailableActions: actionsFor(issue, actor, 'running') };
+          // syncedAt: when the write was committed to the task (in the workflow), so every answer for one key is the same.
+          const body = { taskId: issue.id, linearIssueId: linearIssueOf(issue), ...data(upstream, req), success: true, syncedAt: issue.updatedAt, availableActions, taskAvailableActions: actionsFor(issue, actor, 'running') };
           return { status, body: { data: body, availableActions } };
         },
       });

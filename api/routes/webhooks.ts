@@ -60,6 +60,7 @@ async function routeEvent(deps: ApiDeps, source: SourceRow, event: ProviderEvent
     const key = c.id;
     const known = await deps.pool.query('SELECT 1 FROM source_items WHERE source_key = $1', [claimKeyOf(source, c.source.number)]);
     // Label filters decide what is taken in; a task already taken in follows its issue whatever its labels.
+    if (!known.rowCount && c.source.state === 'closed') return { ignored: 'closed' };
     if (!known.rowCount && !passesLabels(c.source.labels, source.labels)) return { ignored: 'label_filter' };
     // A paused source takes nothing new in (its polling finds the issue once resumed); its tasks still follow their issues.
     if (!known.rowCount && source.paused) return { ignored: 'source_paused' };

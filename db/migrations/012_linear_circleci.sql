@@ -38,3 +38,7 @@ CREATE TABLE upstream_comments (
   received_at timestamptz NOT NULL DEFAULT now(),
   PRIMARY KEY (source_id, comment_id)
 );
+
+-- A refusal that says "come back later" (429 rate_limited) is not the key's answer: its retry runs again,
+-- under a new update id (the refused one made no change), counted here.
+ALTER TABLE idempotency_records ADD COLUMN attempt integer NOT NULL DEFAULT 0;

@@ -1,32 +1,17 @@
 /** The delivery commands of the CLI against the real API and the env.fake GitHub: an operator connects a repo, an agent works a task. */
 import assert from 'node:assert/strict';
 import { assertHonest } from '../github/support.js';
-import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { stackWithFakeGitHub } from '../support/delivery.js';
 import { seedCompany } from '../support/seed.js';
+import { runCli } from '../support/cli.js';
 
-const CLI = fileURLToPath(new URL('../../cli/main.ts', import.meta.url));
 const env = stackWithFakeGitHub();
 
-function cli(key: string, args: string[]): Promise<{ code: number; out: any; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, ['--import', 'tsx', CLI, ...args], { env: { ...process.env, SWITCHYARD_URL: env.stack.url, SWITCHYARD_API_KEY: key } }, (err, stdout, stderr) => {
-      let out: unknown = stdout;
-      try {
-        out = JSON.parse(stdout);
-      } catch {
-        // not JSON
-      }
-      resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, out, stderr });
-    });
-  });
-}
-
+const cli = (key: string, args: string[]) => runCli(env.stack.url, key, args);
 
 test('sources add/sync/pause, routing set/show, task mine/start/submit/ci/review, agents wake-target', async () => {
   const { companyId, agents } = await seedCompany(env.stack, 1);

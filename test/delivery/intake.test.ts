@@ -115,3 +115,32 @@ test('forged, unsigned and replayed webhooks have no effect', async () => {
   await waitFor('deliveries recorded', () => count('SELECT count(*) AS n FROM webhook_deliveries WHERE source_id = $1', [w.sourceId]), (n) => n === 1);
   assert.equal(await count('SELECT count(*) AS n FROM issues WHERE company_id = $1', [w.companyId]), 1);
 });
+
+test('an issue already closed when first seen is no work: no task by poll or webhook; a task taken in follows its issue whatever the filters say', async () => {
+  const w = await wireGitHub(env.stack, env.fake, { webhooks: false, pollIntervalSeconds: null, rules: [] });
+  const gh = env.fake.fake;
+  const closed = await gh.openIssue(w.owner, w.repo, { title: 'Closed long ago', labels: ['bug'] });
+  await gh.editIssue(w.owner, w.repo, closed.number, { state: 'closed' });
+  const open = await gh.openIssue(w.owner, w.repo, { title: 'Still open', labels: ['bug'] });
+  const sync = await env.stack.admin.post(`/api/sources/${w.sourceId}/sync`, {});
+  assert.equal(sync.status, 200, JSON.stringify(sync.body));
+  assert.equal(sync.body.found, 2);
+  assert.equal(sync.body.admitted.length, 1, 'the poll takes in the open one only');
+  await waitFor('the open issue\'s task', () => count('SELECT count(*) AS n FROM issues WHERE company_id = $1', [w.companyId]), (n) => n === 1);
+
+  // A webhook about the closed one (edited while closed) takes nothing in either.
+  gh.hooks.subscribe(`${env.stack.url}/api/providers/github/webhooks/${w.sourceId}`, w.webhookSecret);
+  await gh.editIssue(w.owner, w.repo, closed.number, { title: 'Closed long ago (edited)' });
+  await waitFor('the delivery recorded', () => count('SELECT count(*) AS n FROM webhook_deliveries WHERE source_id = $1', [w.sourceId]), (n) => n >= 1);
+  assert.equal(await count('SELECT count(*) AS n FROM issues WHERE company_id = $1', [w.companyId]), 1, 'no task for the closed issue');
+  assert.equal(await count('SELECT count(*) AS n FROM source_items WHERE source_id = $1', [w.sourceId]), 1, 'nothing claimed for it');
+
+  // The open one's task follows its issue after it leaves the label filter and closes, by poll alone.
+  await env.stack.admin.patch(`/api/sources/${w.sourceId}`, { labels: { include: ['feature'], exclude: ['bug'] }, webhookSecret: null });
+  await gh.editIssue(w.owner, w.repo, open.number, { state: 'closed' });
+  const again = await env.stack.admin.post(`/api/sources/${w.sourceId}/sync`, {});
+  assert.equal(again.status, 200, JSON.stringify(again.body));
+  const [task] = (await env.stack.admin.get(`/api/companies/${w.companyId}/issues`)).body;
+  await waitFor('the task cancelled by its closed issue', async () => (await env.stack.admin.get(`/api/issues/${task.id}`)).body.status, (s) => s === 'cancelled');
+  assertHonest(env.fake);
+});

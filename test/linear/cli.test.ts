@@ -1,28 +1,14 @@
 /** The CLI's Linear and CI commands against the real API and the fakes: connect a team, judge a repository by CircleCI, poll. */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { seedCompany } from '../support/seed.js';
 import { stackWithAllFakes } from '../support/linear-delivery.js';
+import { runCli } from '../support/cli.js';
 
-const CLI = fileURLToPath(new URL('../../cli/main.ts', import.meta.url));
 const env = stackWithAllFakes();
 
-function cli(args: string[]): Promise<{ code: number; out: any; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, ['--import', 'tsx', CLI, ...args], { env: { ...process.env, SWITCHYARD_URL: env.stack.url, SWITCHYARD_API_KEY: env.stack.adminKey } }, (err, stdout, stderr) => {
-      let out: unknown = stdout;
-      try {
-        out = JSON.parse(stdout);
-      } catch {
-        // not JSON
-      }
-      resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, out, stderr });
-    });
-  });
-}
+const cli = (args: string[]) => runCli(env.stack.url, env.stack.adminKey, args);
 
 test('sources add, ci (CircleCI beside GitHub, flaky policy), add-linear, sync: a Linear issue taken in', async () => {
   const { companyId } = await seedCompany(env.stack, 1);

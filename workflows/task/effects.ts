@@ -3,11 +3,13 @@
  * upstream write-backs, carried out in their own loop of the task workflow so that none of them holds
  * up routing, the watcher or the Updates.
  */
-import { condition, isCancellation, log } from '@temporalio/workflow';
+import { condition, isCancellation, log, patched } from '@temporalio/workflow';
+import { applyRerunStarted } from '../../domain/delivery.js';
 import { laneOf, type Effect } from '../../domain/effects.js';
 import { background, wakes } from './activities.js';
 import { tell } from './collab.js';
-import type { TaskRun } from './run.js';
+import { exclusively } from './delivery.js';
+import { decisionCtx, type TaskRun } from './run.js';
 
 /** Runs recorded before effect lanes carry out every effect in one queue (`effectsLoop`). */
 export const EFFECT_LANES_PATCH = 'effect-lanes-v1';
@@ -54,15 +56,31 @@ function firstOfEachLane(run: TaskRun): Array<[string, Effect]> {
   return [...seen];
 }
 
+/** Runs recorded before it re-ran without marking the re-run checks queued (a re-run that failed again unseen woke nobody). */
+export const RERUN_STARTED_PATCH = 'ci-rerun-started-v1';
+
 /**
  * A flaky-looking failure re-run once; when nothing could be re-run (only commit statuses, the head
  * moved, the CI system refused), the agent is woken with the failure after all, as it would have been.
+ * The re-run is one provider call among the watcher's (so no observation read before it lands after
+ * it), and once the CI system took it the re-run checks are queued on the task (applyRerunStarted) and
+ * the watcher looks again: their next result, pass or fail, is news.
  */
-async function rerunOrWake(s: TaskRun['state'], effect: Extract<Effect, { kind: 'ci_rerun' }>): Promise<void> {
+async function rerunOrWake(run: TaskRun, effect: Extract<Effect, { kind: 'ci_rerun' }>): Promise<void> {
+  const s = run.state;
   const source = s.lifecycle?.source;
+  const marks = patched(RERUN_STARTED_PATCH);
   let rerun: string[] = [];
-  try {
+  const ask = async () => {
     if (source) rerun = (await background.rerunFailedChecks({ sourceId: source.sourceId, prNumber: effect.prNumber, headSha: effect.headSha })).rerun;
+    if (marks && rerun.length > 0) {
+      const applied = applyRerunStarted(run.state, effect.headSha, rerun, decisionCtx());
+      if (applied) run.commitApplied(applied);
+      run.nudged = true;
+    }
+  };
+  try {
+    await (marks ? exclusively(run, ask) : ask());
   } catch (err) {
     if (isCancellation(err)) throw err;
     log.warn('the automatic re-run failed; the agent is woken with the failure', { error: String(err) });
@@ -85,7 +103,7 @@ async function carryOutEffect(run: TaskRun, effect: Effect, lane: string): Promi
       // Workflow to workflow: durable once sent. A task whose workflow has ended cannot hear it (dropped below).
       await tell(effect);
     } else if (effect.kind === 'ci_rerun') {
-      await rerunOrWake(s, effect);
+      await rerunOrWake(run, effect);
     } else if (s.lifecycle?.source) {
       await background.upstreamEffect({ sourceId: s.lifecycle.source.sourceId, number: s.lifecycle.source.number, ...(s.lifecycle.source.provider === 'linear' ? { key: s.lifecycle.source.key } : {}), effect });
     }

@@ -3,13 +3,22 @@
  * checked by the validator (nothing is written for a refusal), Linear is called by an activity, and what
  * it answered is committed to the task (a state move by the rules of an upstream change).
  */
-import { currentUpdateInfo, setHandler } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, currentUpdateInfo, setHandler } from '@temporalio/workflow';
+import { isErrorCode } from '../../domain/errors.js';
 import { applyLinearWrite, checkLinearWrite, linearIssueOf } from '../../domain/linear-sync.js';
 import * as msg from '../messages.js';
 import { linear } from './activities.js';
 import { exclusively, providerFailure } from './delivery.js';
 import { validate } from './handlers.js';
 import { decisionCtx, type TaskRun } from './run.js';
+
+/** Linear's verdict keeps its code; Linear not answering after the retries is a 503 the same key may try again. */
+function linearFailure(err: unknown): unknown {
+  if (err instanceof ActivityFailure && !(err.cause instanceof ApplicationFailure && isErrorCode(err.cause.type))) {
+    return ApplicationFailure.create({ type: 'provider_unavailable', message: `Linear did not answer (${err.cause?.message ?? err.message}); retry with the same Idempotency-Key`, details: [{ final: true }], nonRetryable: true });
+  }
+  return providerFailure(err);
+}
 
 export function registerUpstreamHandlers(run: TaskRun): void {
   setHandler(
@@ -25,9 +34,10 @@ export function registerUpstreamHandlers(run: TaskRun): void {
         try {
           upstream = await linear.linearWrite({ sourceId: source.sourceId, linearIssueId: linearIssueOf(run.state), write: cmd.write });
         } catch (err) {
-          throw providerFailure(err);
+          throw linearFailure(err);
         }
-        const answer = run.answer(applyLinearWrite(run.state, cmd, upstream, decisionCtx()), cmd, updateId);
+        // A comment here is the workflow's own (a move to a closed state cancelling the task): it goes back whole.
+        const answer = run.answer(applyLinearWrite(run.state, cmd, upstream, decisionCtx()), cmd, updateId, { commentWrittenHere: true });
         return { ...answer, upstream };
       });
     },
