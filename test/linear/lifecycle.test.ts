@@ -90,3 +90,31 @@ test('Linear issue → intake → routed (Linear told) → a person comments (ag
   assert.deepEqual(cc.violations, [], 'CircleCI: every answer valid');
   githubHonest(env.github);
 });
+
+test('poll-driven, no webhook anywhere: a Linear issue taken in by the Schedule\'s sync, CircleCI read by the task\'s own polling, shipped, Linear completed', async () => {
+  const w = await wireLinear(env, { webhooks: false });
+  const ln = env.linear.fake;
+  const issue = await ln.createIssue({ teamKey: w.teamKey, title: 'Polled all the way', priority: 4 });
+  const sync = await env.stack.admin.post(`/api/sources/${w.linearSourceId}/sync`, {});
+  assert.equal(sync.status, 200, JSON.stringify(sync.body));
+  assert.equal(sync.body.admitted.length, 1);
+  const { id } = await waitForMine(w.agent, 60_000);
+  const task = (await w.agent.http.get(`/api/tasks/${id}`)).body.data;
+  assert.equal(task.priority, 'low');
+  const sha = await env.github.fake.pushCommit(w.owner, w.repo, 'polled', { 'src/app.txt': 'polled\n' });
+  const submitted = await w.agent.http.post(`/api/tasks/${id}/submit`, { summary: 'Polled', pullRequest: { head: 'polled' } }, { 'idempotency-key': 'submit-polled-1' });
+  assert.equal(submitted.status, 202, JSON.stringify(submitted.body));
+  await env.circleci.fake.createPipeline({ projectSlug: w.projectSlug, branch: 'polled', revision: sha, workflows: [{ name: 'build', jobs: [{ name: 'unit', status: 'success' }] }] });
+  // No CircleCI webhook: the task's watcher reads CI on its own (from 10 s, backing off).
+  await waitForTask(w.agent, id, 'CircleCI green, seen by polling', (d) => d.availableActions.includes('ship'), 90_000);
+  assert.equal(env.circleci.fake.hooks.deliveries.filter((d) => d.url.includes(w.repositoryId)).length, 0, 'no CircleCI webhook was sent for this repository');
+  const shipped = await w.agent.http.post(`/api/tasks/${id}/ship`, { expectedHeadSha: sha }, { 'idempotency-key': 'ship-polled-1' });
+  assert.equal(shipped.status, 202, JSON.stringify(shipped.body));
+  await until(() => ln.issue(issue.id)!.stateId === ln.stateByName(issue.teamId, 'Done').id, 'the Linear issue completed', 30_000);
+  // A second sync reads only what changed since (the cursor): the completed issue follows its task, nothing new is taken in.
+  const again = await env.stack.admin.post(`/api/sources/${w.linearSourceId}/sync`, {});
+  assert.equal(again.status, 200, JSON.stringify(again.body));
+  assert.ok(again.body.admitted.every((a: any) => a.created === false), 'nothing new taken in');
+  assert.deepEqual(ln.violations, []);
+  assert.deepEqual(env.circleci.fake.violations, []);
+});
