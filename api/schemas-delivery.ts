@@ -84,7 +84,8 @@ export const patchSource = z.strictObject({
 });
 
 const ruleMatch = z.strictObject({
-  provider: z.literal('github').optional(),
+  /** Where the task came from: a GitHub repository's issues or a Linear team's. */
+  provider: z.enum(['github', 'linear']).optional(),
   repo: z.string().regex(/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/, 'must be owner/repo').optional(),
   labelsAny: labelList.optional(),
   labelsAll: labelList.optional(),

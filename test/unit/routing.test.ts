@@ -103,3 +103,11 @@ test('routing: every hostile pattern against the hostile title is decided (in a 
   assert.equal(code, 0, 'routing decided (killed after 60 s otherwise: a pattern backtracks)');
   assert.deepEqual(JSON.parse(out), { kind: 'routed', rule: 'p2' }, 'decided: the first pattern that matches is `a*a*a*a*a*a*b`');
 });
+
+test('routing: a rule may match where the task came from (a Linear team\'s issues apart from a repository\'s)', () => {
+  const byProvider = [{ id: 'linear', name: 'Linear work', match: { provider: 'linear' }, target: { agentId: C } }, ...rules];
+  const fromLinear = decideRoute(input({ provider: 'linear', labels: ['bug', 'ui'] }, { rules: byProvider }));
+  assert.equal(fromLinear.kind === 'routed' && fromLinear.agentId, C);
+  const fromGitHub = decideRoute(input({ labels: ['bug', 'ui'] }, { rules: byProvider }));
+  assert.equal(fromGitHub.kind === 'routed' && fromGitHub.agentId, A, 'a GitHub task skips the Linear rule');
+});
