@@ -2,7 +2,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { applyUpdate } from '../../domain/commands.js';
-import { applyChecksReported, applyObservation, applyShipped, applySubmitted, applyUpstream, checkShip, reportedCi } from '../../domain/delivery.js';
+import { applyShipped, applySubmitted, applyUpstream, checkShip, reportedCi } from '../../domain/delivery.js';
+import { applyChecksReported, applyObservation } from '../../domain/observation.js';
 import { taskActions } from '../../domain/delivery-actions.js';
 import { DomainError } from '../../domain/errors.js';
 import { intakeIssue } from '../../domain/intake.js';

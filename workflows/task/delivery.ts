@@ -18,6 +18,7 @@ import {
 } from '@temporalio/workflow';
 import type { Applied } from '../../domain/commands.js';
 import * as delivery from '../../domain/delivery.js';
+import * as observed from '../../domain/observation.js';
 import { DomainError, isErrorCode } from '../../domain/errors.js';
 import { TERMINAL_STATUSES } from '../../domain/statuses.js';
 import { applyRouting, markForRouting, wantsRouting } from '../../domain/intake.js';
@@ -189,13 +190,13 @@ export function registerDeliveryHandlers(run: TaskRun): void {
     { validator: (cmd) => validate(run, cmd, () => checkRoute(cmd)) },
   );
 
-  setHandler(msg.reportChecksUpdate, (cmd) => handle(run, cmd, (c) => delivery.applyChecksReported(run.state, cmd.checks, cmd.headSha ?? null, cmd.actor, c)), {
-    validator: (cmd) => validate(run, cmd, () => delivery.applyChecksReported(run.state, cmd.checks, cmd.headSha ?? null, cmd.actor, ctx())),
+  setHandler(msg.reportChecksUpdate, (cmd) => handle(run, cmd, (c) => observed.applyChecksReported(run.state, cmd.checks, cmd.headSha ?? null, cmd.actor, c)), {
+    validator: (cmd) => validate(run, cmd, () => observed.applyChecksReported(run.state, cmd.checks, cmd.headSha ?? null, cmd.actor, ctx())),
   });
   setHandler(
     msg.reviewUpdate,
-    (cmd) => handle(run, cmd, (c) => delivery.applyReviewRecorded(run.state, reviewOf(cmd), cmd.actor, c)),
-    { validator: (cmd) => validate(run, cmd, () => delivery.applyReviewRecorded(run.state, reviewOf(cmd), cmd.actor, ctx())) },
+    (cmd) => handle(run, cmd, (c) => observed.applyReviewRecorded(run.state, reviewOf(cmd), cmd.actor, c)),
+    { validator: (cmd) => validate(run, cmd, () => observed.applyReviewRecorded(run.state, reviewOf(cmd), cmd.actor, ctx())) },
   );
 
   setHandler(msg.upstreamSignal, (up) => {
@@ -291,7 +292,7 @@ async function observe(run: TaskRun): Promise<boolean> {
       const o = await background.observePullRequest({ sourceId: l.source!.sourceId, prNumber: d.prNumber!, reviewPolicy: l.source!.reviewPolicy, knownHead: d.headSha });
       // A new submission while this call ran: what it saw belongs to the old one.
       if (run.state.lifecycle?.delivery?.submissionId !== d.submissionId) return true;
-      const applied = delivery.applyObservation(run.state, o, ctx());
+      const applied = observed.applyObservation(run.state, o, ctx());
       if (applied) run.commitApplied(applied);
       return !!applied;
     } catch (err) {

@@ -4,7 +4,7 @@
  * up routing, the watcher or the Updates.
  */
 import { condition, isCancellation, log, patched } from '@temporalio/workflow';
-import { applyRerunStarted } from '../../domain/delivery.js';
+import { applyRerunStarted } from '../../domain/observation.js';
 import { laneOf, type Effect } from '../../domain/effects.js';
 import { background, wakes } from './activities.js';
 import { tell } from './collab.js';
