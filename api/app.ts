@@ -58,6 +58,10 @@ export function createApp(deps: ApiDeps): express.Express {
   app.use('/api', () => {
     throw new DomainError('not_found', 'No such route');
   });
+  // Outside /api: most often an AgentRail client given AgentRail's own baseUrl (without /api). Say where the API is.
+  app.use((req) => {
+    throw new DomainError('not_found', `No such route: ${req.method} ${req.path}. Switchyard's API is under /api: an AgentRail client's baseUrl is http://<host>:<port>/api`, { path: req.path });
+  });
   app.use(errorHandler);
   return app;
 }

@@ -59,7 +59,8 @@ export function agentRailErrorBody(err: DomainError) {
 
 /** One error type, two presenters, chosen by route family. */
 export function presenterFor(path: string): (err: DomainError) => unknown {
-  return path === '/api/tasks' || path.startsWith('/api/tasks/') || path.startsWith('/api/providers/linear/tasks/') ? agentRailErrorBody : errorBody;
+  const p = path.startsWith('/api/') ? path.slice(4) : path; // AgentRail's paths without /api: a client whose baseUrl lacks it
+  return p === '/tasks' || p.startsWith('/tasks/') || p.startsWith('/providers/linear/tasks/') ? agentRailErrorBody : errorBody;
 }
 
 // gRPC codes CANCELLED(1), DEADLINE_EXCEEDED(4), RESOURCE_EXHAUSTED(8), UNAVAILABLE(14): the engine is not answering.

@@ -289,3 +289,18 @@ test('20 concurrent identical requests with one key: all the same 2xx answer, ex
   assert.equal((await activityTypes(id)).filter((a) => a === 'task.linear_commented').length, 1, 'recorded on the task once');
   assertHonest(env.linear);
 });
+
+test('AgentRail\'s baseUrl without /api: a JSON 404 in AgentRail\'s nested shape that says where the API is (not Express\'s HTML page)', async () => {
+  for (const path of ['/tasks/mine', '/providers/linear/tasks/x/comments']) {
+    const res = await fetch(`${env.stack.url}${path}`, { method: path.endsWith('comments') ? 'POST' : 'GET', headers: { authorization: 'Bearer whatever' } });
+    assert.equal(res.status, 404);
+    assert.match(res.headers.get('content-type') ?? '', /application\/json/);
+    const body = (await res.json()) as any;
+    assert.equal(body.error.code, 'not_found', JSON.stringify(body));
+    assert.match(body.error.message, /under \/api/);
+    assert.ok(Array.isArray(body.error.details.availableActions));
+  }
+  const other = await fetch(`${env.stack.url}/nowhere`);
+  assert.equal(other.status, 404);
+  assert.equal(((await other.json()) as any).code, 'not_found', 'other paths keep the flat shape');
+});
