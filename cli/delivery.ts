@@ -64,6 +64,7 @@ export function registerDeliveryCommands(program: Command, agent: () => ApiClien
     .option('--include <labels>', 'take in only issues with all of these labels', list)
     .option('--exclude <labels>', 'leave out issues with any of these labels', list)
     .option('--states <states>', 'take in only issues in these Linear states (names or types)', list)
+    .option('--review-policy <policy>', 'require | never_require for this team\'s tasks (default: the repository\'s, copied when connected)')
     .action(async (companyId: string, o: Record<string, any>) => {
       const repository = /^[0-9a-f-]{36}$/i.test(o.repository) ? { sourceId: o.repository } : { owner: String(o.repository).split('/')[0], repo: String(o.repository).split('/')[1] };
       await operator().print('POST', `/api/companies/${companyId}/sources`, {
@@ -73,6 +74,7 @@ export function registerDeliveryCommands(program: Command, agent: () => ApiClien
         ...(o.poll !== undefined ? { pollIntervalSeconds: o.poll === 0 ? null : o.poll } : {}),
         ...(o.include || o.exclude ? { labels: { ...(o.include ? { include: o.include } : {}), ...(o.exclude ? { exclude: o.exclude } : {}) } } : {}),
         ...(o.states ? { states: o.states } : {}),
+        ...(o.reviewPolicy ? { reviewPolicy: o.reviewPolicy } : {}),
       });
     });
   sources
@@ -86,6 +88,10 @@ export function registerDeliveryCommands(program: Command, agent: () => ApiClien
     .option('--rerun-at <confidence>', 're-run a failure once before waking the agent when it looks flaky at least this much: high | medium')
     .option('--no-rerun', 'never re-run a failure automatically')
     .action(async (id: string, o: Record<string, any>) => {
+      // The API replaces `ci` as a whole: CircleCI's settings without --providers would be dropped without a word.
+      if (!o.providers && (o.projectSlug || o.circleciWebhookSecret || o.circleciBaseUrl)) throw new Error('--project-slug and --circleci-* need --providers (github_actions,circleci or circleci): ci is set as a whole');
+      if (o.providers?.includes('circleci') && !o.projectSlug && (o.circleciWebhookSecret || o.circleciBaseUrl)) throw new Error('--circleci-webhook-secret and --circleci-base-url need --project-slug');
+      if (!o.providers && !o.rerunAt && o.rerun !== false) throw new Error('nothing to change: give --providers (and the CircleCI options), --rerun-at or --no-rerun');
       const circleci = o.projectSlug ? { projectSlug: o.projectSlug, ...(o.circleciToken ? { token: o.circleciToken } : {}), ...(o.circleciWebhookSecret ? { webhookSecret: o.circleciWebhookSecret } : {}), ...(o.circleciBaseUrl ? { baseUrl: o.circleciBaseUrl } : {}) } : undefined;
       await operator().print('PATCH', `/api/sources/${id}`, {
         ...(o.providers ? { ci: { providers: o.providers, ...(circleci ? { circleci } : {}) } } : {}),

@@ -30,12 +30,21 @@ test('sources add, ci (CircleCI beside GitHub, flaky policy), add-linear, sync: 
   const noCircleToken = await cli(['sources', 'ci', repo.out.id, '--providers', 'circleci', '--project-slug', `gh/${owner}/other`, '--circleci-token', '']);
   assert.equal(noCircleToken.code, 0, 'an empty token flag keeps the sealed one');
 
-  const team = await cli(['sources', 'add-linear', companyId, '--team', 'CLI', '--repository', `${owner}/tool`, '--api-key', linearKey, '--api-url', env.linear.url, '--poll', '0', '--states', 'Todo,Backlog']);
+  // CircleCI's settings without --providers would be dropped by the API (ci is set as a whole): a usage error, nothing sent.
+  const noProviders = await cli(['sources', 'ci', repo.out.id, '--project-slug', `gh/${owner}/tool`, '--circleci-base-url', 'http://127.0.0.1:1/api/v2']);
+  assert.equal(noProviders.code, 2, noProviders.stderr);
+  assert.match(noProviders.stderr, /need --providers/);
+  const nothing = await cli(['sources', 'ci', repo.out.id]);
+  assert.equal(nothing.code, 2, nothing.stderr);
+  assert.match(nothing.stderr, /nothing to change/);
+
+  const team = await cli(['sources', 'add-linear', companyId, '--team', 'CLI', '--repository', `${owner}/tool`, '--api-key', linearKey, '--api-url', env.linear.url, '--poll', '0', '--states', 'Todo,Backlog', '--review-policy', 'never_require']);
   assert.equal(team.code, 0, team.stderr);
   assert.equal(team.out.provider, 'linear');
   assert.equal(team.out.teamKey, 'CLI');
   assert.equal(team.out.repository.sourceId, repo.out.id);
   assert.deepEqual(team.out.states, ['Todo', 'Backlog']);
+  assert.equal(team.out.reviewPolicy, 'never_require', 'the team\'s own review policy');
   assert.ok(!JSON.stringify(team.out).includes(linearKey), 'the key is never shown');
 
   const badTeam = await cli(['sources', 'add-linear', companyId, '--team', 'NOPE', '--repository', `${owner}/tool`, '--api-key', linearKey, '--api-url', env.linear.url]);
