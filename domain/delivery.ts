@@ -181,7 +181,7 @@ export function applyShipped(s: IssueState, cmd: ShipCmd, merge: MergeDone, ctx:
   const details = { from: s.status, operationId: merge.operationId, headSha: d.headSha, mergeCommitSha: merge.mergeCommitSha, alreadyMerged: merge.alreadyMerged, by: cmd.actor.agentId ?? cmd.actor.user ?? null, commentId: comment.id };
   const effects: Effect[] = l.source
     ? [
-        { kind: 'upstream_comment', id: ctx.newId(), body: `Shipped by Switchyard task ${s.identifier ?? s.id}: ${merge.mergeCommitUrl ?? d.prUrl ?? ''}` },
+        { kind: 'upstream_comment', id: ctx.newId(), body: shippedUpstream(s.identifier ?? s.id, d.prUrl, merge.mergeCommitUrl) },
         { kind: 'upstream_state', id: ctx.newId(), state: 'closed' },
       ]
     : [];
@@ -270,4 +270,10 @@ export function applyUpstream(s: IssueState, up: UpstreamIssue, ctx: Ctx): Appli
   const comments = comment ? [makeComment(system, comment, issue, ctx)] : [];
   const details = { fields: Object.keys(changes), labels: labelsChanged ? up.labels : undefined, upstreamState: up.state, from: s.status, to: status };
   return { write: { issue, comments, activity: [entry(system, 'task.upstream_changed', details, issue, ctx)] } };
+}
+
+/** The upstream comment on ship: the PR and the merge commit, so a tracker without a GitHub link (Linear) shows both. */
+function shippedUpstream(task: string, prUrl: string | null | undefined, mergeCommitUrl: string | null | undefined): string {
+  if (prUrl && mergeCommitUrl) return `Shipped by Switchyard task ${task}: merged ${prUrl} as ${mergeCommitUrl}`;
+  return `Shipped by Switchyard task ${task}: ${mergeCommitUrl ?? prUrl ?? ''}`;
 }

@@ -81,7 +81,7 @@ test('Linear issue → intake → routed (Linear told) → a person comments (ag
   const merged = gh.repo(w.owner, w.repo).pulls.get(prNumber)!;
   assert.equal(merged.merged, true);
   await until(() => ln.issue(linearId)!.stateId === ln.stateByName(ln.issue(linearId)!.teamId, 'Done').id, 'the Linear issue completed');
-  await until(() => ln.comments(linearId).some((c) => c.body.includes(`/commit/${merged.mergeCommitSha}`)), 'the ship comment linking the merge in Linear');
+  await until(() => ln.comments(linearId).some((c) => c.body.includes(`/commit/${merged.mergeCommitSha}`) && c.body.includes(`/pull/`)), 'the ship comment linking the PR and the merge in Linear');
 
   // Secrets never entered Temporal.
   const history = JSON.stringify(await env.stack.client.workflow.getHandle(workflowIdFor(id)).fetchHistory());
