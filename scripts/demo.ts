@@ -17,7 +17,22 @@ import type { DemoContext } from './demo/context.js';
 import { githubDemo } from './demo/github.js';
 import { linearDemo } from './demo/linear.js';
 
-const exitWhenDone = process.argv.includes('--exit');
+const USAGE = `npm run demo -- [--linear] [--exit]
+  --linear  the issue comes from a fake Linear team, and CircleCI's checks gate the ship
+  --exit    stop everything once the task has shipped
+Ports: the stack's as for npm start (PORT, TEMPORAL_PORT, TEMPORAL_UI_PORT, SWITCHYARD_PG_PORT or DATABASE_URL,
+SWITCHYARD_STATE_DIR), or the stack already running; the fakes take free ports of their own.`;
+const args = process.argv.slice(2);
+if (args.some((a) => a === '--help' || a === '-h')) {
+  console.log(USAGE);
+  process.exit(0);
+}
+const unknown = args.filter((a) => a !== '--linear' && a !== '--exit');
+if (unknown.length) {
+  console.error(`[demo] unknown option ${unknown.join(' ')}\n${USAGE}`);
+  process.exit(2);
+}
+const exitWhenDone = args.includes('--exit');
 const say = (line: string) => console.log(`[demo] ${line}`);
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 const api = process.env.SWITCHYARD_URL || runningStack().api || `http://127.0.0.1:${process.env.PORT || 3000}`;
