@@ -47,7 +47,8 @@ const AGENTRAIL_NEXT: Partial<Record<string, string[]>> = {
   head_sha_mismatch: ['get_task'],
   branch_not_found: ['submit'],
   rate_limited: ['retry'],
-  upstream_error: ['retry'],
+  // Linear refused the write (an unknown state, say): trying it again will not help; read the task.
+  upstream_error: ['get_task'],
 };
 
 /** AgentRail's nested shape for `/api/tasks` (its SDK throws on anything else): details always has availableActions. */

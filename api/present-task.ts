@@ -55,12 +55,19 @@ export function taskDetail(s: IssueState, actor: Actor, workflowStatus: Workflow
     branch: d?.head ?? null,
     baseBranch: d?.base ?? null,
     headSha: d?.headSha ?? null,
-    ci: d ? { provider: d.mode === 'artifact' ? 'reported' : 'github', overallStatus: d.ci.overallStatus, blocking: d.ci.overallStatus === 'failed', summary: ciCounts(d.ci.checks), headline: ciHeadline(d), updatedAt: d.ci.updatedAt } : null,
+    ci: d ? { provider: d.mode === 'artifact' ? 'reported' : ciProviderOf(d.ci.checks), providers: [...new Set(d.ci.checks.map((c) => c.provider ?? 'github_actions'))], overallStatus: d.ci.overallStatus, blocking: d.ci.overallStatus === 'failed', summary: ciCounts(d.ci.checks), headline: ciHeadline(d), updatedAt: d.ci.updatedAt } : null,
     review: d ? { outcome: d.review.outcome, headSha: d.review.headSha } : null,
     shipped: d?.ship ?? null,
     rollback: d?.rollback ?? null,
     workflowStatus,
   };
+}
+
+/** Which CI judged the head: GitHub's checks (`github`, as before CircleCI), `circleci`, or both (`combined`). */
+function ciProviderOf(checks: CheckView[]): string {
+  const circle = checks.some((c) => c.provider === 'circleci');
+  const github = checks.some((c) => c.provider !== 'circleci');
+  return circle && github ? 'combined' : circle ? 'circleci' : 'github';
 }
 
 function ciCounts(checks: Array<{ status: string }>) {

@@ -75,6 +75,8 @@ test('Linear issue → intake → routed (Linear told) → a person comments (ag
   await cc.createPipeline({ projectSlug: w.projectSlug, branch: 'fix-total', revision: sha2, workflows: [{ name: 'build', jobs: [{ name: 'lint', status: 'success' }, { name: 'unit', status: 'success' }] }] });
   const ready = await waitForTask(w.agent, id, 'CircleCI green → ship', (d) => d.availableActions.includes('ship') && d.headSha === sha2);
   assert.equal(ready.ci.overallStatus, 'passed');
+  assert.equal(ready.ci.provider, 'circleci', 'the task says which CI judged its head');
+  assert.deepEqual(ready.ci.providers, ['circleci']);
 
   const shipped = await w.agent.http.post(`/api/tasks/${id}/ship`, { expectedHeadSha: sha2 }, { 'idempotency-key': 'ship-linear-1' });
   assert.equal(shipped.status, 202, JSON.stringify(shipped.body));

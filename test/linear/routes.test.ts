@@ -137,7 +137,7 @@ test('workflow-state: 200 with stateName and agentRailStatus per the table; the 
   const unknown = await moveTo(agent, id, '00000000-0000-4000-8000-000000000000', 'state-key-0004');
   const err = assertAgentRailError(unknown, 502, 'upstream_error');
   assert.match(err.message, /Linear/);
-  assert.ok(err.details.availableActions.includes('retry'), JSON.stringify(err));
+  assert.deepEqual(err.details.availableActions, ['get_task'], 'a refusal Linear will repeat: read the task, do not retry');
   assert.equal(ln.issue(issue.id)!.stateId, state('Todo').id, 'nothing moved');
 
   // The completed state before ship: the same rule as a person closing the issue upstream, so the task is cancelled, saying so.
