@@ -100,6 +100,11 @@ export class CircleCIClient {
     this.key = tokenKey(opts.token);
   }
 
+  /** The project as CircleCI names it (a token that cannot see it: 404 → repository_not_found). */
+  project(slug: string): Promise<{ slug: string; name: string; id: string }> {
+    return this.request('GET', `/project/${slugPath(slug)}`, z.object({ slug: z.string(), name: z.string(), id: z.string() }), { notFound: 'repository_not_found' });
+  }
+
   /** `/project/{slug}/pipeline`, newest first, page by page, until `stop` says enough or `maxPages` were read. */
   async pipelines(slug: string, branch: string | null, stop: (seen: CirclePipeline[]) => boolean, maxPages = 5): Promise<CirclePipeline[]> {
     return this.list(`/project/${slugPath(slug)}/pipeline`, pipelineSchema, { query: { branch }, notFound: 'repository_not_found' }, maxPages, stop);

@@ -14,7 +14,7 @@ import type { SecretBox } from '../../runtime/secrets.js';
 import { asCredential, inspectRepository } from '../../activities/providers/registry.js';
 import { inspectTeam } from '../../activities/linear/index.js';
 import type * as schema from '../schemas-delivery.js';
-import { ciColumns, flakyColumn } from './source-settings.js';
+import { checkCircleCI, ciColumns, flakyColumn } from './source-settings.js';
 
 type CreateBody = z.infer<typeof schema.createSource>;
 type GitHubBody = Extract<CreateBody, { provider: 'github' }>;
@@ -43,6 +43,7 @@ async function lockedTwin(db: pg.PoolClient, lockKey: string, sql: string, param
 export async function createGitHubSource(c: Creation, body: GitHubBody): Promise<SourceRow> {
   const repo = await inspectRepository({ ...body, credential: asCredential(body.credential) }, c.deadline);
   const ci = body.ci ? ciColumns(body.ci, c.box) : {};
+  await checkCircleCI(body.ci, c.box, c.deadline);
   // One live source per repository per company: a retried create (a 503 whose work had landed) or a
   // second connection of the same repository would otherwise take every issue in twice.
   return inTransaction(c.pool, async (db) => {

@@ -5,6 +5,7 @@
 import { DomainError } from '../../domain/errors.js';
 import type { SourceRow } from '../../db/sources.js';
 import type { SecretBox } from '../../runtime/secrets.js';
+import { inspectProject } from '../../activities/circleci/index.js';
 
 export interface CiBody {
   providers: Array<'github_actions' | 'circleci'>;
@@ -30,6 +31,19 @@ export function ciColumns(ci: CiBody, box: SecretBox, current?: SourceRow): Reco
     circleci_token_sealed: token,
     circleci_webhook_secret_sealed: hookSecret,
   };
+}
+
+/**
+ * CircleCI's settings tried before they are saved, when they name CircleCI and something it depends on
+ * changed (the project, the token or the address): with the token given, or the one already sealed.
+ */
+export async function checkCircleCI(ci: CiBody | undefined, box: SecretBox, deadline: number, current?: SourceRow): Promise<void> {
+  if (!ci?.providers.includes('circleci') || !ci.circleci) return;
+  const c = ci.circleci;
+  const token = c.token ?? (current?.circleci_token_sealed ? box.open(current.circleci_token_sealed, `the CircleCI token of source ${current.id}`) : undefined);
+  if (!token) return; // ciColumns says it is missing
+  const same = current?.circleci?.projectSlug === c.projectSlug && (current.circleci.baseUrl ?? null) === (c.baseUrl ?? null) && c.token === undefined;
+  if (!same) await inspectProject({ token, projectSlug: c.projectSlug, baseUrl: c.baseUrl }, deadline);
 }
 
 /** The flaky policy with the defaults filled in (re-run once, for failures classified high). */

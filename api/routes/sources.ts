@@ -14,7 +14,7 @@ import { secretBox } from '../../runtime/secrets.js';
 import { asCredential, inspectRepository } from '../../activities/providers/registry.js';
 import { createGitHubSource, createLinearSource } from './source-create.js';
 import { inspectTeam } from '../../activities/linear/index.js';
-import { ciColumns, flakyColumn } from './source-settings.js';
+import { checkCircleCI, ciColumns, flakyColumn } from './source-settings.js';
 import type { IntakeReport } from '../../workflows/activity-types.js';
 import { requireOperator } from '../auth.js';
 import { deadlineOf } from '../deadline.js';
@@ -101,6 +101,7 @@ export function sourcesRouter(deps: ApiDeps): Router {
         }
         const forOther = source.provider === 'linear' ? (['ci', 'flaky', 'defaultBranch'] as const).find((k) => body[k] !== undefined) : body.states !== undefined ? 'states' : undefined;
         if (forOther) throw new DomainError('validation_error', `${forOther} is not a setting of a ${source.provider} source`, { field: forOther });
+        await checkCircleCI(body.ci, box(), deadlineOf(res), source);
         const sealed = body.credential || body.webhookSecret ? box() : undefined;
         const sets: string[] = [];
         const values: unknown[] = [source.id];

@@ -30,6 +30,7 @@ export async function linearDemo(ctx: DemoContext): Promise<void> {
   const apiKey = linear.fake.addApiKey(`lin_api_demo_${randomBytes(8).toString('hex')}`, 'Switchyard');
   const circleToken = `CCIPAT_demo_${randomBytes(8).toString('hex')}`;
   circleci.fake.addToken(circleToken);
+  circleci.fake.project(projectSlug);
   say(`fake GitHub on ${github.url} (${owner}/${repo}), fake Linear on ${linear.url} (team ${teamKey}), fake CircleCI on ${circleci.url} (${projectSlug})`);
 
   const company = await call('POST', '/api/companies', { name: `Linear demo ${repo}`, issuePrefix: 'LDEMO' });

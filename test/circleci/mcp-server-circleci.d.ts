@@ -12,6 +12,7 @@ declare module '@circleci/mcp-server-circleci/dist/clients/schemas.js' {
   export const Job: PackageSchema;
   export const Test: PackageSchema;
   export const RerunWorkflow: PackageSchema;
+  export const Project: PackageSchema;
 }
 
 declare module '@circleci/mcp-server-circleci/dist/clients/circleci/index.js' {

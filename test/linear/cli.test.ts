@@ -16,6 +16,8 @@ test('sources add, ci (CircleCI beside GitHub, flaky policy), add-linear, sync: 
   await env.github.fake.createRepo(owner, 'tool', { 'README.md': '# tool\n' });
   env.linear.fake.createTeam({ key: 'CLI', name: 'CLI team' });
   const linearKey = env.linear.fake.addApiKey(`lin_api_cli_${randomBytes(8).toString('hex')}`);
+  env.circleci.fake.addToken('CCIPAT_cli_secret');
+  for (const slug of [`gh/${owner}/tool`, `gh/${owner}/other`]) env.circleci.fake.project(slug);
   const repo = await cli(['sources', 'add', companyId, '--owner', owner, '--repo', 'tool', '--token', 'ghp_cli_token', '--base-url', env.github.url, '--poll', '0']);
   assert.equal(repo.code, 0, repo.stderr);
 
@@ -27,7 +29,7 @@ test('sources add, ci (CircleCI beside GitHub, flaky policy), add-linear, sync: 
   assert.equal(ci.out.ci.circleci.webhook.path, `/api/providers/circleci/webhooks/${repo.out.id}`);
   assert.deepEqual(ci.out.flaky, { rerunOnce: true, rerunAt: 'medium' });
   assert.ok(!JSON.stringify(ci.out).includes('CCIPAT_cli_secret') && !JSON.stringify(ci.out).includes('cli-webhook-secret'), 'no secret shown');
-  const noCircleToken = await cli(['sources', 'ci', repo.out.id, '--providers', 'circleci', '--project-slug', `gh/${owner}/other`, '--circleci-token', '']);
+  const noCircleToken = await cli(['sources', 'ci', repo.out.id, '--providers', 'circleci', '--project-slug', `gh/${owner}/other`, '--circleci-token', '', '--circleci-base-url', env.circleci.apiUrl]);
   assert.equal(noCircleToken.code, 0, 'an empty token flag keeps the sealed one');
 
   // CircleCI's settings without --providers would be dropped by the API (ci is set as a whole): a usage error, nothing sent.
@@ -58,4 +60,31 @@ test('sources add, ci (CircleCI beside GitHub, flaky policy), add-linear, sync: 
   assert.equal(synced.out.found, 2);
   assert.equal(synced.out.admitted.length, 1, 'the state filter takes Todo in, leaves In Progress out');
   assert.equal(synced.out.filteredOut, 1);
+});
+
+test('CircleCI settings are tried when saved: a refused token is 422 source_credential_invalid, an unknown project 422 repository_not_found, CircleCI down 503; nothing is saved', async () => {
+  const { companyId } = await seedCompany(env.stack, 1);
+  const owner = `cci${randomBytes(3).toString('hex')}`;
+  await env.github.fake.createRepo(owner, 'svc', { 'README.md': '# svc\n' });
+  env.circleci.fake.addToken('CCIPAT_good_token');
+  env.circleci.fake.project(`gh/${owner}/svc`);
+  const repo = await env.stack.admin.post(`/api/companies/${companyId}/sources`, { provider: 'github', owner, repo: 'svc', baseUrl: env.github.url, credential: { token: 'ghp_x' }, pollIntervalSeconds: null });
+  assert.equal(repo.status, 201, JSON.stringify(repo.body));
+  const patch = (circleci: Record<string, unknown>) => env.stack.admin.patch(`/api/sources/${repo.body.id}`, { ci: { providers: ['circleci'], circleci: { baseUrl: env.circleci.apiUrl, ...circleci } } });
+  const refused = await patch({ projectSlug: `gh/${owner}/svc`, token: 'CCIPAT_wrong' });
+  assert.equal(refused.status, 422, JSON.stringify(refused.body));
+  assert.equal(refused.body.code, 'source_credential_invalid');
+  const unknown = await patch({ projectSlug: `gh/${owner}/typo`, token: 'CCIPAT_good_token' });
+  assert.equal(unknown.status, 422, JSON.stringify(unknown.body));
+  assert.equal(unknown.body.code, 'repository_not_found');
+  const down = await patch({ projectSlug: `gh/${owner}/svc`, token: 'CCIPAT_good_token', baseUrl: 'http://127.0.0.1:9/api/v2' });
+  assert.equal(down.status, 503, JSON.stringify(down.body));
+  assert.equal(down.body.code, 'provider_unavailable');
+  assert.deepEqual((await env.stack.admin.get(`/api/sources/${repo.body.id}`)).body.ci, { providers: ['github_actions'], circleci: null }, 'nothing saved');
+  const good = await patch({ projectSlug: `gh/${owner}/svc`, token: 'CCIPAT_good_token' });
+  assert.equal(good.status, 200, JSON.stringify(good.body));
+  // The project moves and the token stays sealed: the new project is tried with the stored token.
+  const moved = await env.stack.admin.patch(`/api/sources/${repo.body.id}`, { ci: { providers: ['circleci'], circleci: { projectSlug: `gh/${owner}/gone`, baseUrl: env.circleci.apiUrl } } });
+  assert.equal(moved.status, 422, JSON.stringify(moved.body));
+  assert.equal(moved.body.code, 'repository_not_found');
 });

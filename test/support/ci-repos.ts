@@ -40,6 +40,7 @@ export function ciRepos(env: AllFakes) {
     const circleToken = `CCIPAT_${randomBytes(16).toString('hex')}`;
     const circleWebhook = `cci_wh_${randomBytes(16).toString('hex')}`;
     env.circleci.fake.addToken(circleToken);
+    env.circleci.fake.project(projectSlug);
     const routing = await stack.admin.request('PUT', `/api/companies/${companyId}/routing`, { rules: [{ id: 'all', name: 'Everything to the agent', match: {}, target: { agentId: agents[0]!.id } }] });
     assert.equal(routing.status, 200, JSON.stringify(routing.body));
     const circle = opts.ci?.includes('circleci');

@@ -63,6 +63,7 @@ export async function wireLinear(env: AllFakes, opts: { webhooks?: boolean; ci?:
     circleWebhook: `cci_wh_${randomBytes(16).toString('hex')}`,
   };
   env.circleci.fake.addToken(secrets.circleToken);
+  env.circleci.fake.project(projectSlug); // set up in CircleCI: the settings are tried when saved
   const routing = await stack.admin.request('PUT', `/api/companies/${companyId}/routing`, { rules: [{ id: 'all', name: 'Everything to the first agent', match: {}, target: { agentId: agents[0]!.id } }] });
   assert.equal(routing.status, 200, JSON.stringify(routing.body));
   const repository = await stack.admin.post(`/api/companies/${companyId}/sources`, {

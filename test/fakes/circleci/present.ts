@@ -9,6 +9,14 @@ export function workflowUrl(w: Workflow): string {
   return `https://app.circleci.com/pipelines/${appSlug(w.pipeline.project.slug)}/${w.pipeline.number}/workflows/${w.id}`;
 }
 
+/** `GET /project/{slug}` (CircleCI's "Get a project"). */
+export function projectBody(p: Project) {
+  return {
+    slug: p.slug, name: p.name, id: p.id, organization_name: p.org.name, organization_slug: p.slug.split('/').slice(0, 2).join('/'), organization_id: p.org.id,
+    vcs_info: { vcs_url: repoUrl(p), provider: 'GitHub', default_branch: 'main' },
+  };
+}
+
 export function pipelineBody(p: Pipeline) {
   return {
     id: p.id,

@@ -11,7 +11,7 @@
 import * as pkg from '@circleci/mcp-server-circleci/dist/clients/schemas.js';
 import { z } from 'zod';
 
-export type RouteKey = 'pipelines' | 'pipeline' | 'workflows' | 'workflow' | 'jobs' | 'job' | 'tests' | 'rerun';
+export type RouteKey = 'project' | 'pipelines' | 'pipeline' | 'workflows' | 'workflow' | 'jobs' | 'job' | 'tests' | 'rerun';
 
 const uuid = z.uuid();
 const dateTime = z.iso.datetime();
@@ -99,7 +99,13 @@ export function strictSchemas(offSpec: ReadonlySet<string>) {
     stopped_at: dateTime.nullable().optional(),
   });
   const test = z.object({ message: z.string(), source: z.string(), run_time: z.number(), file: z.string(), result: z.string(), name: z.string(), classname: z.string() });
+  // Get a project: slug, name, id, organization_{name,slug,id}, vcs_info{vcs_url, provider, default_branch}.
+  const project = z.object({
+    slug: z.string(), name: z.string(), id: uuid, organization_name: z.string(), organization_slug: z.string(), organization_id: uuid,
+    vcs_info: z.object({ vcs_url: z.string(), provider: z.enum(['Bitbucket', 'CircleCI', 'GitHub']), default_branch: z.string() }),
+  });
   const routes: Record<RouteKey, z.ZodType> = {
+    project,
     pipelines: page(pipeline),
     pipeline,
     workflows: page(workflow),
@@ -151,6 +157,7 @@ function webhookSchema(jobStatus: z.ZodType) {
 
 /** PACKAGE checks: the schema CircleCI's client parses each answer with (lists: its page wrapper, item by item). */
 const PACKAGE: Record<RouteKey, { list: boolean; schema: pkg.PackageSchema }> = {
+  project: { list: false, schema: pkg.Project },
   pipelines: { list: true, schema: pkg.Pipeline },
   pipeline: { list: false, schema: pkg.Pipeline },
   workflows: { list: true, schema: pkg.Workflow },

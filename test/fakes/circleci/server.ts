@@ -7,7 +7,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { controlRoute } from './control.js';
 import { FakeCircleCI, FakeError, type RequestRecord } from './fake.js';
-import { jobDetailsBody, pipelineBody, testBody, workflowBody, workflowJobBody } from './present.js';
+import { jobDetailsBody, pipelineBody, projectBody, testBody, workflowBody, workflowJobBody } from './present.js';
 import { responseViolations, type RouteKey } from './schema.js';
 
 type Reply = { status: number; body: unknown; headers?: Record<string, string> };
@@ -15,6 +15,7 @@ type Handler = (m: RegExpMatchArray, q: URLSearchParams, body: any, fake: FakeCi
 
 const SLUG = '([^/]+/[^/]+/[^/]+)';
 const routes: Array<{ method: string; re: RegExp; key: RouteKey; handle: Handler }> = [
+  { method: 'GET', re: new RegExp(`^/project/${SLUG}$`), key: 'project', handle: (m, _q, _b, fake) => ({ status: 200, body: projectBody(projectOf(fake, m[1]!)) }) },
   { method: 'GET', re: new RegExp(`^/project/${SLUG}/pipeline$`), key: 'pipelines', handle: (m, q, _b, fake) => {
     const project = projectOf(fake, m[1]!);
     const branch = q.get('branch');
