@@ -6,11 +6,18 @@
 import type { Pool } from '../db/pool.js';
 import { FLAKY_WINDOW_DAYS, flakyHint } from '../domain/flaky.js';
 import type { CiState, FlakyHint } from '../domain/lifecycle.js';
+import { storableCi } from '../domain/ci.js';
 
 type Outcome = 'passed' | 'failed';
 
-/** Records what `ci` says and answers the hints for its failing checks (`ci` unchanged otherwise). */
-export async function withFlakyHints(pool: Pool, repositorySourceId: string, ci: CiState): Promise<CiState> {
+/**
+ * Records what `ci` says and answers the hints for its failing checks. The text CI systems send (job,
+ * workflow and test names come from the repository's own CI config, which a PR may change) is made
+ * storable and bounded first: a NUL or an over-long check name would otherwise be refused by Postgres
+ * on every observation, and the task's CI could never be read again.
+ */
+export async function withFlakyHints(pool: Pool, repositorySourceId: string, given: CiState): Promise<CiState> {
+  const ci = storableCi(given);
   if (!ci.headSha) return ci;
   const finished = ci.checks.filter((c): c is typeof c & { status: Outcome } => c.status === 'passed' || c.status === 'failed');
   const failing = finished.filter((c) => c.status === 'failed');

@@ -5,6 +5,7 @@
  */
 import { failuresOf, overallOf } from './delivery.js';
 import type { CheckView, CiState } from './lifecycle.js';
+import { storable } from './text.js';
 
 export type CiProvider = 'github_actions' | 'circleci';
 
@@ -49,4 +50,38 @@ export function combineCi(headSha: string, answers: CiState[]): CiState {
   // Each system's own summaries (CircleCI's name the failing tests), in the order the systems answered.
   const failureSummaries = current.flatMap((a) => a.failureSummaries);
   return { headSha, overallStatus: overallOf(checks), checks, failureSummaries: failureSummaries.length || !checks.some((c) => c.status === 'failed') ? failureSummaries : failuresOf(checks), updatedAt };
+}
+
+/** The longest check or workflow name kept (Postgres indexes check names; CI systems cap theirs well below). */
+export const MAX_CHECK_NAME = 200;
+const MAX_FILE = 300;
+const MAX_MESSAGE = 1_000;
+
+/** Cut to `max` characters without splitting a surrogate pair. */
+function cut(s: string, max: number): string {
+  if (s.length <= max) return s;
+  const end = /[\uD800-\uDBFF]/.test(s[max - 2] ?? '') ? max - 2 : max - 1;
+  return `${s.slice(0, end)}…`;
+}
+
+/**
+ * CI text as the read model and the workflow can hold it: no NUL or lone surrogate (they become U+FFFD)
+ * and names, files and messages bounded. Check names are cut the same way wherever they appear (checks,
+ * failure summaries, flaky hints), so they still match one another.
+ */
+export function storableCi(ci: CiState): CiState {
+  const clean = storable(ci);
+  const name = (s: string) => cut(s, MAX_CHECK_NAME);
+  return {
+    ...clean,
+    checks: clean.checks.map((c) => ({ ...c, name: name(c.name), workflow: c.workflow === null ? null : name(c.workflow) })),
+    failureSummaries: clean.failureSummaries.map((f) => ({
+      ...f,
+      checkName: name(f.checkName),
+      message: cut(f.message, MAX_MESSAGE),
+      ...(f.testName === undefined ? {} : { testName: cut(f.testName, MAX_CHECK_NAME) }),
+      ...(f.file === undefined || f.file === null ? {} : { file: cut(f.file, MAX_FILE) }),
+    })),
+    ...(clean.flakyHints ? { flakyHints: clean.flakyHints.map((h) => ({ ...h, checkName: name(h.checkName) })) } : {}),
+  };
 }
