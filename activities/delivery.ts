@@ -93,7 +93,7 @@ export function createDeliveryActivities(pool: Pool, box: () => SecretBox, confi
         if (effect.kind === 'upstream_state') await a.setState(ref, effect.state);
       }),
 
-    linearWrite: ({ sourceId, linearIssueId, write }) => linearWrite(pool, box(), { sourceId, linearIssueId, write }),
+    linearWrite: ({ sourceId, linearIssueId, write, mayClose }) => linearWrite(pool, box(), { sourceId, linearIssueId, write, mayClose }),
 
     rerunFailedChecks: ({ sourceId, prNumber, headSha }) => heartbeating(async () => (await adapter(sourceId)).rerunFailed(prNumber, headSha)),
 

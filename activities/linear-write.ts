@@ -8,13 +8,19 @@ import type { Pool } from '../db/pool.js';
 import { getDeliverySource } from '../db/sources.js';
 import type { LinearWrite, LinearWriteResult } from '../domain/linear-sync.js';
 import type { SecretBox } from '../runtime/secrets.js';
-import { createComment, linearClient, moveToState } from './linear/index.js';
+import { upstreamOpenClosed } from '../domain/linear.js';
+import { createComment, linearClient, moveToState, workflowStateOf } from './linear/index.js';
 import { ProviderRefusal } from './providers/ports.js';
 
 /** How long a waiting caller's write may sit out Linear's rate limit before it is answered 429. */
 const CALLER_RATE_LIMIT_WAIT_MS = 10_000;
 
-export async function linearWrite(pool: Pool, box: SecretBox, input: { sourceId: string; linearIssueId: string; write: LinearWrite }): Promise<LinearWriteResult> {
+/**
+ * `mayClose: false` (an agent asking): a move to a completed or canceled state is refused before Linear
+ * is changed. Such a move closes the task (the upstream-close rule), and an agent is never offered that:
+ * it finishes a task by shipping it. Absent (histories recorded before it existed): allowed, as then.
+ */
+export async function linearWrite(pool: Pool, box: SecretBox, input: { sourceId: string; linearIssueId: string; write: LinearWrite; mayClose?: boolean }): Promise<LinearWriteResult> {
   const source = await getDeliverySource(pool, input.sourceId);
   if (source.provider !== 'linear') throw new ProviderRefusal('linear_source_not_found', 'Linear issue source not found for task.', { availableActions: ['repair_task_source'] });
   const { apiKey } = JSON.parse(box.open(source.credential_sealed, `the credential of source ${source.id}`)) as { apiKey: string };
@@ -26,6 +32,14 @@ export async function linearWrite(pool: Pool, box: SecretBox, input: { sourceId:
       // Our own comment comes back by webhook: recorded, so it is not taken for a person's.
       if (r.commentId) await pool.query('INSERT INTO upstream_comments (source_id, comment_id, issue_id) SELECT $1, $2, issue_id FROM source_items WHERE source_key = $3 ON CONFLICT DO NOTHING', [source.id, r.commentId, `${source.company_id}|linear:${input.linearIssueId}`]);
       return { kind: 'comment', linearIssueId: input.linearIssueId, commentId: r.commentId, commentUrl: r.commentUrl };
+    }
+    if (input.mayClose === false) {
+      const target = await workflowStateOf(client, input.write.stateId, rl);
+      if (upstreamOpenClosed(target.type) === 'closed') {
+        throw new ProviderRefusal('invalid_transition', `Moving the Linear issue to ${target.name} (${target.type}) would close the task, which an agent does not do: ship it (Linear then moves to its completed state), or ask an operator`, {
+          stateId: target.id, stateName: target.name, stateType: target.type, availableActions: ['submit', 'ship', 'blocker'],
+        });
+      }
     }
     const r = await moveToState(client, input.linearIssueId, input.write.stateId, rl);
     if (r.issueId !== input.linearIssueId) throw new ProviderRefusal('upstream_error', 'Linear answered about another issue', { linearIssueId: input.linearIssueId, answered: r.issueId });

@@ -80,7 +80,7 @@ export interface DeliveryActivities {
   /** `key`: the upstream issue's key (Linear addresses an issue by the uuid in it); absent in runs recorded before issue 14. */
   upstreamEffect(input: { sourceId: string; number: number; key?: string; effect: import('../domain/effects.js').Effect }): Promise<void>;
   /** A comment on, or a state move of, a Linear task's issue (through the task's Linear source). */
-  linearWrite(input: { sourceId: string; linearIssueId: string; write: import('../domain/linear-sync.js').LinearWrite }): Promise<import('../domain/linear-sync.js').LinearWriteResult>;
+  linearWrite(input: { sourceId: string; linearIssueId: string; write: import('../domain/linear-sync.js').LinearWrite; mayClose?: boolean }): Promise<import('../domain/linear-sync.js').LinearWriteResult>;
   /** The failed checks on a PR's head re-run once in each of its CI systems (nothing when the head moved). */
   rerunFailedChecks(input: { sourceId: string; prNumber: number; headSha: string }): Promise<{ rerun: string[] }>;
   wakeAgent(input: { wakeId: string; companyId: string; issueId: string; agentId: string; reason: string; summary: string; commentId?: string; details?: Record<string, unknown> }): Promise<{ delivered: 'http' | 'process' | 'queued' }>;

@@ -8,6 +8,7 @@ export {
   inspectTeam,
   moveToState,
   teamByKey,
+  workflowStateOf,
   type LinearIntakeConfig,
   type LinearIssue,
   type LinearIssueFields,

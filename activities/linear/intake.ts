@@ -235,6 +235,17 @@ export async function moveToState(client: LinearClient, issueId: string, stateId
   return { issueId: r.issue.id, stateId: r.issue.state.id, stateName: r.issue.state.name, stateType: r.issue.state.type };
 }
 
+/** A workflow state by id (what a move to it would mean), before anything is moved. */
+export async function workflowStateOf(client: LinearClient, stateId: string, rl?: WithLinearOptions): Promise<{ id: string; name: string; type: string }> {
+  const { workflowState } = await raw<{ workflowState: { id: string; name: string; type: string } }>(
+    client,
+    `query SwitchyardLinearState($id: String!) { workflowState(id: $id) { id name type } }`,
+    { id: stateId },
+    rl,
+  );
+  return workflowState;
+}
+
 /** An issue by uuid or identifier (`ENG-42`, also a former one after a team move). */
 export async function fetchIssue(client: LinearClient, idOrIdentifier: string, rl?: WithLinearOptions): Promise<LinearIssue> {
   const { issue } = await raw<{ issue: LinearIssueFields & { team: { id: string; key: string; name: string } } }>(

@@ -106,7 +106,7 @@ test('comment: 201 with AgentRail\'s shape and the comment in Linear; the same k
   assertHonest(env.linear);
 });
 
-test('workflow-state: 200 with stateName and agentRailStatus per the table; the completed state before ship cancels the task as a person closing the issue would; an unknown state is 502 upstream_error', async () => {
+test('workflow-state: 200 with stateName and agentRailStatus per the table; an agent\'s move to a completed or canceled state is 422 invalid_transition (nothing moves); an operator\'s completed state before ship cancels the task as a person closing the issue would; an unknown state is 502 upstream_error', async () => {
   const w = await wireLinear(env);
   const ln = env.linear.fake;
   const { id, issue } = await linearTask(w, 'State route');
@@ -140,8 +140,16 @@ test('workflow-state: 200 with stateName and agentRailStatus per the table; the 
   assert.deepEqual(err.details.availableActions, ['get_task'], 'a refusal Linear will repeat: read the task, do not retry');
   assert.equal(ln.issue(issue.id)!.stateId, state('Todo').id, 'nothing moved');
 
-  // The completed state before ship: the same rule as a person closing the issue upstream, so the task is cancelled, saying so.
-  const done = await moveTo(agent, id, state('Done').id, 'state-key-0005');
+  // An agent does not close its task by moving the issue: a completed or canceled state is refused before Linear changes.
+  for (const [name, key] of [['Done', 'state-key-agent-done'], ['Canceled', 'state-key-agent-cancel']] as const) {
+    const refused = assertAgentRailError(await moveTo(agent, id, state(name).id, key), 422, 'invalid_transition');
+    assert.ok(refused.details.availableActions.includes('ship'), JSON.stringify(refused));
+    assert.equal(ln.issue(issue.id)!.stateId, state('Todo').id, `the agent's move to ${name} changed nothing in Linear`);
+    assert.equal((await env.stack.admin.get(`/api/tasks/${id}`)).body.data.status, 'todo', `nor the task (${name})`);
+  }
+
+  // An operator's move to the completed state before ship: the same rule as a person closing the issue upstream, so the task is cancelled, saying so.
+  const done = await moveTo(env.stack.admin, id, state('Done').id, 'state-key-0005');
   assert.equal(done.status, 200, JSON.stringify(done.body));
   assert.equal(done.body.data.stateName, 'Done');
   assert.equal(done.body.data.agentRailStatus, 'done');

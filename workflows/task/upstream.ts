@@ -32,7 +32,8 @@ export function registerUpstreamHandlers(run: TaskRun): void {
         const source = run.state.lifecycle!.source!;
         let upstream;
         try {
-          upstream = await linear.linearWrite({ sourceId: source.sourceId, linearIssueId: linearIssueOf(run.state), write: cmd.write });
+          // An agent may not close its task by moving the issue (the activity refuses it before Linear changes).
+          upstream = await linear.linearWrite({ sourceId: source.sourceId, linearIssueId: linearIssueOf(run.state), write: cmd.write, mayClose: cmd.actor.kind !== 'agent' });
         } catch (err) {
           throw linearFailure(err);
         }
