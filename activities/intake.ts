@@ -64,12 +64,13 @@ const MAX_BODY_BYTES = 64 * 1024;
 
 /** Upstream text as the API would have accepted it: storable, title within 500 characters, body within 64 KiB. */
 function tidy(c: Candidate): Candidate {
-  const clean = storable(c);
+  // Cut before it is made storable: a cut inside a surrogate pair leaves a lone half, which storable replaces.
+  const clean = storable({ ...c, title: c.title.slice(0, 500) });
   const body = clean.body;
   const bytes = body === null ? 0 : Buffer.byteLength(body, 'utf8');
   return {
     ...clean,
-    title: clean.title.slice(0, 500),
+    title: clean.title,
     body: body === null || bytes <= MAX_BODY_BYTES ? body : `${Buffer.from(body, 'utf8').subarray(0, MAX_BODY_BYTES - 200).toString('utf8').replace(/\uFFFD+$/, '')}\n\n…(cut: the upstream issue's body is ${bytes} bytes; read it at ${clean.url})`,
   };
 }

@@ -19,6 +19,9 @@ const ISSUES_QUERY = `query SwitchyardLinearIssues($filter: IssueFilter, $first:
   }
 }`;
 
+/** The labels a task keeps of a Linear issue (what one poll page of `labels(first: 100)` reads). */
+export const MAX_LABELS = 100;
+
 export interface LinearIssueFields {
   id: string;
   identifier: string;
@@ -49,7 +52,9 @@ export function candidateFromLinear(i: LinearIssueFields): Candidate {
     title: i.title,
     body: i.description ?? null,
     // Sorted: the query and a webhook list labels in different orders, which is no change.
-    labels: labels.map((l) => l.name).sort((a, b) => a.localeCompare(b, 'en', { sensitivity: 'base' }) || (a < b ? -1 : 1)),
+    // At most the 100 a poll reads (`labels(first: 100)`): a webhook carrying thousands would otherwise
+    // ride in every signal and state of the task, and flip against the next poll.
+    labels: labels.map((l) => l.name).sort((a, b) => a.localeCompare(b, 'en', { sensitivity: 'base' }) || (a < b ? -1 : 1)).slice(0, MAX_LABELS),
     state: upstreamOpenClosed(i.state?.type),
     ...(i.state ? { workflowState: { id: i.state.id, name: i.state.name, type: i.state.type } } : {}),
     ...(typeof i.priority === 'number' ? { priority: i.priority } : {}),

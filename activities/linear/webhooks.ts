@@ -75,6 +75,8 @@ const issueData = z.object({
   updatedAt: z.string(),
   state: z.object({ id: z.string(), name: z.string(), type: z.string() }),
   team: z.object({ id: z.string(), key: z.string(), name: z.string().optional() }).nullish(),
+  // Required in Linear's IssueWebhookPayload, where `team` may be absent.
+  teamId: z.string().nullish(),
   labels: z.array(z.object({ name: z.string() })).default([]),
 });
 
@@ -88,7 +90,7 @@ const commentData = z.object({
 });
 
 export type LinearWebhookEvent =
-  | { kind: 'issue'; action: 'create' | 'update' | 'remove'; issue: Candidate; teamKey: string | null; updatedFrom: Record<string, unknown> | null; webhookId: string; webhookTimestamp: number }
+  | { kind: 'issue'; action: 'create' | 'update' | 'remove'; issue: Candidate; teamKey: string | null; teamId: string | null; updatedFrom: Record<string, unknown> | null; webhookId: string; webhookTimestamp: number }
   | { kind: 'comment'; commentId: string; issueId: string; body: string; user: { id: string; name: string } | null; createdAt: string }
   | { kind: 'ignored'; type: string; action: string };
 
@@ -109,7 +111,7 @@ export function parseLinearWebhook(rawBody: string | Buffer | Record<string, unk
   if (type === 'Issue' && (action === 'create' || action === 'update' || action === 'remove')) {
     const data = issueData.safeParse(env.data.data);
     if (!data.success) throw new LinearWebhookError('invalid_payload', `Issue ${action} data: ${z.prettifyError(data.error)}`);
-    return { kind: 'issue', action, issue: candidateFromLinear(data.data), teamKey: data.data.team?.key ?? null, updatedFrom: env.data.updatedFrom ?? null, webhookId: env.data.webhookId, webhookTimestamp: env.data.webhookTimestamp };
+    return { kind: 'issue', action, issue: candidateFromLinear(data.data), teamKey: data.data.team?.key ?? null, teamId: data.data.teamId ?? data.data.team?.id ?? null, updatedFrom: env.data.updatedFrom ?? null, webhookId: env.data.webhookId, webhookTimestamp: env.data.webhookTimestamp };
   }
   if (type === 'Comment' && action === 'create') {
     const data = commentData.safeParse(env.data.data);

@@ -5,7 +5,7 @@
  * completed workflow or job nudges the task in review whose head it ran on to read CI now. The poll
  * covers a lost delivery, as for GitHub.
  */
-import express, { Router } from 'express';
+import { Router } from 'express';
 import { CircleWebhookError, parseCircleWebhook, verifyCircleSignature, type CircleWebhookEvent } from '../../activities/circleci/index.js';
 import { DomainError } from '../../domain/errors.js';
 import type { SourceRow } from '../../db/sources.js';
@@ -13,7 +13,7 @@ import { secretBox } from '../../runtime/secrets.js';
 import { providerEventSignal, workflowIdFor } from '../../workflows/messages.js';
 import { deadlineOf } from '../deadline.js';
 import type { ApiDeps } from '../deps.js';
-import { recordDelivery, signedSource } from './webhook-sources.js';
+import { rawDelivery, recordDelivery, signedSource } from './webhook-sources.js';
 
 /** CircleCI's workflow and job events are a few KB. */
 const MAX_DELIVERY = '1mb';
@@ -21,7 +21,7 @@ const MAX_DELIVERY = '1mb';
 export function circleciRouter(deps: ApiDeps): Router {
   const router = Router();
 
-  router.post('/api/providers/circleci/webhooks/:sourceId', signedSource(deps, 'github', 'circleci_webhook_secret_sealed'), express.raw({ type: () => true, limit: MAX_DELIVERY }), async (req, res) => {
+  router.post('/api/providers/circleci/webhooks/:sourceId', signedSource(deps, 'github', 'circleci_webhook_secret_sealed'), rawDelivery('CircleCI', MAX_DELIVERY), async (req, res) => {
     const source = res.locals.source as SourceRow;
     const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
     const secret = secretBox(deps.config.secretKey).open(source.circleci_webhook_secret_sealed!, `the CircleCI webhook secret of source ${source.id}`);

@@ -4,10 +4,11 @@
  * intake, a person's comment to its task's thread), and AgentRail's two Linear task routes (a comment
  * on the task's Linear issue, a move to a workflow state), which go through the task's workflow.
  */
-import express, { Router, type Request } from 'express';
+import { Router, type Request } from 'express';
 import { admitCandidate, takesIn } from '../../activities/intake.js';
 import { LinearWebhookError, parseLinearWebhook, verifyLinearWebhook, type LinearWebhookEvent } from '../../activities/linear/index.js';
 import { DomainError } from '../../domain/errors.js';
+import { storable } from '../../domain/text.js';
 import { linearStatus } from '../../domain/linear.js';
 import { linearIssueOf, type LinearWrite, type LinearWriteResult } from '../../domain/linear-sync.js';
 import type { Actor } from '../../domain/task.js';
@@ -24,27 +25,16 @@ import { writeResult } from '../read-model-writer.js';
 import { parse } from '../schemas.js';
 import * as schema from '../schemas-delivery.js';
 import { runIssueUpdate } from './issue-update.js';
-import { recordDelivery, signedSource } from './webhook-sources.js';
+import { rawDelivery, recordDelivery, signedSource } from './webhook-sources.js';
 
 /** Linear's deliveries are small (an issue or a comment); more is not Linear. */
 const MAX_DELIVERY = '1mb';
-
-/** The raw body for the signature check; one over the limit is 413 (not a malformed request), before anything is recorded. */
-function rawDelivery(): express.RequestHandler {
-  const raw = express.raw({ type: () => true, limit: MAX_DELIVERY });
-  return (req, res, next) =>
-    raw(req, res, (err?: unknown) => {
-      const e = err as { type?: string; limit?: number } | undefined;
-      if (e?.type === 'entity.too.large') return next(new DomainError('payload_too_large', `A Linear delivery is at most ${MAX_DELIVERY}`, { limitBytes: e.limit }));
-      next(err);
-    });
-}
 
 /** Before the JSON parser and auth: signed over the raw bytes with the source's secret instead of an API key. */
 export function linearWebhooksRouter(deps: ApiDeps): Router {
   const router = Router();
 
-  router.post('/api/providers/linear/webhooks/:sourceId', signedSource(deps, 'linear', 'webhook_secret_sealed'), rawDelivery(), async (req, res) => {
+  router.post('/api/providers/linear/webhooks/:sourceId', signedSource(deps, 'linear', 'webhook_secret_sealed'), rawDelivery('Linear', MAX_DELIVERY), async (req, res) => {
     const source = res.locals.source as SourceRow;
     const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
     let event: LinearWebhookEvent;
@@ -120,7 +110,11 @@ async function takeIssue(deps: ApiDeps, source: SourceRow, event: Extract<Linear
   if (event.action === 'remove') return { ignored: 'issue_removed' };
   const known = await deps.pool.query('SELECT 1 FROM source_items WHERE source_key = $1', [claimKeyOf(source, c.number, c.key)]);
   if (!known.rowCount) {
+    // Another team's issue (an org-wide webhook) is not ours. Linear may leave `team` out (its payload
+    // type makes it optional) but always sends `teamId`; an issue naming neither cannot be told ours.
     if (event.teamKey && source.team_key && event.teamKey.toLowerCase() !== source.team_key.toLowerCase()) return { ignored: 'other_team' };
+    if (event.teamId && source.team_id && event.teamId !== source.team_id) return { ignored: 'other_team' };
+    if (!event.teamKey && !event.teamId) return { ignored: 'other_team' };
     if (!takesIn(source, c)) return { ignored: 'filtered_out' };
     if (source.paused) return { ignored: 'source_paused' };
   }
@@ -133,24 +127,33 @@ async function takeIssue(deps: ApiDeps, source: SourceRow, event: Extract<Linear
  * brings it; our own write-backs are recorded when made, so they never come back as a person's.
  */
 async function takeComment(deps: ApiDeps, source: SourceRow, event: Extract<LinearWebhookEvent, { kind: 'comment' }>, deadline: number): Promise<Record<string, unknown>> {
-  const item = await deps.pool.query<{ issue_id: string }>('SELECT issue_id FROM source_items WHERE source_key = $1', [claimKeyOf(source, 0, `linear:${event.issueId}`)]);
+  const item = await deps.pool.query<{ issue_id: string; source_id: string; upstream_user_id: string | null }>(
+    'SELECT si.issue_id, si.source_id, s.upstream_user_id FROM source_items si JOIN sources s ON s.id = si.source_id WHERE si.source_key = $1',
+    [claimKeyOf(source, 0, `linear:${event.issueId}`)],
+  );
   const issueId = item.rows[0]?.issue_id;
   if (!issueId) return { commentId: event.commentId, ignored: 'task_not_found' };
-  // Written with the source's own key: Switchyard's write-back, not a person speaking.
-  if (source.upstream_user_id && event.user?.id === source.upstream_user_id) return { commentId: event.commentId, taskId: issueId, ignored: 'own_comment' };
-  const fresh = await deps.pool.query('INSERT INTO upstream_comments (source_id, comment_id, issue_id) VALUES ($1,$2,$3) ON CONFLICT DO NOTHING RETURNING 1', [source.id, event.commentId, issueId]);
+  // The source that took the issue in owns its comments: two Linear sources of the company (org-wide
+  // webhooks, or an issue moved to another team) delivering one comment record it once, and a comment
+  // written with either source's key is Switchyard's write-back, not a person speaking.
+  const owner = item.rows[0]!.source_id;
+  const ownUsers = new Set([source.upstream_user_id, item.rows[0]!.upstream_user_id].filter((u): u is string => !!u));
+  if (event.user?.id && ownUsers.has(event.user.id)) return { commentId: event.commentId, taskId: issueId, ignored: 'own_comment' };
+  const fresh = await deps.pool.query('INSERT INTO upstream_comments (source_id, comment_id, issue_id) VALUES ($1,$2,$3) ON CONFLICT DO NOTHING RETURNING 1', [owner, event.commentId, issueId]);
   if (!fresh.rowCount) return { commentId: event.commentId, taskId: issueId, ignored: 'duplicate_comment' };
-  const who = (event.user?.name ?? 'someone').replace(/[\u0000-\u001f]/g, ' ').slice(0, 100);
+  // A person's text as the task can hold it (a NUL or a lone surrogate becomes U+FFFD; a name is cut
+  // on a character, never inside one): refusing it would lose the comment, as Linear redelivers it unchanged.
+  const who = [...storable(event.user?.name ?? 'someone').replace(/[\u0000-\u001f\u007f]/g, ' ')].slice(0, 100).join('');
   const actor: Actor = { kind: 'system', user: `linear:${who}` };
-  const body = `${event.body}`.slice(0, 60_000) || '(empty comment)';
+  const body = storable(`${event.body}`).slice(0, 60_000).replace(/[\uD800-\uDBFF]$/, '') || '(empty comment)';
   try {
     const found = await deps.reads.issueWithCompany(issueId);
-    const result = await deps.tasks.update(issueId, commentUpdate, { actor, body, knownDescriptionVersion: found.issue.descriptionVersion }, { updateId: uuidFromSeed(`linear-comment:${source.id}:${event.commentId}`), deadline });
+    const result = await deps.tasks.update(issueId, commentUpdate, { actor, body, knownDescriptionVersion: found.issue.descriptionVersion }, { updateId: uuidFromSeed(`linear-comment:${owner}:${event.commentId}`), deadline });
     await writeResult(deps.pool, result, { known: found.issue, commentBody: body, deadline });
     return { commentId: event.commentId, taskId: issueId, recorded: true };
   } catch (err) {
     // Not on the task: forget it, so Linear's redelivery (or a replay of the delivery) is taken.
-    await deps.pool.query('DELETE FROM upstream_comments WHERE source_id = $1 AND comment_id = $2', [source.id, event.commentId]).catch(() => {});
+    await deps.pool.query('DELETE FROM upstream_comments WHERE source_id = $1 AND comment_id = $2', [owner, event.commentId]).catch(() => {});
     throw fromTemporal(err, issueId);
   }
 }

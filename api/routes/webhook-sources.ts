@@ -4,7 +4,7 @@
  * (a replay is 200 `duplicate` with no second effect; a delivery Temporal could not take is forgotten
  * again, so the provider's redelivery is taken).
  */
-import type express from 'express';
+import express from 'express';
 import type { Response } from 'express';
 import { DomainError } from '../../domain/errors.js';
 import { getSource, type SourceRow } from '../../db/sources.js';
@@ -42,4 +42,15 @@ export async function recordDelivery(
     await deps.pool.query('DELETE FROM webhook_deliveries WHERE source_id = $1 AND delivery_id = $2', [d.source.id, d.deliveryId]).catch(() => {});
     throw fromTemporal(err);
   }
+}
+
+/** The raw body for a signature check, at most `limit`; one over it is 413 payload_too_large (not a malformed request), before anything is recorded. */
+export function rawDelivery(provider: string, limit: string): express.RequestHandler {
+  const raw = express.raw({ type: () => true, limit });
+  return (req, res, next) =>
+    raw(req, res, (err?: unknown) => {
+      const e = err as { type?: string; limit?: number } | undefined;
+      if (e?.type === 'entity.too.large') return next(new DomainError('payload_too_large', `A ${provider} delivery is at most ${limit}`, { limitBytes: e.limit }));
+      next(err);
+    });
 }
