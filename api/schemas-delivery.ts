@@ -27,7 +27,8 @@ const secret = z.string().min(8).max(500);
 const visibleToken = (what: string) => z.string().min(1).max(1000).regex(/^[\x21-\x7e]+$/, `must be visible ASCII characters (a token as ${what} issues it)`);
 
 /** CircleCI's project slug: `<vcs>/<org>/<repo>` (gh, bb, circleci). */
-const projectSlug = z.string().max(300).regex(/^(gh|github|bb|bitbucket|circleci)\/[A-Za-z0-9_.-]{1,100}\/[A-Za-z0-9_.-]{1,100}$/, 'must be a CircleCI project slug such as gh/<org>/<repo>');
+// No segment of dots only: `gh/../..` would climb out of /project/ in every CircleCI URL built from it.
+const projectSlug = z.string().max(300).regex(/^(gh|github|bb|bitbucket|circleci)\/(?!\.+\/)[A-Za-z0-9_.-]{1,100}\/(?!\.+$)[A-Za-z0-9_.-]{1,100}$/, 'must be a CircleCI project slug such as gh/<org>/<repo>');
 
 /** The CI systems a repository's heads are judged by (combined: any red is red), and CircleCI's project when it is one. */
 const ci = z
