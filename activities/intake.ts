@@ -106,7 +106,7 @@ export async function admitCandidate(pool: Pool, client: Client, config: Config,
   const upstream: UpstreamIssue = {
     title: state.title, body: c.body, labels: c.labels, state: c.state, url: c.url, updatedAt: c.updatedAt, ...(c.workflowState ? { workflowState: c.workflowState } : {}),
     // Linear's priority, followed when it changes there (GitHub has none).
-    ...(linear ? { trackerPriority: linearPriority(c.priority ?? null) } : {}),
+    ...(linear ? { trackerPriority: linearPriority(c.priority ?? null), ...(c.identifier ? { identifier: c.identifier } : {}) } : {}),
   };
   try {
     await client.workflow.signalWithStart(TASK_WORKFLOW_TYPE, {

@@ -65,6 +65,8 @@ export class ReadModel {
             values: [id.toUpperCase(), companyHint ?? ''],
           },
     );
+    // Not one of ours: a Linear identifier (ENG-42) names the task taken in from that issue, as it is now called.
+    if (!byId && rows.length === 0) rows.push(...(await this.byTrackerIdentifier(id, companyHint)));
     const row = rows[0];
     if (!row) throw new DomainError('not_found', 'Issue not found', { issueId: id });
     // Two companies' issues answer to it and the caller's company is neither (an operator): say so, never pick one.
@@ -72,6 +74,16 @@ export class ReadModel {
       throw new DomainError('ambiguous_identifier', `${id.toUpperCase()} names issues of several companies: use the issue's id`, { issueId: id, issueIds: rows.map((r) => r.id) });
     }
     return { ...rowToStored(row), issue: rowToState(row), company: { id: row.company_id, name: row.company_name, settings: row.company_settings } };
+  }
+
+  private async byTrackerIdentifier(id: string, companyHint?: string) {
+    const { rows } = await this.pool.query<IssueRow & { company_name: string; company_settings: CompanySettings }>({
+      name: 'issue-with-company-by-tracker-identifier',
+      text: `SELECT i.*, c.name AS company_name, c.settings AS company_settings FROM issues i JOIN companies c ON c.id = i.company_id
+             WHERE i.lifecycle->'source'->>'provider' = 'linear' AND upper(i.lifecycle->'source'->>'identifier') = $1 ORDER BY (i.company_id::text = $2) DESC LIMIT 2`,
+      values: [id.toUpperCase(), companyHint ?? ''],
+    });
+    return rows;
   }
 
   async agentInCompany(agentId: string, companyId: string): Promise<boolean> {

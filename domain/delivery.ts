@@ -227,6 +227,8 @@ export interface UpstreamIssue {
   workflowState?: { id: string; name: string; type: string };
   /** The tracker's priority in ours (Linear; null: "no priority"; absent: the tracker has none, GitHub). */
   trackerPriority?: Priority | null;
+  /** The tracker's identifier as it is now (Linear's changes when the issue moves team). */
+  identifier?: string;
 }
 
 /** Whether `up` is older than what the task last applied (then it is ignored). */
@@ -250,7 +252,8 @@ export function applyUpstream(s: IssueState, up: UpstreamIssue, ctx: Ctx): Appli
   const labelsChanged = JSON.stringify(up.labels) !== JSON.stringify(l.source.labels);
   const stateChanged = up.state !== l.source.state;
   const trackerStateChanged = !!up.workflowState && JSON.stringify(up.workflowState) !== JSON.stringify(l.source.workflowState);
-  if (!Object.keys(changes).length && !labelsChanged && !stateChanged && !trackerStateChanged && !priorityChanged) return undefined;
+  const identifierChanged = !!up.identifier && up.identifier !== l.source.identifier;
+  if (!Object.keys(changes).length && !labelsChanged && !stateChanged && !trackerStateChanged && !priorityChanged && !identifierChanged) return undefined;
   const system = systemActor('intake');
   let status = s.status;
   let comment: string | undefined;
@@ -265,7 +268,7 @@ export function applyUpstream(s: IssueState, up: UpstreamIssue, ctx: Ctx): Appli
     ...changes,
     status,
     ...(status !== s.status ? { checkout: null, completedAt: status === 'cancelled' ? new Date(ctx.now).toISOString() : null } : {}),
-    lifecycle: { ...l, source: { ...l.source, labels: up.labels, state: up.state, ...(up.updatedAt ? { updatedAt: up.updatedAt } : {}), ...(up.workflowState ? { workflowState: up.workflowState } : {}), ...(priorityChanged ? { trackerPriority: up.trackerPriority } : {}) } },
+    lifecycle: { ...l, source: { ...l.source, labels: up.labels, state: up.state, ...(up.updatedAt ? { updatedAt: up.updatedAt } : {}), ...(up.workflowState ? { workflowState: up.workflowState } : {}), ...(priorityChanged ? { trackerPriority: up.trackerPriority } : {}), ...(identifierChanged ? { identifier: up.identifier } : {}) } },
   });
   const comments = comment ? [makeComment(system, comment, issue, ctx)] : [];
   const details = { fields: Object.keys(changes), labels: labelsChanged ? up.labels : undefined, upstreamState: up.state, from: s.status, to: status };

@@ -42,3 +42,6 @@ CREATE TABLE upstream_comments (
 -- A refusal that says "come back later" (429 rate_limited) is not the key's answer: its retry runs again,
 -- under a new update id (the refused one made no change), counted here.
 ALTER TABLE idempotency_records ADD COLUMN attempt integer NOT NULL DEFAULT 0;
+
+-- A Linear task is also found by its issue's identifier (ENG-42), as routes accept it.
+CREATE INDEX issues_linear_identifier_idx ON issues ((upper(lifecycle->'source'->>'identifier'))) WHERE lifecycle->'source'->>'provider' = 'linear';

@@ -312,3 +312,29 @@ test('AgentRail\'s baseUrl without /api: a JSON 404 in AgentRail\'s nested shape
   assert.equal(other.status, 404);
   assert.equal(((await other.json()) as any).code, 'not_found', 'other paths keep the flat shape');
 });
+
+test('the Linear identifier (ENG-42) names the task in routes, and follows the issue when it moves team', async () => {
+  const ln = env.linear.fake;
+  const w = await wireLinear(env);
+  const { id, issue } = await linearTask(w, 'Known by its Linear name');
+  const linearId = ln.identifier(issue);
+  const byName = await w.agent.http.get(`/api/tasks/${linearId}`);
+  assert.equal(byName.status, 200, JSON.stringify(byName.body));
+  assert.equal(byName.body.data.id, id);
+  const commented = await commentOn(w.agent.http, linearId.toLowerCase(), { body: 'By its Linear name.' }, 'by-linear-name-1');
+  assert.equal(commented.status, 201, JSON.stringify(commented.body));
+  assert.equal(commented.body.data.taskId, id);
+
+  // Moved to another team: a new identifier, the same issue (its uuid) and the same task. (An organization-wide
+  // webhook, as Linear offers: a team's own webhook would not hear of the issue once it is in another team.)
+  ln.subscribe({ url: `${env.stack.url}/api/providers/linear/webhooks/${w.linearSourceId}`, secret: w.secrets.linearWebhook });
+  const other = `M${linearId.slice(0, 3).replace(/[^A-Z]/g, 'X')}`;
+  ln.createTeam({ key: other, name: 'Other team' });
+  await ln.updateIssue(issue.id, { teamKey: other });
+  const moved = ln.identifier(ln.issue(issue.id)!);
+  assert.notEqual(moved, linearId);
+  const found = await waitFor('the new identifier', async () => (await w.agent.http.get(`/api/tasks/${moved}`)).body?.data?.id, (x) => x === id, PATIENCE);
+  assert.equal(found, id);
+  const stranger = (await seedCompany(env.stack, 1)).agents[0]!;
+  assert.equal((await stranger.http.get(`/api/tasks/${moved}`)).status, 404, 'another company does not find it by name');
+});
