@@ -177,5 +177,5 @@ export const listMine = z.strictObject({
 export const TASK_STATUSES = STATUSES;
 
 /** AgentRail's Linear routes: a comment (1–10,000 characters, not only whitespace) and a workflow state id. */
-export const linearComment = z.object({ body: z.string().max(10_000).refine((s) => s.trim() !== '', 'must not be empty or only whitespace') });
-export const linearWorkflowState = z.object({ stateId: z.string().max(200).transform((s) => s.trim()).refine((s) => s !== '', 'must not be empty') });
+export const linearComment = z.strictObject({ body: z.string().max(10_000).refine((s) => s.trim() !== '', 'must not be empty or only whitespace') });
+export const linearWorkflowState = z.strictObject({ stateId: z.string().max(200).transform((s) => s.trim()).refine((s) => s !== '', 'must not be empty') });

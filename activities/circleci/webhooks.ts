@@ -5,6 +5,7 @@
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
+import { findUnstorableText } from '../../domain/text.js';
 
 /**
  * True only when a `v1` pair of the header is the HMAC-SHA256 of exactly these bytes under `secret`.
@@ -27,8 +28,10 @@ export function verifyCircleSignature(secret: string, rawBody: string | Buffer, 
 }
 
 const iso = z.string().min(1);
+/** What is kept or looked up in Postgres (the event id, a status, the commit): one with a NUL or a lone surrogate is not CircleCI's (400, never a 500). */
+const keyText = z.string().refine((s) => findUnstorableText(s) === undefined, 'must not contain a NUL or a lone surrogate');
 const common = {
-  id: z.string().min(1),
+  id: keyText.min(1),
   happened_at: iso,
   webhook: z.object({ id: z.string(), name: z.string() }),
   project: z.object({ id: z.string(), name: z.string(), slug: z.string().min(1) }),
@@ -38,16 +41,16 @@ const common = {
     number: z.number().int(),
     created_at: iso,
     // Absent for GitLab / GitHub App projects: their commit is in trigger_parameters.
-    vcs: z.object({ revision: z.string().optional(), branch: z.string().optional(), tag: z.string().optional() }).optional(),
+    vcs: z.object({ revision: keyText.optional(), branch: z.string().optional(), tag: z.string().optional() }).optional(),
     trigger_parameters: z.record(z.string(), z.unknown()).optional(),
   }),
-  workflow: z.object({ id: z.string().min(1), name: z.string(), status: z.string(), created_at: iso, stopped_at: iso.nullish(), url: z.string() }),
+  workflow: z.object({ id: z.string().min(1), name: z.string(), status: keyText, created_at: iso, stopped_at: iso.nullish(), url: z.string() }),
 };
 const workflowCompleted = z.object({ type: z.literal('workflow-completed'), ...common });
 const jobCompleted = z.object({
   type: z.literal('job-completed'),
   ...common,
-  job: z.object({ id: z.string().min(1), name: z.string(), number: z.number().int().optional(), status: z.string(), started_at: iso.nullish(), stopped_at: iso.nullish() }),
+  job: z.object({ id: z.string().min(1), name: z.string(), number: z.number().int().optional(), status: keyText, started_at: iso.nullish(), stopped_at: iso.nullish() }),
 });
 
 interface EventBase {
@@ -97,7 +100,7 @@ export function parseCircleWebhook(rawBody: string | Buffer): CircleWebhookEvent
   const p = parsed.data;
   const param = (group: string, key: string) => {
     const v = (p.pipeline.trigger_parameters?.[group] as Record<string, unknown> | undefined)?.[key];
-    return typeof v === 'string' && v ? v : null;
+    return typeof v === 'string' && v && findUnstorableText(v) === undefined ? v : null;
   };
   const base: EventBase = {
     id: p.id,

@@ -4,12 +4,15 @@
  * task numbered "abc". Only the fields used are checked; everything else GitHub sends passes.
  */
 import { z } from 'zod';
+import { findUnstorableText } from '../../domain/text.js';
 
 /** Issue and PR numbers: what GitHub issues (positive, and within Postgres' integer). */
 const number = z.number().int().positive().max(2_147_483_647);
 const sha = z.string().regex(/^[0-9a-f]{40}$/i, 'must be a 40-character commit SHA');
 const text = (max: number) => z.string().max(max);
 const login = z.object({ login: text(200) }).nullish();
+/** The event's action, recorded with the delivery: a NUL or a lone surrogate is not GitHub's (400, never a 500 from Postgres). */
+const action = text(100).refine((s) => findUnstorableText(s) === undefined, 'must not contain a NUL or a lone surrogate');
 
 export const repositoryPayload = z.object({ id: z.number().int().positive().nullish(), full_name: z.string().regex(/^[^/\s]{1,100}\/[^/\s]{1,100}$/, 'must be owner/repo') });
 
@@ -32,13 +35,13 @@ export const issuePayload = z.object({
 const pull = z.object({ number, head: z.object({ sha }).loose(), state: text(50), merged: z.boolean().nullish() }).loose();
 
 export const eventPayloads = {
-  issues: z.object({ action: text(100), issue: issuePayload, repository: repositoryPayload }).loose(),
-  pull_request: z.object({ action: text(100), pull_request: pull, repository: repositoryPayload }).loose(),
-  check_run: z.object({ action: text(100), check_run: z.object({ head_sha: sha, name: text(500), status: text(50), conclusion: text(50).nullish() }).loose(), repository: repositoryPayload }).loose(),
-  check_suite: z.object({ action: text(100), check_suite: z.object({ head_sha: sha, status: text(50).nullish(), conclusion: text(50).nullish() }).loose(), repository: repositoryPayload }).loose(),
+  issues: z.object({ action, issue: issuePayload, repository: repositoryPayload }).loose(),
+  pull_request: z.object({ action, pull_request: pull, repository: repositoryPayload }).loose(),
+  check_run: z.object({ action, check_run: z.object({ head_sha: sha, name: text(500), status: text(50), conclusion: text(50).nullish() }).loose(), repository: repositoryPayload }).loose(),
+  check_suite: z.object({ action, check_suite: z.object({ head_sha: sha, status: text(50).nullish(), conclusion: text(50).nullish() }).loose(), repository: repositoryPayload }).loose(),
   status: z.object({ sha, context: text(500), state: text(50), repository: repositoryPayload }).loose(),
-  pull_request_review: z.object({ action: text(100), pull_request: pull, review: z.object({ state: text(50), user: login }).loose(), repository: repositoryPayload }).loose(),
-  pull_request_review_comment: z.object({ action: text(100), pull_request: pull, comment: z.object({ path: text(4096), line: z.number().int().nullish(), body: z.string(), user: login }).loose(), repository: repositoryPayload }).loose(),
+  pull_request_review: z.object({ action, pull_request: pull, review: z.object({ state: text(50), user: login }).loose(), repository: repositoryPayload }).loose(),
+  pull_request_review_comment: z.object({ action, pull_request: pull, comment: z.object({ path: text(4096), line: z.number().int().nullish(), body: z.string(), user: login }).loose(), repository: repositoryPayload }).loose(),
   push: z.object({ ref: text(1000), before: sha, after: sha, repository: repositoryPayload }).loose(),
 } as const;
 

@@ -6,6 +6,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 import type { ErrorCode } from '../../domain/errors.js';
+import { findUnstorableText } from '../../domain/text.js';
 import type { Candidate } from '../providers/ports.js';
 import { candidateFromLinear } from './intake.js';
 
@@ -52,8 +53,11 @@ export function verifyLinearWebhook(input: { secret: string; rawBody: string | B
   return { payload: payload as Record<string, unknown>, webhookTimestamp: ts };
 }
 
+/** An id or action word of Linear's, used as a key in Postgres: one with a NUL or a lone surrogate is not Linear's (400, never a 500). */
+const keyText = z.string().refine((s) => findUnstorableText(s) === undefined, 'must not contain a NUL or a lone surrogate');
+
 const envelope = z.object({
-  action: z.string(),
+  action: keyText,
   type: z.string(),
   createdAt: z.string(),
   data: z.unknown(),
@@ -65,7 +69,7 @@ const envelope = z.object({
 });
 
 const issueData = z.object({
-  id: z.string(),
+  id: keyText,
   identifier: z.string(),
   number: z.number(),
   title: z.string(),
@@ -81,11 +85,11 @@ const issueData = z.object({
 });
 
 const commentData = z.object({
-  id: z.string(),
+  id: keyText,
   body: z.string(),
   createdAt: z.string(),
-  issueId: z.string().nullish(),
-  issue: z.object({ id: z.string() }).nullish(),
+  issueId: keyText.nullish(),
+  issue: z.object({ id: keyText }).nullish(),
   user: z.object({ id: z.string(), name: z.string() }).nullish(),
 });
 

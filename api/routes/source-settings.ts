@@ -38,7 +38,8 @@ export function ciColumns(ci: CiBody, box: SecretBox, current?: SourceRow): Reco
  * changed (the project, the token or the address): with the token given, or the one already sealed.
  */
 export async function checkCircleCI(ci: CiBody | undefined, box: SecretBox, deadline: number, current?: SourceRow): Promise<void> {
-  if (!ci?.providers.includes('circleci') || !ci.circleci) return;
+  // Checked whenever given, even with CircleCI not (yet) among the providers: a later PATCH of providers alone would turn it on unchecked.
+  if (!ci?.circleci) return;
   const c = ci.circleci;
   const token = c.token ?? (current?.circleci_token_sealed ? box.open(current.circleci_token_sealed, `the CircleCI token of source ${current.id}`) : undefined);
   if (!token) return; // ciColumns says it is missing

@@ -7,8 +7,13 @@ import { Big, NO_BODY, Raw, S, own } from './symbolic.js';
 /** Every field of a body schema, nested objects and array items included. */
 export function fieldsOf(s: JS, prefix: string[] = []): Array<{ path: string[]; schema: JS }> {
   const out: Array<{ path: string[]; schema: JS }> = [];
-  const obj = branches(s).find((b) => typesOf(b).includes('object') && b.properties);
-  for (const [k, sub] of Object.entries((obj?.properties ?? {}) as Record<string, JS>)) {
+  // Every object branch's fields (a discriminated union's too: a field of another branch is an extra one to this).
+  const seen = new Set<string>();
+  const properties = branches(s).filter((b) => typesOf(b).includes('object') && b.properties).flatMap((b) => Object.entries(b.properties as Record<string, JS>));
+  for (const [k, sub] of properties) {
+    const id = `${k} ${JSON.stringify(sub)}`;
+    if (seen.has(id)) continue;
+    seen.add(id);
     const path = [...prefix, k];
     out.push({ path, schema: sub });
     if (prefix.length > 4) continue;

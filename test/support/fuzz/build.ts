@@ -17,7 +17,7 @@ function encodeSegment(v: string): string {
 }
 
 /** The request builder for this world: `build(lane, spec, n)` is the lane's n-th request as sent. */
-export function requestBuilder({ world, ghOwner, sourceA }: Setup, fakeUrl: string, seed: number): (lane: Lane, spec: Spec, n: number) => Sent {
+export function requestBuilder({ world, ghOwner, sourceA, linearA, fakeUrl, linearUrl, circleUrl, circleToken }: Setup, seed: number): (lane: Lane, spec: Spec, n: number) => Sent {
   function resolver(lane: Lane, spec: Spec, n: number) {
     const self = (): string => {
       const p = spec.principal;
@@ -54,6 +54,24 @@ export function requestBuilder({ world, ghOwner, sourceA }: Setup, fakeUrl: stri
         case 'source': return lane.kind === 'company' ? lane.sources[n % lane.sources.length] : sourceA;
         case 'otherSource': return sourceA;
         case 'fakeUrl': return fakeUrl;
+        case 'linearUrl': return linearUrl;
+        case 'circleUrl': return circleUrl;
+        case 'circleToken': return circleToken;
+        case 'ghSource': return lane.kind === 'company' ? lane.sourceId : sourceA;
+        case 'linearSource': return lane.kind === 'company' ? lane.linearSourceId : linearA.sourceId;
+        case 'teamKey': return lane.kind === 'company' ? lane.teamKey : linearA.teamKey;
+        case 'linearKey': return lane.kind === 'company' ? lane.linearKey : linearA.apiKey;
+        case 'hookTeamKey': return lane.kind === 'company' ? lane.hookTeamKey : linearA.teamKey;
+        case 'hookTeamId': return lane.kind === 'company' ? lane.hookTeamId : linearA.teamId;
+        case 'hookUserId': return lane.kind === 'company' ? lane.hookUserId : 'nobody';
+        case 'hookIssueId': return lane.kind === 'company' ? lane.hookIssues[n % lane.hookIssues.length]!.id : '3f2b8c1e-6a4d-4e8f-9b1c-2d3e4f5a6b7c';
+        case 'hookIssueIdentifier': return lane.kind === 'company' ? lane.hookIssues[n % lane.hookIssues.length]!.identifier : 'FZ-1';
+        case 'projectSlug': return lane.kind === 'company' ? lane.projectSlug : 'gh/acme/app';
+        case 'linearState': return linearA.openStates[n % linearA.openStates.length];
+        case 'linearClosedState': return linearA.closedStates[n % linearA.closedStates.length];
+        case 'now': return Date.now();
+        case 'stale': return Date.now() - 5 * 60_000;
+        case 'future': return Date.now() + 5 * 60_000;
         case 'laneOwner': return lane.kind === 'company' ? lane.owner : ghOwner;
         case 'laneRepo': return lane.kind === 'company' ? lane.repo : 'widgets';
         case 'laneRepoFull': return lane.kind === 'company' ? `${lane.owner}/${lane.repo}` : `${ghOwner}/widgets`;
@@ -103,13 +121,22 @@ export function requestBuilder({ world, ghOwner, sourceA }: Setup, fakeUrl: stri
       if (spec.contentEncoding) headers['content-encoding'] = spec.contentEncoding;
     }
     if (spec.webhook && lane.kind === 'company') {
+      // Signed as each provider signs (HMAC-SHA256 of the raw body) with the secret the lane's source has now.
+      const { provider, event, sign } = spec.webhook;
       headers['content-type'] = 'application/json';
-      headers['x-github-event'] = spec.webhook.event;
       const delivery = resolve(spec.webhook.delivery, sym);
-      if (typeof delivery === 'string') headers['x-github-delivery'] = delivery;
-      if (spec.webhook.sign !== 'none') {
-        const secret = spec.webhook.sign === 'valid' ? lane.hookSecret : 'not-the-secret';
-        headers['x-hub-signature-256'] = `sha256=${createHmac('sha256', secret).update(body ?? '').digest('hex')}`;
+      const secret = sign === 'valid' ? ({ github: lane.hookSecret, linear: lane.linearHookSecret, circleci: lane.circleHookSecret }[provider] ?? 'no-secret-set') : 'not-the-secret';
+      const mac = sign === 'none' ? undefined : createHmac('sha256', secret).update(body ?? '').digest('hex');
+      if (provider === 'github') {
+        headers['x-github-event'] = event;
+        if (typeof delivery === 'string') headers['x-github-delivery'] = delivery;
+        if (mac) headers['x-hub-signature-256'] = `sha256=${mac}`;
+      } else if (provider === 'linear') {
+        headers['linear-event'] = event;
+        if (typeof delivery === 'string') headers['linear-delivery'] = delivery;
+        if (mac) headers['linear-signature'] = mac;
+      } else if (mac) {
+        headers['circleci-signature'] = `v1=${mac}`;
       }
     }
     return { method: spec.route.method, path, principal: spec.principal, auth: auth === undefined ? '(none)' : cut(auth, 40), headers, body };

@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { STATUSES } from '../../../domain/statuses.js';
 import { HOSTILE_PATTERNS, HOSTILE_TITLE } from '../hostile.js';
 import { ALL_TAKEABLE } from '../seed.js';
-import { WEBHOOK_ROUTE, type JS } from './routes.js';
+import { CIRCLE_HOOK_ROUTE, LINEAR_HOOK_ROUTE, WEBHOOK_ROUTE, type JS } from './routes.js';
 import { Big, S, nest, own } from './symbolic.js';
 
 export type Arb = fc.Arbitrary<unknown>;
@@ -30,6 +30,10 @@ function hint(route: string, path: string[], s: JS): Arb | undefined {
     if (f === 'number') return fc.integer({ min: 1, max: 50 });
     return undefined;
   }
+  if (route === LINEAR_HOOK_ROUTE) return linearHookHint(path);
+  if (route === CIRCLE_HOOK_ROUTE) return circleHookHint(path);
+  // Linear's states as a source's filter, by name.
+  if (path[path.length - 2] === 'states' && s.type === 'string') return fc.constantFrom('Todo', 'In Progress', 'Backlog', 'Triage', 'todo', 'Done');
   // Named fields are strings (ids, URLs, texts), but for these; a `null` branch of a string field stays null.
   if (s.type !== 'string' && !NON_STRING_HINTS.has(f)) return undefined;
   switch (f) {
@@ -62,13 +66,34 @@ function hint(route: string, path: string[], s: JS): Arb | undefined {
     case 'defaultLeaseSeconds':
       return fc.constantFrom(30, 60, 900, 3600, 86_400);
     case 'baseUrl':
-      return fc.constant(S('fakeUrl'));
+      // CircleCI's API on the fake CircleCI, GitHub's on the fake GitHub: a test calls no one else.
+      return fc.constant(path.includes('circleci') ? S('circleUrl') : S('fakeUrl'));
+    case 'apiUrl':
+      return fc.constant(S('linearUrl'));
+    case 'teamKey':
+      // The lane's own team (connected once; then source_exists), a team the lane already connected, one Linear does not have.
+      return fc.constantFrom(S('teamKey'), S('teamKey'), S('teamKey'), S('teamKey'), S('hookTeamKey'), 'NOSUCHTEAM');
+    case 'sourceId':
+      // A Linear source's repository: the lane's GitHub source, another company's, or none.
+      return fc.oneof({ weight: 6, arbitrary: fc.constant(S('ghSource')) }, { weight: 1, arbitrary: fc.constant(S('otherSource')) }, { weight: 1, arbitrary: fc.uuid() });
+    case 'projectSlug':
+      return fc.constantFrom(S('projectSlug'), S('projectSlug'), 'gh/acme/app', 'circleci/abc/def');
+    case 'stateId':
+      // The task's Linear team's states (mostly open ones: a closed one ends the task), or one Linear refuses (its 502 upstream_error).
+      return fc.oneof({ weight: 12, arbitrary: fc.constant(S('linearState')) }, { weight: 1, arbitrary: fc.constant(S('linearClosedState')) }, { weight: 1, arbitrary: fc.constantFrom('00000000-0000-4000-8000-000000000000', 'not-a-state') });
+    case 'token':
+      return path.includes('circleci') ? fc.constantFrom(S('circleToken'), S('circleToken'), S('circleToken'), 'CCIPAT_not_a_token') : undefined;
     case 'owner':
       return fc.constant(S('laneOwner'));
     case 'repo':
       return route.includes('routing') ? fc.constantFrom(S('laneRepoFull'), 'acme/app') : fc.constant(S('laneRepo'));
-    case 'credential':
-      return fc.constantFrom({ token: 'ghp_fuzz_token' }, { token: 'ghp_other' });
+    case 'credential': {
+      // GitHub's token, or Linear's key (the lane's, mostly; one Linear does not know), as the schema's branches take.
+      const github = fc.constantFrom({ token: 'ghp_fuzz_token' }, { token: 'ghp_other' });
+      const linear = fc.constantFrom({ apiKey: S('linearKey') }, { apiKey: S('linearKey') }, { apiKey: S('linearKey') }, { apiKey: 'lin_api_not_a_key' });
+      const kinds = [...(hasProperty(s, 'token') ? [github] : []), ...(hasProperty(s, 'apiKey') ? [linear] : [])];
+      return kinds.length ? fc.oneof(...kinds) : undefined;
+    }
     case 'webhookSecret':
       return fc.constantFrom('whsec_fuzz_secret', 'another-secret-1');
     case 'command':
@@ -90,11 +115,58 @@ function hint(route: string, path: string[], s: JS): Arb | undefined {
   }
 }
 
+/** Whether the schema (or one of its branches) has this property. */
+function hasProperty(s: JS, name: string): boolean {
+  return !!s.properties?.[name] || [...(s.anyOf ?? []), ...(s.oneOf ?? [])].some((b: JS) => hasProperty(b, name));
+}
+
+/** A Linear delivery's fields: the lane's hooked team and its issues, mostly; a timestamp of now, mostly. */
+function linearHookHint(path: string[]): Arb | undefined {
+  const at = path.join('.');
+  const f = path[path.length - 1] ?? '';
+  if (at === 'webhookTimestamp') return fc.oneof({ weight: 12, arbitrary: fc.constant(S('now')) }, { weight: 1, arbitrary: fc.constantFrom(S('stale'), S('future')) });
+  if (at === 'data.id') return fc.oneof({ weight: 4, arbitrary: fc.constant(S('hookIssueId')) }, { weight: 1, arbitrary: fc.uuid() });
+  if (at === 'data.identifier') return fc.constant(S('hookIssueIdentifier'));
+  if (at === 'data.issueId') return fc.oneof({ weight: 4, arbitrary: fc.constant(S('hookIssueId')) }, { weight: 1, arbitrary: fc.constantFrom(null, '3f2b8c1e-6a4d-4e8f-9b1c-2d3e4f5a6b7c') });
+  if (at === 'data.team.key') return fc.constantFrom(S('hookTeamKey'), S('hookTeamKey'), S('hookTeamKey'), 'OTHER');
+  if (at === 'data.team.id') return fc.constant(S('hookTeamId'));
+  if (at === 'data.url') return fc.constant('https://linear.app/fuzz/issue/FZ-1/an-issue');
+  if (at === 'data.user.id') return fc.constantFrom(S('hookUserId'), 'a-person-1', 'a-person-2');
+  if (path[1] === 'labels' && f === 'name') return fc.constantFrom('bug', 'feature', 'Bug');
+  if (at === 'data.state') {
+    return fc.constantFrom({ id: 'st-todo', name: 'Todo', type: 'unstarted' }, { id: 'st-progress', name: 'In Progress', type: 'started' }, { id: 'st-backlog', name: 'Backlog', type: 'backlog' }, { id: 'st-done', name: 'Done', type: 'completed' }, { id: 'st-canceled', name: 'Canceled', type: 'canceled' });
+  }
+  return undefined;
+}
+
+/** A CircleCI delivery's fields: the lane's project, mostly. */
+function circleHookHint(path: string[]): Arb | undefined {
+  const at = path.join('.');
+  if (at === 'project.slug') return fc.constantFrom(S('projectSlug'), S('projectSlug'), S('projectSlug'), 'gh/someone/else');
+  if (at === 'pipeline.vcs.revision') return fc.constantFrom(S('sha40'), 'a'.repeat(40), 'abcdef1');
+  if (at === 'workflow.url') return fc.constant('https://app.circleci.com/pipelines/gh/acme/app/1/workflows/x');
+  return undefined;
+}
+
 /**
- * Fields always sent with a value of this world: a source's GitHub is the fake one (left out, it would be
- * github.com, which a test must not call).
+ * Fields always sent with a value of this world, by their path in the body, wherever their object is sent:
+ * a source's GitHub, Linear and CircleCI are the fakes (left out, each would be the real service, which a
+ * test must not call; a source whose provider does not answer is an outage, 503, which is not what this
+ * test is about).
  */
-export const PINNED: Record<string, string[]> = { 'POST /api/companies/{companyId}/sources': ['baseUrl'] };
+export const PINNED: Record<string, string[]> = {
+  'POST /api/companies/{companyId}/sources': ['baseUrl', 'apiUrl', 'ci.circleci.baseUrl'],
+  'PATCH /api/sources/{sourceId}': ['ci.circleci.baseUrl'],
+};
+/** The pinned fields of the object at `path` that its schema has. */
+function pinnedAt(route: string, path: string[], props: Record<string, JS>): string[] {
+  const here = path.join('.');
+  return (PINNED[route] ?? []).flatMap((p) => {
+    const i = p.lastIndexOf('.');
+    const key = p.slice(i + 1);
+    return (i < 0 ? '' : p.slice(0, i)) === here && key in props ? [key] : [];
+  });
+}
 
 /** Schemas of an `anyOf`/`oneOf`, or the schema itself. */
 export const branches = (s: JS): JS[] => s.anyOf ?? s.oneOf ?? [s];
@@ -141,7 +213,7 @@ export function validArb(route: string, s: JS, path: string[]): Arb {
     }
     case 'object': {
       const props: Record<string, JS> = s.properties ?? {};
-      const required: string[] = [...(s.required ?? []), ...(path.length === 0 ? (PINNED[route] ?? []) : [])];
+      const required: string[] = [...new Set([...(s.required ?? []), ...pinnedAt(route, path, props)])];
       const optional = Object.keys(props).filter((k) => !required.includes(k));
       if (!s.properties && s.additionalProperties && typeof s.additionalProperties === 'object') {
         return fc.dictionary(fc.stringMatching(/^[A-Z_][A-Z0-9_]{0,10}$/), validArb(route, s.additionalProperties, [...path, '*']), { maxKeys: 3 });
@@ -190,7 +262,7 @@ function boundaryArbOf(route: string, s: JS, path: string[]): Arb {
       if (b.format === 'uri') values.push('http://', 'ftp://example.com/', 'http://user:pass@127.0.0.1:9/', 'javascript:alert(1)', `http://127.0.0.1:9/${'a'.repeat(1991)}`);
       // Valid addresses other than the fake GitHub only where nothing calls them (a wake target is never woken here):
       // a source on a GitHub that does not answer is a provider outage (503), which is not what this test is about.
-      if (b.format === 'uri' && f !== 'baseUrl') values.push(`http://127.0.0.1:9/${'a'.repeat(1990)}`, 'http://127.0.0.1:9/');
+      if (b.format === 'uri' && f !== 'baseUrl' && f !== 'apiUrl') values.push(`http://127.0.0.1:9/${'a'.repeat(1990)}`, 'http://127.0.0.1:9/');
       if (f.toLowerCase().includes('sha')) values.push('a'.repeat(39), 'a'.repeat(41), 'A'.repeat(40), 'g'.repeat(40), 'abcdef1', 'abcdef');
     }
     if (types.includes('integer') || types.includes('number')) {

@@ -1,6 +1,6 @@
 /** The lane runners: each lane sends its planned requests one at a time, judges every answer, and holds every refusal, read and replay to having changed nothing. */
 import type { Sent } from './build.js';
-import { describe, judge } from './record.js';
+import { describe, judge, upstreamRefusal } from './record.js';
 import type { Spec } from './requests.js';
 import type { Answer } from './send.js';
 import { companySnapshot, diffOf, excused, same, settle, taskSnapshot, unchanged, type Probe } from './state.js';
@@ -14,8 +14,18 @@ export interface LaneRun extends Probe {
   send(req: Sent): Promise<Answer>;
 }
 
-/** What an accepted request made that later requests of the lane refer to (its comments, confirmations, revisions, children, goals, sources). */
-function harvest(lane: Lane, spec: Spec, ans: Answer): void {
+/** A sent JSON body as an object (or nothing). */
+function sentObject(req: Sent): Record<string, any> | undefined {
+  try {
+    const v = JSON.parse(req.body ?? 'null');
+    return v && typeof v === 'object' && !Array.isArray(v) ? v : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** What an accepted request made that later requests of the lane refer to (its comments, confirmations, revisions, children, goals, sources, the secrets its webhooks are signed with). */
+function harvest(lane: Lane, spec: Spec, req: Sent, ans: Answer): void {
   const k = spec.route.key;
   const id = ans.body?.id ?? ans.body?.data?.id;
   if (lane.kind === 'task') {
@@ -31,6 +41,16 @@ function harvest(lane: Lane, spec: Spec, ans: Answer): void {
   } else {
     if (k === 'POST /api/companies/{companyId}/goals' && typeof id === 'string') lane.goals.push(id);
     if (k === 'POST /api/companies/{companyId}/sources' && typeof id === 'string') lane.sources.push(id);
+    const sent = k === 'PATCH /api/sources/{sourceId}' ? sentObject(req) : undefined;
+    if (sent && typeof id === 'string') {
+      if (id === lane.sourceId && 'webhookSecret' in sent) lane.hookSecret = sent.webhookSecret ?? null;
+      if (id === lane.linearSourceId && 'webhookSecret' in sent) lane.linearHookSecret = sent.webhookSecret ?? null;
+      const circle = sent.ci?.circleci;
+      if (id === lane.sourceId && circle && typeof circle === 'object') {
+        if ('webhookSecret' in circle) lane.circleHookSecret = circle.webhookSecret ?? null;
+        if (typeof circle.projectSlug === 'string') lane.projectSlug = circle.projectSlug;
+      }
+    }
   }
 }
 
@@ -68,13 +88,13 @@ export async function runTaskLane(run: LaneRun, lane: TaskLane): Promise<void> {
     const { req, ans, accepted } = sent;
     const replayed = ans.replayed;
     if (accepted) {
-      harvest(lane, spec, ans);
+      harvest(lane, spec, req, ans);
       base = await settle(run, lane);
-    } else if (ans.status < 500) {
+    } else if (ans.status < 500 || upstreamRefusal(record, spec, req, ans)) {
       // A refusal, a read, a replay: the task is as it was, in the read model and in the workflow. The workflow is
       // asked after the refusals it gives (409, 422, and 403 naming the action) and after one request in twelve; a change it made
       // and the read model has not shown yet shows at the next look (which names the request before it).
-      const fromWorkflow = ans.status === 409 || ans.status === 422 || (ans.status === 403 && (ans.body?.details?.action ?? ans.body?.error?.details?.action) !== undefined);
+      const fromWorkflow = ans.status === 409 || ans.status === 422 || ans.status === 502 || (ans.status === 403 && (ans.body?.details?.action ?? ans.body?.error?.details?.action) !== undefined);
       const after = await taskSnapshot(run, lane.id, fromWorkflow || n % 12 === 0);
       if (!unchanged(base, after)) {
         const settled = await settle(run, lane);
@@ -99,7 +119,7 @@ export async function runCompanyLane(run: LaneRun, lane: CompanyLane): Promise<v
     if (!sent) continue;
     const { req, ans, accepted } = sent;
     if (accepted) {
-      harvest(lane, spec, ans);
+      harvest(lane, spec, req, ans);
       base = await companySnapshot(run.stack, run.sink, lane);
     } else if (ans.status < 500) {
       const after = await companySnapshot(run.stack, run.sink, lane);
