@@ -5,7 +5,7 @@
  */
 import { failuresOf, overallOf } from './delivery.js';
 import type { CheckView, CiState } from './lifecycle.js';
-import { storable } from './text.js';
+import { cutText as cut, storable } from './text.js';
 
 export type CiProvider = 'github_actions' | 'circleci';
 
@@ -56,13 +56,6 @@ export function combineCi(headSha: string, answers: CiState[]): CiState {
 export const MAX_CHECK_NAME = 200;
 const MAX_FILE = 300;
 const MAX_MESSAGE = 1_000;
-
-/** Cut to `max` characters without splitting a surrogate pair. */
-function cut(s: string, max: number): string {
-  if (s.length <= max) return s;
-  const end = /[\uD800-\uDBFF]/.test(s[max - 2] ?? '') ? max - 2 : max - 1;
-  return `${s.slice(0, end)}…`;
-}
 
 /**
  * CI text as the read model and the workflow can hold it: no NUL or lone surrogate (they become U+FFFD)

@@ -79,3 +79,10 @@ export function storable<T>(value: T): T {
   }
   return value;
 }
+
+/** `s` within `max` UTF-16 units, ending in `tail` when cut, never splitting a surrogate pair. */
+export function cutText(s: string, max: number, tail = '…'): string {
+  if (s.length <= max) return s;
+  const keep = max - tail.length;
+  return `${s.slice(0, /[\uD800-\uDBFF]/.test(s[keep - 1] ?? '') ? keep - 1 : keep)}${tail}`;
+}

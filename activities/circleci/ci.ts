@@ -6,6 +6,7 @@
 import { circleciStatus } from '../../domain/ci.js';
 import { failuresOf, overallOf } from '../../domain/delivery.js';
 import type { CheckView, CiState } from '../../domain/lifecycle.js';
+import { cutText } from '../../domain/text.js';
 import type { CiHead, CIPort } from '../providers/ports.js';
 import { CircleCIClient, type CircleCIClientOptions, type CircleJob, type CirclePipeline, type CircleWorkflow } from './client.js';
 
@@ -164,6 +165,5 @@ function rank(c: CheckView): number {
   return ['failed', 'cancelled', 'running', 'queued', 'passed', 'skipped'].indexOf(c.status);
 }
 
-function clip(s: string, max: number): string {
-  return s.length <= max ? s : `${s.slice(0, max - 3)}...`;
-}
+/** AgentRail's truncation: cut strings end in `...`. */
+const clip = (s: string, max: number) => cutText(s, max, '...');

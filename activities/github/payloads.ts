@@ -4,7 +4,7 @@
  * task numbered "abc". Only the fields used are checked; everything else GitHub sends passes.
  */
 import { z } from 'zod';
-import { findUnstorableText } from '../../domain/text.js';
+import { storableString } from '../providers/payload-text.js';
 
 /** Issue and PR numbers: what GitHub issues (positive, and within Postgres' integer). */
 const number = z.number().int().positive().max(2_147_483_647);
@@ -12,7 +12,7 @@ const sha = z.string().regex(/^[0-9a-f]{40}$/i, 'must be a 40-character commit S
 const text = (max: number) => z.string().max(max);
 const login = z.object({ login: text(200) }).nullish();
 /** The event's action, recorded with the delivery: a NUL or a lone surrogate is not GitHub's (400, never a 500 from Postgres). */
-const action = text(100).refine((s) => findUnstorableText(s) === undefined, 'must not contain a NUL or a lone surrogate');
+const action = storableString().max(100);
 
 export const repositoryPayload = z.object({ id: z.number().int().positive().nullish(), full_name: z.string().regex(/^[^/\s]{1,100}\/[^/\s]{1,100}$/, 'must be owner/repo') });
 

@@ -6,7 +6,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 import type { ErrorCode } from '../../domain/errors.js';
-import { findUnstorableText } from '../../domain/text.js';
+import { storableString } from '../providers/payload-text.js';
 import type { Candidate } from '../providers/ports.js';
 import { candidateFromLinear } from './intake.js';
 
@@ -54,7 +54,7 @@ export function verifyLinearWebhook(input: { secret: string; rawBody: string | B
 }
 
 /** An id or action word of Linear's, used as a key in Postgres: one with a NUL or a lone surrogate is not Linear's (400, never a 500). */
-const keyText = z.string().refine((s) => findUnstorableText(s) === undefined, 'must not contain a NUL or a lone surrogate');
+const keyText = storableString();
 
 const envelope = z.object({
   action: keyText,

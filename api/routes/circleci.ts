@@ -9,7 +9,6 @@ import { Router } from 'express';
 import { CircleWebhookError, parseCircleWebhook, verifyCircleSignature, type CircleWebhookEvent } from '../../activities/circleci/index.js';
 import { DomainError } from '../../domain/errors.js';
 import type { SourceRow } from '../../db/sources.js';
-import { secretBox } from '../../runtime/secrets.js';
 import { providerEventSignal, workflowIdFor } from '../../workflows/messages.js';
 import { deadlineOf } from '../deadline.js';
 import type { ApiDeps } from '../deps.js';
@@ -24,7 +23,7 @@ export function circleciRouter(deps: ApiDeps): Router {
   router.post('/api/providers/circleci/webhooks/:sourceId', signedSource(deps, 'github', 'circleci_webhook_secret_sealed'), rawDelivery('CircleCI', MAX_DELIVERY), async (req, res) => {
     const source = res.locals.source as SourceRow;
     const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-    const secret = secretBox(deps.config.secretKey).open(source.circleci_webhook_secret_sealed!, `the CircleCI webhook secret of source ${source.id}`);
+    const secret = res.locals.webhookSecret as string;
     if (!verifyCircleSignature(secret, raw, req.header('circleci-signature'))) throw new DomainError('webhook_signature_invalid', 'circleci-signature is missing or does not match the body');
     let event: CircleWebhookEvent;
     try {

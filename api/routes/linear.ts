@@ -8,13 +8,12 @@ import { Router, type Request } from 'express';
 import { admitCandidate, takesIn } from '../../activities/intake.js';
 import { LinearWebhookError, parseLinearWebhook, verifyLinearWebhook, type LinearWebhookEvent } from '../../activities/linear/index.js';
 import { DomainError } from '../../domain/errors.js';
-import { storable } from '../../domain/text.js';
+import { cutText, storable } from '../../domain/text.js';
 import { linearStatus } from '../../domain/linear.js';
 import { linearIssueOf, type LinearWrite, type LinearWriteResult } from '../../domain/linear-sync.js';
 import type { Actor } from '../../domain/task.js';
 import { claimKeyOf, type SourceRow } from '../../db/sources.js';
 import { uuidFromSeed } from '../../runtime/ids.js';
-import { secretBox } from '../../runtime/secrets.js';
 import { commentUpdate, linearWriteUpdate, type TaskResult } from '../../workflows/messages.js';
 import { actorOf } from '../auth.js';
 import { deadlineOf } from '../deadline.js';
@@ -39,7 +38,7 @@ export function linearWebhooksRouter(deps: ApiDeps): Router {
     const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
     let event: LinearWebhookEvent;
     try {
-      verifyLinearWebhook({ secret: secretBox(deps.config.secretKey).open(source.webhook_secret_sealed!, `the webhook secret of source ${source.id}`), rawBody: raw, signature: req.header('linear-signature') });
+      verifyLinearWebhook({ secret: res.locals.webhookSecret as string, rawBody: raw, signature: req.header('linear-signature') });
       event = parseLinearWebhook(raw, req.header('linear-event'));
     } catch (err) {
       if (err instanceof LinearWebhookError) throw new DomainError(err.code, err.message, { reason: err.reason });
@@ -145,7 +144,7 @@ async function takeComment(deps: ApiDeps, source: SourceRow, event: Extract<Line
   // on a character, never inside one): refusing it would lose the comment, as Linear redelivers it unchanged.
   const who = [...storable(event.user?.name ?? 'someone').replace(/[\u0000-\u001f\u007f]/g, ' ')].slice(0, 100).join('');
   const actor: Actor = { kind: 'system', user: `linear:${who}` };
-  const body = storable(`${event.body}`).slice(0, 60_000).replace(/[\uD800-\uDBFF]$/, '') || '(empty comment)';
+  const body = cutText(storable(`${event.body}`), 60_000, '') || '(empty comment)';
   try {
     const found = await deps.reads.issueWithCompany(issueId);
     const result = await deps.tasks.update(issueId, commentUpdate, { actor, body, knownDescriptionVersion: found.issue.descriptionVersion }, { updateId: uuidFromSeed(`linear-comment:${owner}:${event.commentId}`), deadline });

@@ -8,6 +8,7 @@ import express from 'express';
 import type { Response } from 'express';
 import { DomainError } from '../../domain/errors.js';
 import { getSource, type SourceRow } from '../../db/sources.js';
+import { secretBox } from '../../runtime/secrets.js';
 import type { ApiDeps } from '../deps.js';
 import { fromTemporal } from '../errors.js';
 import { isUuid } from '../read-model.js';
@@ -20,6 +21,8 @@ export function signedSource(deps: ApiDeps, provider: SourceRow['provider'], sec
     if (source.provider !== provider) throw new DomainError('not_found', `Source ${sourceId} is not a ${provider} source`, { sourceId, provider: source.provider });
     if (!source[secret]) throw new DomainError('webhook_signature_invalid', 'This source has no webhook secret: set one before sending deliveries');
     res.locals.source = source;
+    // Opened here for the route that checks the signature (never logged, never answered).
+    res.locals.webhookSecret = secretBox(deps.config.secretKey).open(source[secret]!, `the ${secret === 'circleci_webhook_secret_sealed' ? 'CircleCI ' : ''}webhook secret of source ${source.id}`);
     next();
   };
 }

@@ -12,7 +12,6 @@ import { passesLabels } from '../../activities/providers/github.js';
 import { ProviderError, WebhookVerifier, type ProviderEvent } from '../../activities/github/index.js';
 import { DomainError } from '../../domain/errors.js';
 import { claimKeyOf, isSourceRepository, type SourceRow } from '../../db/sources.js';
-import { secretBox } from '../../runtime/secrets.js';
 import { providerEventSignal, workflowIdFor } from '../../workflows/messages.js';
 import { deadlineOf } from '../deadline.js';
 import type { ApiDeps } from '../deps.js';
@@ -25,7 +24,6 @@ import { recordDelivery, signedSource } from './webhook-sources.js';
 const MAX_DELIVERY = '5mb';
 
 export function webhooksRouter(deps: ApiDeps): Router {
-  const { config } = deps;
   const router = Router();
 
   router.post('/api/providers/github/webhooks/:sourceId', signedSource(deps, 'github', 'webhook_secret_sealed'), express.raw({ type: () => true, limit: MAX_DELIVERY }), async (req, res) => {
@@ -33,7 +31,7 @@ export function webhooksRouter(deps: ApiDeps): Router {
     const raw = Buffer.isBuffer(req.body) ? req.body.toString('utf8') : '';
     let event: ProviderEvent;
     try {
-      event = await new WebhookVerifier(secretBox(config.secretKey).open(source.webhook_secret_sealed!, `the webhook secret of source ${source.id}`)).parse(req.headers, raw);
+      event = await new WebhookVerifier(res.locals.webhookSecret as string).parse(req.headers, raw);
     } catch (err) {
       if (err instanceof ProviderError && err.code === 'bad_payload') throw new DomainError('invalid_json', err.message);
       if (err instanceof ProviderError && err.code === 'invalid_payload') throw new DomainError('invalid_payload', err.message);
