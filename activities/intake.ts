@@ -4,6 +4,7 @@
  * start under a workflow id derived from that task id: a poll, a webhook, a second poll, all at once,
  * end in one task. A task whose workflow an operator closed is not started again (restore it instead).
  */
+import { eventsOf } from '../domain/events.js';
 import { randomUUID } from 'node:crypto';
 import { WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy, type Client } from '@temporalio/client';
 import { createdEntry } from '../domain/creation.js';
@@ -100,7 +101,7 @@ export async function admitCandidate(pool: Pool, client: Client, config: Config,
   const input: TaskWorkflowInput = {
     state,
     keep: [created.id],
-    pending: { comments: [], activity: [created], rowDirty: true, descriptionDirty: true, projectedVersion: 0 },
+    pending: { comments: [], activity: [created], events: eventsOf(null, { issue: state, comments: [], activity: [created] }), rowDirty: true, descriptionDirty: true, projectedVersion: 0 },
     continueAsNewAfterEvents: config.continueAsNewAfterEvents,
   };
   const upstream: UpstreamIssue = {

@@ -23,6 +23,7 @@ import { tasksRouter } from './routes/tasks.js';
 import { webhooksRouter } from './routes/webhooks.js';
 import { linearTasksRouter, linearWebhooksRouter } from './routes/linear.js';
 import { circleciRouter } from './routes/circleci.js';
+import { taskEventsRouter } from './routes/task-events.js';
 
 export function createApp(deps: ApiDeps): express.Express {
   const app = express();
@@ -55,6 +56,7 @@ export function createApp(deps: ApiDeps): express.Express {
   app.use(heartbeatRouter(deps));
   app.use(documentsRouter(deps));
   app.use(interactionsRouter(deps));
+  app.use(taskEventsRouter(deps));
   app.use('/api', () => {
     throw new DomainError('not_found', 'No such route');
   });

@@ -59,9 +59,14 @@ export function agentRailErrorBody(err: DomainError) {
 }
 
 /** One error type, two presenters, chosen by route family. */
+/** AgentRail's routes that have no Paperclip twin: their errors are always AgentRail's shape. */
+const AGENTRAIL_FAMILIES = ['/task-events', '/event-subscriptions', '/agent-api-keys'];
+
 export function presenterFor(path: string): (err: DomainError) => unknown {
   const p = path.startsWith('/api/') ? path.slice(4) : path; // AgentRail's paths without /api: a client whose baseUrl lacks it
-  return p === '/tasks' || p.startsWith('/tasks/') || p.startsWith('/providers/linear/tasks/') ? agentRailErrorBody : errorBody;
+  const agentRail = p === '/tasks' || p.startsWith('/tasks/') || p.startsWith('/providers/linear/tasks/') ||
+    AGENTRAIL_FAMILIES.some((f) => p === f || p.startsWith(`${f}/`));
+  return agentRail ? agentRailErrorBody : errorBody;
 }
 
 // gRPC codes CANCELLED(1), DEADLINE_EXCEEDED(4), RESOURCE_EXHAUSTED(8), UNAVAILABLE(14): the engine is not answering.

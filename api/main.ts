@@ -1,5 +1,6 @@
 /** `npm run api`: the REST facade. Several can run against one Temporal and one Postgres. */
 import { createPool } from '../db/pool.js';
+import { pruneEvents } from '../db/task-events.js';
 import { loadConfig, requireDatabaseUrl } from '../runtime/config.js';
 import { logger } from '../runtime/logger.js';
 import { EXIT_CONFIG } from '../runtime/exit-codes.js';
@@ -16,6 +17,10 @@ const { client, connection } = createTemporalClient(config);
 const app = createApp({ config, pool, reads: new ReadModel(pool), tasks: new TaskGateway(client, config), adminKey: config.adminKey });
 
 const server = app.listen(config.port, config.host);
+// The event log keeps SWITCHYARD_EVENT_RETENTION_DAYS of events; any API process may prune it (idempotent).
+const prune = () => pruneEvents(pool, config.eventRetentionDays).catch((err) => logger.warn({ err }, 'could not prune the task event log'));
+setInterval(prune, 3_600_000).unref();
+void prune();
 answerClientErrors(server);
 server.once('listening', () => logger.info({ port: config.port }, `api listening on http://${config.host}:${config.port}`));
 // A port another program holds is fatal, and said so: never "listening" while something else answers.

@@ -3,6 +3,7 @@
  * Every call ends by the request's deadline (time spent queueing included), and Temporal's answers
  * come back in our error vocabulary.
  */
+import { eventsOf } from '../domain/events.js';
 import {
   ServiceError,
   WithStartWorkflowOperation,
@@ -82,7 +83,9 @@ export class TaskGateway {
       : [];
     // Its parent learns it exists, its blockers that it waits on them (ids derived: a retry sends each once).
     effects.push(...startNotices(state, (what) => uuidFromSeed(`${state.id}:${what}`)));
-    const input: TaskWorkflowInput = { state, continueAsNewAfterEvents: this.config.continueAsNewAfterEvents, ...(effects.length ? { effects } : {}) };
+    // Its creation is an event of its own (task.updated, previousStatus null), written by the projection.
+    const pending = { comments: [], activity: [], rowDirty: false, descriptionDirty: false, events: eventsOf(null, { issue: state, comments: [], activity: [] }) };
+    const input: TaskWorkflowInput = { state, pending, continueAsNewAfterEvents: this.config.continueAsNewAfterEvents, ...(effects.length ? { effects } : {}) };
     try {
       await this.call(deadline, () => this.client.workflow.start(TASK_WORKFLOW_TYPE, { ...this.startOptions(state), args: [input], workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING }));
     } catch (err) {

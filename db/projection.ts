@@ -1,5 +1,5 @@
 /**
- * Applying a ProjectionWrite: one call of `sy_project_task` (migrations 002 and 003), so the API and the
+ * Applying a ProjectionWrite: one call of `sy_project_task` (migrations 002, 003, 006 and 013: the row, its entries and its events), so the API and the
  * workflow's projection activity apply exactly the same version and fingerprint rules, atomically,
  * in one round trip.
  */

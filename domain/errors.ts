@@ -55,6 +55,7 @@ export const ERROR_HTTP_STATUS = {
   invalid_blockers: 422,
   invalid_review_interaction: 422,
   limit_exceeded: 422,
+  cursor_expired: 410,
   payload_too_large: 413,
   unsupported_encoding: 415,
   headers_too_large: 431,

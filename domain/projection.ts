@@ -4,6 +4,7 @@
  * the same decision — unless history was rewritten (a Reset in the Web UI, a server that lost its
  * last commits), which the fingerprint shows.
  */
+import type { TaskEvent } from './events.js';
 import type { ActivityEntry, IssueState, NewComment } from './task.js';
 
 /** The issue as written: `description` is left out when the writer knows the reader already has it. */
@@ -18,6 +19,8 @@ export interface ProjectionWrite {
   fingerprint: string;
   comments: NewComment[];
   activity: ActivityEntry[];
+  /** Task events of the decisions this write covers: added to the event log once each, whatever became of the row. */
+  events?: TaskEvent[];
   /** Ids of the entries the workflow made at `issue.version`: a row of that version being replaced keeps only these. */
   keep: string[];
   /**
@@ -50,7 +53,7 @@ export function snapshotOf(state: IssueState, withDescription: boolean): IssueSn
 }
 
 /** cyrb53: a fast 53-bit string hash (pure, deterministic: usable in workflow code). */
-function cyrb53(text: string, seed = 0): string {
+export function cyrb53(text: string, seed = 0): string {
   let h1 = 0xdeadbeef ^ seed;
   let h2 = 0x41c6ce57 ^ seed;
   for (let i = 0; i < text.length; i++) {

@@ -32,6 +32,11 @@ export interface Config {
   maxCachedWorkflows: number;
   /** Space GitHub writes as GitHub asks (true), or not (false: SWITCHYARD_GITHUB_WRITE_SPACING=none, for the fake GitHub). */
   githubSpaceWrites: boolean;
+  /** How long the task event log keeps events (README "Task events"): a stream cursor older than this has expired. */
+  eventRetentionDays: number;
+  /** Open event streams one API key may hold on one API process, and all streams on one process. */
+  maxStreamsPerKey: number;
+  maxStreams: number;
 }
 
 function int(name: string, fallback: number | undefined): number | undefined {
@@ -61,6 +66,9 @@ export function loadConfig(env = process.env): Config {
     runTokenTtlSeconds: int('SWITCHYARD_RUN_TOKEN_TTL_SECONDS', 3600)!,
     maxCachedWorkflows: int('SWITCHYARD_MAX_CACHED_WORKFLOWS', 1000)!,
     githubSpaceWrites: (env.SWITCHYARD_GITHUB_WRITE_SPACING || 'github') !== 'none',
+    eventRetentionDays: int('SWITCHYARD_EVENT_RETENTION_DAYS', 7)!,
+    maxStreamsPerKey: int('SWITCHYARD_MAX_STREAMS_PER_KEY', 10)!,
+    maxStreams: int('SWITCHYARD_MAX_STREAMS', 2000)!,
   };
 }
 

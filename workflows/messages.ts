@@ -7,6 +7,7 @@ import type { RollbackCmd, ShipCmd, SubmitCmd, UpstreamIssue } from '../domain/d
 import type { ThreadCommentCmd } from '../domain/comments.js';
 import type { LinearWriteCmd, LinearWriteResult } from '../domain/linear-sync.js';
 import type { CollabMessage } from '../domain/collab.js';
+import type { TaskEvent } from '../domain/events.js';
 import type { PutDocumentCmd } from '../domain/documents.js';
 import type { AdmitChildCmd } from '../domain/delegation.js';
 import type { CreateInteractionCmd, ResolveInteractionCmd } from '../domain/interactions.js';
@@ -124,6 +125,8 @@ export interface MemoEntry {
 export interface PendingProjection {
   comments: NewComment[];
   activity: ActivityEntry[];
+  /** Task events not written yet (absent in inputs recorded before events existed). */
+  events?: TaskEvent[];
   /** The row must be written (the state changed since the last confirmed write). */
   rowDirty: boolean;
   /** The next write must carry the description. */

@@ -5,6 +5,7 @@
  * every entry added since the last confirmed write: a burst of heartbeats costs one row write.
  */
 import { fingerprintOf, snapshotOf, type ProjectionOutcome, type ProjectionWrite, type WorkflowStatus } from '../../domain/projection.js';
+import type { TaskEvent } from '../../domain/events.js';
 import type { ActivityEntry, IssueState, IssueWrite, NewComment } from '../../domain/task.js';
 import type { PendingProjection } from '../messages.js';
 
@@ -20,14 +21,17 @@ export interface Taken {
   write: ProjectionWrite;
   comments: number;
   activity: number;
+  events: number;
   bytes: number;
 }
 
-const sizeOf = (entry: NewComment | ActivityEntry) => JSON.stringify(entry).length;
+const sizeOf = (entry: NewComment | ActivityEntry | TaskEvent) => JSON.stringify(entry).length;
 
 export class ProjectionOutbox {
   private comments: NewComment[];
   private activity: ActivityEntry[];
+  /** Task events of the decisions not written yet (domain/events.ts), oldest first. */
+  private events: TaskEvent[];
   private rowDirty: boolean;
   private descriptionDirty: boolean;
   /** The row was seen to hold a state this workflow does not have: replace it, whatever its version. */
@@ -41,13 +45,14 @@ export class ProjectionOutbox {
     this.projectedVersion = pending?.projectedVersion ?? confirmedUpTo;
     this.comments = [...(pending?.comments ?? [])];
     this.activity = [...(pending?.activity ?? [])];
+    this.events = [...(pending?.events ?? [])];
     this.rowDirty = pending?.rowDirty ?? false;
     this.descriptionDirty = pending?.descriptionDirty ?? false;
-    this.pendingBytes = [...this.comments, ...this.activity].reduce((n, e) => n + sizeOf(e), 0);
+    this.pendingBytes = [...this.comments, ...this.activity, ...this.events].reduce((n, e) => n + sizeOf(e), 0);
   }
 
   get dirty(): boolean {
-    return this.rowDirty || this.repair || this.comments.length > 0 || this.activity.length > 0;
+    return this.rowDirty || this.repair || this.comments.length > 0 || this.activity.length > 0 || this.events.length > 0;
   }
 
   /** Whether the task should refuse new changes until the read model catches up. */
@@ -55,10 +60,11 @@ export class ProjectionOutbox {
     return this.pendingBytes > MAX_PENDING_BYTES || this.comments.length + this.activity.length > MAX_PENDING_ENTRIES;
   }
 
-  add(write: IssueWrite, descriptionChanged: boolean): void {
+  add(write: IssueWrite, descriptionChanged: boolean, events: TaskEvent[] = []): void {
     this.comments.push(...write.comments);
     this.activity.push(...write.activity);
-    for (const e of [...write.comments, ...write.activity]) this.pendingBytes += sizeOf(e);
+    this.events.push(...events);
+    for (const e of [...write.comments, ...write.activity, ...events]) this.pendingBytes += sizeOf(e);
     this.rowDirty = true;
     if (descriptionChanged) this.descriptionDirty = true;
   }
@@ -66,12 +72,14 @@ export class ProjectionOutbox {
   take(state: IssueState, keep: string[], workflowStatus: WorkflowStatus): Taken {
     const comments = [...this.comments];
     const activity = [...this.activity];
+    const events = [...this.events];
     const withDescription = this.descriptionDirty || this.repair;
     const write: ProjectionWrite = {
       issue: snapshotOf(state, withDescription),
       fingerprint: fingerprintOf(state),
       comments,
       activity,
+      ...(events.length ? { events } : {}),
       // Only what this run knows for sure: with entries pending from before its own last confirmed write
       // (carried in from elsewhere), it makes no claim below the oldest of them.
       keep: [...keep],
@@ -79,14 +87,15 @@ export class ProjectionOutbox {
       workflowStatus,
       ...(this.repair ? { force: true } : {}),
     };
-    return { write, comments: comments.length, activity: activity.length, bytes: this.pendingBytes };
+    return { write, comments: comments.length, activity: activity.length, events: events.length, bytes: this.pendingBytes };
   }
 
   /** The write landed (or Postgres refused it for good and it was recorded): forget what it carried. */
   settle(taken: Taken, state: IssueState): void {
     this.comments.splice(0, taken.comments);
     this.activity.splice(0, taken.activity);
-    this.pendingBytes = [...this.comments, ...this.activity].reduce((n, e) => n + sizeOf(e), 0);
+    this.events.splice(0, taken.events);
+    this.pendingBytes = [...this.comments, ...this.activity, ...this.events].reduce((n, e) => n + sizeOf(e), 0);
     const { issue } = taken.write;
     this.projectedVersion = Math.max(this.projectedVersion, issue.version);
     if (issue.version === state.version) this.rowDirty = false;
@@ -113,6 +122,7 @@ export class ProjectionOutbox {
     return {
       comments: [...this.comments],
       activity: [...this.activity],
+      ...(this.events.length ? { events: [...this.events] } : {}),
       rowDirty: this.rowDirty || this.repair,
       descriptionDirty: this.descriptionDirty || this.repair,
       projectedVersion: this.projectedVersion,

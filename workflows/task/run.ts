@@ -5,6 +5,7 @@ import type { Applied, Ctx } from '../../domain/commands.js';
 import { withCollabConsequences } from '../../domain/dependencies.js';
 import { uuid4 } from '@temporalio/workflow';
 import { enqueueEffects, type Effect } from '../../domain/effects.js';
+import { eventsOf } from '../../domain/events.js';
 import type { IssueState, IssueWrite } from '../../domain/task.js';
 import type { Known, TaskProjection, TaskResult, TaskWorkflowInput } from '../messages.js';
 import { UpdateMemo } from './memo.js';
@@ -70,9 +71,10 @@ export class TaskRun {
   /** Commits a change before anything awaits: the next message's validator already sees it. */
   commit(write: IssueWrite): void {
     const descriptionChanged = write.issue.descriptionVersion !== this.state.descriptionVersion;
+    const events = eventsOf(this.state, write);
     this.state = write.issue;
     this.keep = [...write.comments, ...write.activity].map((e) => e.id);
-    this.outbox.add(write, descriptionChanged);
+    this.outbox.add(write, descriptionChanged, events);
     this.changed = true;
     this.publisher.publish(this.state);
   }
