@@ -74,6 +74,23 @@ const taskOp = (summary: string, opts: { body?: z.ZodType; ok?: number; write?: 
   responses: { [opts.ok ?? 200]: { description: 'OK', ...json(envelope) }, ...ERRORS },
 });
 
+/** Task events (issue 15): the SSE stream, AgentRail's framing. */
+const eventPaths = {
+  '/api/task-events/stream': {
+    get: {
+      summary: 'Task events as Server-Sent Events (AgentRail framing: retry, then id/event/one-line data per event, keep-alive comments): scoped to what the caller may read; resumes from cursor or Last-Event-ID (the header wins); 410 cursor_expired for an unknown or expired cursor; 429 past the per-key stream limit',
+      parameters: [
+        { name: 'eventTypes', in: 'query', description: 'comma-separated event types (README "Task events")', schema: str },
+        { name: 'taskId', in: 'query', description: 'one task (id or identifier)', schema: str },
+        { name: 'cursor', in: 'query', description: 'an event id or sequence: replay what came after it, then live', schema: str },
+        { name: 'heartbeatSeconds', in: 'query', description: 'keep-alive interval, clamped to 10–60 (default 20)', schema: { type: 'integer' } },
+        { name: 'Last-Event-ID', in: 'header', description: 'as cursor; wins over it', schema: str },
+      ],
+      responses: { 200: { description: 'the event stream', content: { 'text/event-stream': { schema: str } } }, ...ERRORS },
+    },
+  },
+};
+
 /** The delivery half (issue 7): sources, routing, webhooks, wakes, and AgentRail's task API. */
 const deliveryPaths = {
   '/api/companies/{companyId}/sources': {
@@ -256,6 +273,7 @@ export const openApiDocument = {
     },
     '/api/issues/{issueId}/activity': { get: op('Who did what, with run ids', { params: [issueId], ok: [200, { type: 'array' }] }) },
     ...deliveryPaths,
+    ...eventPaths,
     ...collaborationPaths,
     '/healthz': { get: { summary: 'Process alive', security: [], responses: { 200: { description: 'OK' } } } },
     '/readyz': { get: { summary: 'Temporal and Postgres reachable, and a worker polling the task queue', security: [], responses: { 200: { description: 'ready' }, 503: { description: 'names the check that fails' } } } },

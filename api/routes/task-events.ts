@@ -9,13 +9,12 @@
 import { Router, type Request, type Response } from 'express';
 import { DomainError } from '../../domain/errors.js';
 import { TASK_EVENT_TYPES } from '../../domain/events.js';
-import { readEvents, resolveCursor, type EventFilter, type EventRow } from '../../db/task-events.js';
+import { resolveCursor, type EventFilter } from '../../db/task-events.js';
 import { callerOf } from '../auth.js';
 import type { ApiDeps } from '../deps.js';
-import { envelopeOf, sseFrame } from '../events/render.js';
 import { EventHub } from '../events/hub.js';
+import { EventStream } from '../events/stream.js';
 
-const PAGE = 100;
 const RETRY_MS = 5_000;
 
 export interface StreamLimits {
@@ -54,7 +53,7 @@ export function taskEventsRouter(deps: ApiDeps, hub = new EventHub(deps.pool)): 
     open.set(keyId, held + 1);
     total++;
     const apiBase = `${deps.config.publicUrl?.replace(/\/+$/, '') ?? `${req.protocol}://${req.get('host')}`}/api`;
-    const stream = new EventStream(deps, res, filter, apiBase);
+    const stream = new EventStream(deps.pool, res, filter, apiBase);
     let unsubscribe: (() => void) | undefined;
     let heartbeat: NodeJS.Timeout | undefined;
     const close = () => {
@@ -120,83 +119,4 @@ async function filterOf(deps: ApiDeps, req: Request, res: Response): Promise<Eve
     issueId = found.issue.id;
   }
   return { types: types.length ? types : null, issueId, companyId };
-}
-
-/** One open stream: catching up from the log, or live from the hub. */
-class EventStream {
-  closed = false;
-  /** Every event at or below this was sent or is not for this stream. */
-  private position = 0;
-  private catchingUp = true;
-
-  constructor(
-    private readonly deps: ApiDeps,
-    private readonly res: Response,
-    private readonly filter: EventFilter,
-    private readonly apiBase: string,
-  ) {}
-
-  begin(position: number, replay: boolean, hub: EventHub): void {
-    this.position = position;
-    if (replay) void this.catchUp(hub);
-    else this.goLive(hub);
-  }
-
-  private goLive(hub: EventHub): void {
-    // Called synchronously after a read: anything the hub dispatched meanwhile is below its `last`.
-    if (hub.last > this.position) {
-      void this.catchUp(hub);
-      return;
-    }
-    this.catchingUp = false;
-    this.hub = hub;
-  }
-
-  private hub: EventHub | undefined;
-
-  live(row: EventRow): void {
-    if (this.closed || this.catchingUp || row.sequence <= this.position) return;
-    this.position = row.sequence;
-    if (!this.matches(row)) return;
-    if (!this.send(row)) {
-      // The reader is behind: stop taking live events and read the log from here once it drains.
-      this.catchingUp = true;
-      this.res.once('drain', () => void this.catchUp(this.hub!));
-    }
-  }
-
-  private matches(row: EventRow): boolean {
-    const f = this.filter;
-    return (!f.types || f.types.includes(row.type)) && (!f.issueId || row.issueId === f.issueId) && (!f.companyId || row.companyId === f.companyId);
-  }
-
-  private send(row: EventRow): boolean {
-    return this.res.write(sseFrame(envelopeOf(row, this.apiBase)));
-  }
-
-  private async catchUp(hub: EventHub): Promise<void> {
-    this.catchingUp = true;
-    this.hub = hub;
-    try {
-      while (!this.closed) {
-        const upTo = Math.max(hub.last, this.position);
-        const rows = await readEvents(this.deps.pool, this.position, upTo, this.filter, PAGE);
-        if (this.closed) return;
-        let writable = true;
-        for (const row of rows) writable = this.send(row) && writable;
-        this.position = rows.length === PAGE ? rows[rows.length - 1]!.sequence : upTo;
-        if (!writable) {
-          this.res.once('drain', () => void this.catchUp(hub));
-          return;
-        }
-        if (rows.length < PAGE && hub.last <= this.position) {
-          this.goLive(hub);
-          return;
-        }
-      }
-    } catch {
-      // The log cannot be read: end the stream; the client resumes from its last id.
-      this.res.end();
-    }
-  }
 }
