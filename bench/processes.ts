@@ -25,6 +25,9 @@ export interface Deployed {
   floorTaskQueue: string;
   /** The worker process's id (its RSS is measured). */
   workerPid: number;
+  /** The API process's id (its RSS is measured with many streams open). */
+  apiPid: number;
+  adminKey: string;
   stop(): Promise<void>;
 }
 
@@ -74,6 +77,8 @@ export async function deploy(extraEnv: Record<string, string> = {}): Promise<Dep
     taskQueue,
     floorTaskQueue: `${taskQueue}-floor`,
     workerPid: children[0]!.pid!,
+    apiPid: children[1]!.pid!,
+    adminKey,
     async stop() {
       await Promise.all(children.map((c) => stopChild(c)));
       await connection.close();

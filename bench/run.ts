@@ -5,10 +5,12 @@
  *   solo      uncontended checkout against a raw Temporal Update, for each way of storing Temporal's data
  *   lifecycle intake → ship through the REST API against the fake GitHub: webhook → state latency,
  *             polling fallback, lifecycles/s against the engine floor, duplicates, worker memory
+ *   events    decision → event on an open stream against the request itself, 500 streams' API memory and fan-out
  */
 import os from 'node:os';
 import { startEphemeralStack, type TemporalStorage } from '../scripts/stack/ephemeral.js';
 import { benchCheckout } from './checkout.js';
+import { benchEvents } from './events.js';
 import { benchLifecycle } from './lifecycle.js';
 import { benchSolo } from './solo-bench.js';
 
@@ -28,6 +30,7 @@ const BENCHES: Record<string, () => Promise<Record<string, unknown>>> = {
   checkout: () => onStack((process.env.BENCH_TEMPORAL as TemporalStorage | undefined) ?? 'file', benchCheckout),
   solo: () => benchSolo(onStack),
   lifecycle: () => onStack((process.env.BENCH_TEMPORAL as TemporalStorage | undefined) ?? 'file', benchLifecycle),
+  events: () => onStack((process.env.BENCH_TEMPORAL as TemporalStorage | undefined) ?? 'file', benchEvents),
 };
 const name = process.argv[2] ?? 'checkout';
 const bench = BENCHES[name];

@@ -1,0 +1,83 @@
+/**
+ * `npm run bench -- events`: the task event stream against its floor in the same run.
+ *   decision → event: a comment through the REST API, then the time from its 201 to the event on an
+ *   open stream (the stream's own cost), and from the request to the event; the floor is the request
+ *   itself (the decision made durable and answered).
+ *   fan-out: 500 open streams, the API process's RSS before and after opening them, and the time from a
+ *   decision's 201 to its event on every stream.
+ * Figures, never assertions.
+ */
+import { readFileSync } from 'node:fs';
+import { openStream } from '../test/support/sse.js';
+import { deploy } from './processes.js';
+import { printTable, round, summarize } from './stats.js';
+
+const DECISIONS = Number(process.env.BENCH_EVENT_DECISIONS ?? 200);
+const STREAMS = Number(process.env.BENCH_STREAMS ?? 500);
+const FANOUT_DECISIONS = Number(process.env.BENCH_FANOUT_DECISIONS ?? 20);
+const log = (line: string) => console.error(`[bench] ${line}`);
+const rssMb = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
+
+export async function benchEvents(): Promise<Record<string, number>> {
+  const stack = await deploy({ SWITCHYARD_MAX_STREAMS: String(STREAMS + 100) });
+  try {
+    const company = (await stack.admin.post('/api/companies', { name: 'bench' })).body;
+    const issue = (await stack.admin.post(`/api/companies/${company.id}/issues`, { title: 'bench', status: 'todo' })).body;
+
+    log(`${DECISIONS} comments, each followed to its event on one open stream`);
+    const stream = await openStream(stack.url, stack.adminKey, { eventTypes: 'task.comment.created', taskId: issue.id });
+    const request: number[] = [];
+    const afterAnswer: number[] = [];
+    const total: number[] = [];
+    for (let i = 0; i < DECISIONS + 10; i++) {
+      const sent = performance.now();
+      const res = await stack.admin.post(`/api/issues/${issue.id}/comments`, { body: `c${i}` });
+      const answered = performance.now();
+      if (res.status !== 201) throw new Error(`comment answered ${res.status}`);
+      await stream.waitFor(i + 1, 30_000);
+      const arrived = performance.now();
+      if (i < 10) continue; // warm-up
+      request.push(answered - sent);
+      afterAnswer.push(arrived - answered);
+      total.push(arrived - sent);
+    }
+    stream.close();
+
+    log(`opening ${STREAMS} streams`);
+    const rssBefore = rssMb(stack.apiPid);
+    const streams = await Promise.all(Array.from({ length: STREAMS }, () => openStream(stack.url, stack.adminKey, { eventTypes: 'task.comment.created', taskId: issue.id })));
+    if (streams.some((s) => s.status !== 200)) throw new Error('a stream was refused');
+    await new Promise((r) => setTimeout(r, 1000));
+    const rssOpen = rssMb(stack.apiPid);
+    const fanout: number[] = [];
+    for (let i = 0; i < FANOUT_DECISIONS; i++) {
+      await stack.admin.post(`/api/issues/${issue.id}/comments`, { body: `fan${i}` });
+      const answered = performance.now();
+      await Promise.all(streams.map((s) => s.waitFor(i + 1, 60_000)));
+      fanout.push(performance.now() - answered);
+    }
+    const rssAfter = rssMb(stack.apiPid);
+    for (const s of streams) s.close();
+
+    const rows: Array<[string, ReturnType<typeof summarize>, string?]> = [
+      ['comment request (floor: decision durable and answered)', summarize(request)],
+      ['answer → event on the stream', summarize(afterAnswer), 'the stream\'s own cost'],
+      ['request → event on the stream', summarize(total)],
+      [`answer → event on all ${STREAMS} streams`, summarize(fanout)],
+    ];
+    printTable(rows);
+    console.log(`API RSS: ${round(rssBefore, 0)} MB before, ${round(rssOpen, 0)} MB with ${STREAMS} streams open, ${round(rssAfter, 0)} MB after ${FANOUT_DECISIONS} decisions to all (${round(((rssOpen - rssBefore) * 1024) / STREAMS, 1)} KB per stream)`);
+    const s = (x: number[]) => summarize(x);
+    return {
+      requestP50: round(s(request).p50), requestP99: round(s(request).p99),
+      answerToEventP50: round(s(afterAnswer).p50), answerToEventP99: round(s(afterAnswer).p99),
+      requestToEventP50: round(s(total).p50), requestToEventP99: round(s(total).p99),
+      eventVsRequestP50: round(s(total).p50 / s(request).p50),
+      fanoutP50: round(s(fanout).p50), fanoutP99: round(s(fanout).p99),
+      streams: STREAMS, apiRssBeforeMb: round(rssBefore, 0), apiRssOpenMb: round(rssOpen, 0), apiRssAfterMb: round(rssAfter, 0),
+      kbPerStream: round(((rssOpen - rssBefore) * 1024) / STREAMS, 1),
+    };
+  } finally {
+    await stack.stop();
+  }
+}
