@@ -7,12 +7,16 @@ import { test } from 'node:test';
 import { assertHonest } from '../github/support.js';
 import { stackWithFakeGitHub, waitForMine, waitForTask, wireGitHub } from '../support/delivery.js';
 import { workflowIdFor } from '../../workflows/messages.js';
+import { openStream } from '../support/sse.js';
 
 const env = stackWithFakeGitHub();
 
 test('issue → intake → routed → start → submit → CI fails → fix → CI passes → approved → ship → rollback', async () => {
   const w = await wireGitHub(env.stack, env.fake);
   const gh = env.fake.fake;
+  // The agent follows its company's events from before the issue exists (issue 15).
+  const stream = await openStream(env.stack.url, w.agent.key);
+  assert.equal(stream.status, 200);
   const issue = await gh.openIssue(w.owner, w.repo, { title: 'Login button does nothing', body: 'Steps: click it.', labels: ['bug'] });
   const summary = await waitForMine(w.agent);
   assert.match(summary.identifier, /^[A-Z]+\d*-1$/);
@@ -103,6 +107,32 @@ test('issue → intake → routed → start → submit → CI fails → fix → 
   const revert = gh.repo(w.owner, w.repo).pulls.get(rolled.body.data.rollbackPrNumber)!;
   assert.match(revert.title, /^Revert/);
   await waitForUpstream(() => gh.repo(w.owner, w.repo).issues.get(issue.number)!.state === 'open', 'the upstream issue reopened');
+
+  // Every step reached the open stream as AgentRail's events, in the order the workflow decided them.
+  const ofTask = () => stream.events.filter((e) => e.data.taskId === id);
+  const wanted = ['task.ci_failed', 'task.ci_recovered', 'task.review_approved', 'task.reviewed', 'task.shipped', 'task.rolled_back'];
+  const deadline = Date.now() + 15_000;
+  while (!wanted.every((t) => ofTask().some((e) => e.type === t)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  const events = ofTask();
+  const types = events.map((e) => e.type);
+  const firstOf = (t: string) => types.indexOf(t);
+  for (const t of wanted) assert.ok(types.includes(t), `${t} in ${types.join(', ')}`);
+  assert.ok(firstOf('task.ci_failed') < firstOf('task.ci_recovered') && firstOf('task.ci_recovered') < firstOf('task.shipped') && firstOf('task.shipped') < firstOf('task.rolled_back'));
+  const failedEvent = events[firstOf('task.ci_failed')]!;
+  assert.equal(failedEvent.data.overallStatus, 'failed');
+  assert.equal(failedEvent.data.blocking, true);
+  assert.equal(failedEvent.data.headSha, sha1);
+  assert.ok(failedEvent.data.availableActions.includes('fix'));
+  const shippedEvent = events[firstOf('task.shipped')]!;
+  assert.equal(shippedEvent.data.shipStatus, 'succeeded');
+  assert.ok(['staging', 'production'].includes(shippedEvent.data.targetEnvironment), 'within the SDK\'s enum');
+  assert.equal(shippedEvent.data.mergeCommitSha, merged.mergeCommitSha);
+  assert.ok(events.some((e) => e.type === 'task.updated' && e.data.changedFields.includes('assignee') && e.data.affectedAgentId === w.agent.id && e.data.summary === 'Task routed to an agent.'), 'routing named the agent');
+  const seqs = events.map((e) => e.sequence);
+  assert.deepEqual([...seqs].sort((a, b) => a - b), seqs, 'in sequence order');
+  assert.equal(new Set(events.map((e) => e.id)).size, events.length, 'once each');
+  for (let i = 1; i < events.length; i++) assert.ok(events[i]!.taskVersion >= events[i - 1]!.taskVersion, 'task versions never go back');
+  stream.close();
 
   // The token never entered Temporal: not in any history of this task.
   const history = JSON.stringify(await env.stack.client.workflow.getHandle(workflowIdFor(id)).fetchHistory());
