@@ -102,7 +102,7 @@ const deliveryPaths = {
     patch: op('Interval, filters, policy, paused, secrets (operator); the intake Schedule follows', { params: [sourceId], body: bodyOf(delivery.patchSource), ok: [200, { type: 'object' }], mutates: true }),
     delete: op('Stop intake (the Schedule goes; tasks stay)', { params: [sourceId], ok: [200, { type: 'object' }] }),
   },
-  '/api/sources/{sourceId}/sync': { post: op('Poll now, as the Schedule intake/<id> would; answers what it found', { params: [sourceId], ok: [200, { type: 'object' }] }) },
+  '/api/sources/{sourceId}/sync': { post: op('Poll now, as the Schedule intake/<id> would; answers what it found (202 {status: running, workflowId} when the poll outlasts the request: it goes on in Temporal)', { params: [sourceId], ok: [200, { type: 'object' }] }) },
   '/api/companies/{companyId}/routing': {
     get: op('The ordered routing rules', { params: [companyId], ok: [200, { type: 'object' }] }),
     put: op('Replace the rules (operator); every unroutable task is routed again', { params: [companyId], body: bodyOf(delivery.putRouting), ok: [200, { type: 'object' }], mutates: true }),

@@ -26,6 +26,9 @@ import { isUuid } from '../read-model.js';
 import { parse } from '../schemas.js';
 import * as schema from '../schemas-delivery.js';
 
+/** How long before its deadline a sync that is still polling answers 202 (running). */
+const SYNC_ANSWER_MARGIN_MS = 1_000;
+
 export function sourcesRouter(deps: ApiDeps): Router {
   const { pool, reads, config } = deps;
   const router = Router();
@@ -195,18 +198,31 @@ export function sourcesRouter(deps: ApiDeps): Router {
     requireOperator(res);
     const source = await scoped(String(req.params.sourceId));
     if (source.paused) throw new DomainError('status_conflict', 'The source is paused: unpause it to poll', { sourceId: source.id });
-    let report: IntakeReport;
+    const deadline = deadlineOf(res);
+    const workflowId = `intake-sync/${source.id}/${randomUUID()}`;
+    let report: IntakeReport | undefined;
     try {
-      report = await deps.tasks.withTemporal(deadlineOf(res), () =>
-        deps.tasks.client.workflow.execute(INTAKE_WORKFLOW_TYPE, {
-          workflowId: `intake-sync/${source.id}/${randomUUID()}`,
+      const handle = await deps.tasks.withTemporal(deadline, () =>
+        deps.tasks.client.workflow.start(INTAKE_WORKFLOW_TYPE, {
+          workflowId,
           taskQueue: config.taskQueue,
           args: [{ sourceId: source.id }],
           staticSummary: `Intake sync of ${source.owner}/${source.repo} (POST /sync)`,
         }),
       );
+      // A poll of a large repository (or a slow provider) may outlast the request: it goes on in Temporal,
+      // and the caller hears that it is running instead of a 503 that invites a second poll.
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const stillRunning = new Promise<undefined>((resolve) => {
+        timer = setTimeout(() => resolve(undefined), Math.max(0, deadline - Date.now() - SYNC_ANSWER_MARGIN_MS));
+      });
+      report = await Promise.race([handle.result() as Promise<IntakeReport>, stillRunning]).finally(() => clearTimeout(timer));
     } catch (err) {
       throw workflowFailure(err);
+    }
+    if (!report) {
+      res.status(202).json({ status: 'running', workflowId, schedule: source.poll_interval_seconds ? intakeScheduleId(source.id) : null });
+      return;
     }
     res.json({ ...report, schedule: source.poll_interval_seconds ? intakeScheduleId(source.id) : null });
   });

@@ -144,3 +144,20 @@ test('an issue already closed when first seen is no work: no task by poll or web
   await waitFor('the task cancelled by its closed issue', async () => (await env.stack.admin.get(`/api/issues/${task.id}`)).body.status, (s) => s === 'cancelled');
   assertHonest(env.fake);
 });
+
+test('a sync that outlasts its request answers 202 running, and the poll goes on in Temporal (never a 503 that invites a second poll)', async () => {
+  const w = await wireGitHub(env.stack, env.fake, { webhooks: false, pollIntervalSeconds: 300 });
+  await env.fake.fake.openIssue(w.owner, w.repo, { title: 'Slow poll', labels: ['bug'] });
+  // No worker: the poll cannot finish within the request's deadline.
+  await env.stack.stopWorker();
+  try {
+    const sync = await env.stack.admin.post(`/api/sources/${w.sourceId}/sync`, {});
+    assert.equal(sync.status, 202, JSON.stringify(sync.body));
+    assert.equal(sync.body.status, 'running');
+    assert.match(sync.body.workflowId, new RegExp(`^intake-sync/${w.sourceId}/`));
+  } finally {
+    await env.stack.startWorker();
+  }
+  const task = await waitForMine(w.agent, 60_000);
+  assert.equal(task.title, 'Slow poll');
+});
