@@ -2,15 +2,15 @@
  * Waking an agent: every wake is recorded (GET /api/agents/me/wakeups serves agents that poll), then
  * delivered to the agent's wake target if it has one: a signed HTTP POST (retried by Temporal with
  * backoff for hours; the receiver deduplicates by wakeId), or a process spawned on this worker host
- * (managed local mode) with a short-lived run token as its API key.
+ * (managed local mode) with a short-lived run token as its API key, good for the wake's task only.
  */
-import { createHmac, randomBytes, randomUUID } from 'node:crypto';
+import { createHmac, randomUUID } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/common';
 import { Context } from '@temporalio/activity';
 import type { Pool } from '../db/pool.js';
 import type { Config } from '../runtime/config.js';
 import type { SecretBox } from '../runtime/secrets.js';
-import { hashKey } from '../runtime/keys.js';
+import { mintRunToken } from '../db/agent-keys.js';
 import { logger } from '../runtime/logger.js';
 import { storable } from '../domain/text.js';
 import type { DeliveryActivities } from '../workflows/activity-types.js';
@@ -73,8 +73,8 @@ export function createWakeActivity(pool: Pool, box: () => SecretBox, config: Con
     if (!as.ok) throw ApplicationFailure.create({ type: 'wake_failed', message: as.why, nonRetryable: true });
     if (!as.runAs && process.getuid?.() === 0) warnRunningAsRoot();
     const runId = `run_${randomUUID()}`;
-    const token = `sy_run_${randomBytes(24).toString('base64url')}`;
-    await db.query(`INSERT INTO run_tokens (token_hash, agent_id, run_id, issue_id, expires_at) VALUES ($1,$2,$3,$4, now() + make_interval(secs => $5))`, [hashKey(token), w.agentId, runId, w.issueId, cfg.runTokenTtlSeconds]);
+    // A key of the wake's task only (every other task is 404 for it), expiring (docs/keys.md).
+    const token = await mintRunToken(db, { agentId: w.agentId, issueId: w.issueId, runId, ttlSeconds: cfg.runTokenTtlSeconds });
     await db.query('UPDATE wakeups SET run_id = $2 WHERE id = $1', [w.wakeId, runId]);
     const url = cfg.publicUrl ?? `http://127.0.0.1:${cfg.port}`;
     const wake: Record<string, string> = {

@@ -1,10 +1,18 @@
-/** Bearer keys: the operator ("board") key, or an agent's key, stored only as a SHA-256 hash. */
+/**
+ * Bearer keys: the operator ("board") key, or an agent API key (agent_api_keys: the key an agent was
+ * created with, one minted with scopes, or a process wake's run token), stored only as a SHA-256 hash.
+ * An agent key is checked against the route's scope and its rate limit in the same round trip
+ * (api/key-admission.ts); enforceKeyAdmission answers the refusals.
+ */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
 import { DomainError } from '../domain/errors.js';
 import type { Actor } from '../domain/task.js';
 import type { Pool } from '../db/pool.js';
 import { hashKey } from '../runtime/keys.js';
+import { admitKey, type Admission } from './key-admission.js';
+import { ruleFor, UNLISTED_ROUTE } from './route-scopes.js';
+import { isAgentRailPath } from './errors.js';
 
 export interface AgentIdentity {
   id: string;
@@ -13,16 +21,20 @@ export interface AgentIdentity {
   role: string | null;
 }
 
-export type Caller = { kind: 'operator' } | { kind: 'agent'; agent: AgentIdentity };
+/** The key an agent called with: its scopes, and for a run token its task and run. */
+export interface KeyGrant {
+  id: string;
+  scopes: string[];
+  taskId: string | null;
+  runId: string | null;
+}
+
+export type Caller = { kind: 'operator' } | { kind: 'agent'; agent: AgentIdentity; key: KeyGrant };
 
 export { hashKey };
 export const newAgentKey = () => `sy_agent_${randomBytes(24).toString('base64url')}`;
 
 const RUN_ID_HEADERS = ['x-run-id', 'x-aimetier-run-id', 'x-paperclip-run-id'];
-
-/** Agent keys looked up in the last 30 s are trusted without a query (agents are never deleted). */
-const AGENT_CACHE_MS = 30_000;
-const AGENT_CACHE_MAX = 10_000;
 
 /** The key a request's `Authorization: Bearer <key>` carries, if any. */
 export function bearerKey(header: string | undefined): string | undefined {
@@ -35,48 +47,46 @@ export function adminKeyMatcher(adminKey: string): (key: string | undefined) => 
   return (key) => key !== undefined && timingSafeEqual(createHash('sha256').update(key).digest(), adminHash);
 }
 
+/** AgentRail's 401: the same for a missing, unknown, rotated or revoked key. */
+const authenticationFailed = () => new DomainError('unauthorized', 'Authentication failed.', { availableActions: ['reauthenticate'] });
+
 export function authenticate(pool: Pool, adminKey: string) {
   const isAdminKey = adminKeyMatcher(adminKey);
-  const cache = new Map<string, { agent: AgentIdentity; until: number }>();
-  const lookup = async (hash: string): Promise<AgentIdentity | undefined> => {
-    const hit = cache.get(hash);
-    if (hit && hit.until > Date.now()) return hit.agent;
-    const { rows } = await pool.query<AgentIdentity>(
-      'SELECT id, name, company_id AS "companyId", role FROM agents WHERE api_key_hash = $1',
-      [hash],
-    );
-    if (rows[0]) {
-      if (cache.size >= AGENT_CACHE_MAX) cache.clear();
-      cache.set(hash, { agent: rows[0], until: Date.now() + AGENT_CACHE_MS });
-    }
-    return rows[0];
-  };
   return async (req: Request, res: Response, next: NextFunction) => {
     const key = bearerKey(req.header('authorization'));
-    if (!key) throw new DomainError('unauthorized', 'Send Authorization: Bearer <key>');
+    if (!key) throw authenticationFailed();
     if (isAdminKey(key)) {
       res.locals.caller = { kind: 'operator' } satisfies Caller;
       return next();
     }
-    const hash = hashKey(key);
-    const agent = await lookup(hash);
-    if (agent) {
-      res.locals.caller = { kind: 'agent', agent } satisfies Caller;
-      return next();
-    }
-    // A run token minted for one wake of a managed local agent: that agent, that run, until it expires.
-    const { rows } = await pool.query<AgentIdentity & { runId: string; expired: boolean }>(
-      `SELECT a.id, a.name, a.company_id AS "companyId", a.role, t.run_id AS "runId", t.expires_at <= now() AS expired
-       FROM run_tokens t JOIN agents a ON a.id = t.agent_id WHERE t.token_hash = $1`,
-      [hash],
-    );
-    const token = rows[0];
-    if (!token) throw new DomainError('unauthorized', 'Unknown API key');
-    if (token.expired) throw new DomainError('unauthorized', 'This run token has expired', { expired: true });
-    res.locals.caller = { kind: 'agent', agent: { id: token.id, name: token.name, companyId: token.companyId, role: token.role } } satisfies Caller;
-    res.locals.tokenRunId = token.runId;
+    const rule = ruleFor(req.method, req.baseUrl + req.path) ?? UNLISTED_ROUTE;
+    const admission = await admitKey(pool, hashKey(key), rule);
+    if (admission.verdict === 'unknown' || admission.verdict === 'inactive') throw authenticationFailed();
+    if (admission.verdict === 'expired') throw new DomainError('unauthorized', 'Agent API key has expired.', { keyId: admission.keyId, availableActions: ['reauthenticate'] });
+    res.locals.caller = { kind: 'agent', agent: admission.agent, key: { id: admission.keyId, scopes: admission.scopes, taskId: admission.taskId, runId: admission.runId } } satisfies Caller;
+    res.locals.admission = { ...admission, rule };
+    // A run token names its run: a header may not claim another one.
+    if (admission.runId) res.locals.tokenRunId = admission.runId;
     next();
   };
+}
+
+/**
+ * After authentication, under /api: an agent key missing the route's scope is 403 insufficient_scope,
+ * one past its window 429 rate_limited (both counted as denied by the admission). The operator passes.
+ */
+export function enforceKeyAdmission(_req: Request, res: Response, next: NextFunction): void {
+  const admission = res.locals.admission as (Admission & { rule: { scope: string | null } }) | undefined;
+  if (!admission || admission.verdict === 'admitted') return next();
+  if (admission.verdict === 'insufficient_scope') {
+    throw new DomainError('insufficient_scope', `This key lacks the ${admission.rule.scope} scope this route needs.`, {
+      requiredScope: admission.rule.scope, grantedScopes: admission.scopes, availableActions: ['request_scope'],
+    });
+  }
+  const { windowSeconds, maxRequests } = admission.rateLimit;
+  throw new DomainError('rate_limited', `Rate limit exceeded: ${maxRequests} requests per ${windowSeconds} s for this key.`, {
+    limit: { windowSeconds, maxRequests }, remaining: 0, resetAt: admission.resetAt, retryAfterSeconds: admission.retryAfterSeconds, availableActions: ['retry'],
+  });
 }
 
 export function callerOf(res: Response): Caller {
@@ -98,7 +108,7 @@ export function runIdOf(req: Request): string | null {
 export function requireRunId(req: Request, res: Response, next: NextFunction): void {
   const mutating = req.method !== 'GET' && req.method !== 'HEAD' && req.method !== 'OPTIONS';
   // AgentRail's SDK sends no run id: its routes take the run from the header when there is one.
-  const agentRail = req.path === '/tasks' || req.path.startsWith('/tasks/') || req.path.startsWith('/providers/linear/tasks/');
+  const agentRail = isAgentRailPath(req.path);
   if (mutating && !agentRail && callerOf(res).kind === 'agent' && !runIdOf(req) && !res.locals.tokenRunId) {
     throw new DomainError('run_id_required', 'Agent state changes need an X-Run-Id header (X-AImetier-Run-Id and X-Paperclip-Run-Id are accepted too)');
   }

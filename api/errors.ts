@@ -37,6 +37,7 @@ export function errorBody(err: DomainError) {
 /** What an AgentRail client can do after each refusal when the rules did not say. */
 const AGENTRAIL_NEXT: Partial<Record<string, string[]>> = {
   unauthorized: ['reauthenticate'],
+  insufficient_scope: ['request_scope'],
   not_found: ['list_my_tasks'],
   temporal_unavailable: ['retry'],
   provider_unavailable: ['retry'],
@@ -58,15 +59,17 @@ export function agentRailErrorBody(err: DomainError) {
   return { error: { code: err.code, message: err.message, details } };
 }
 
-/** One error type, two presenters, chosen by route family. */
-/** AgentRail's routes that have no Paperclip twin: their errors are always AgentRail's shape. */
-const AGENTRAIL_FAMILIES = ['/task-events', '/event-subscriptions', '/agent-api-keys'];
+/** AgentRail's route families (with or without /api: a client whose baseUrl lacks it). */
+const AGENTRAIL_PREFIXES = ['/tasks', '/providers/linear/tasks/', '/agent-api-keys', '/task-events', '/event-subscriptions'];
 
+export function isAgentRailPath(path: string): boolean {
+  const p = path.startsWith('/api/') ? path.slice(4) : path;
+  return AGENTRAIL_PREFIXES.some((prefix) => p === prefix || p.startsWith(prefix.endsWith('/') ? prefix : `${prefix}/`));
+}
+
+/** One error type, two presenters, chosen by route family. */
 export function presenterFor(path: string): (err: DomainError) => unknown {
-  const p = path.startsWith('/api/') ? path.slice(4) : path; // AgentRail's paths without /api: a client whose baseUrl lacks it
-  const agentRail = p === '/tasks' || p.startsWith('/tasks/') || p.startsWith('/providers/linear/tasks/') ||
-    AGENTRAIL_FAMILIES.some((f) => p === f || p.startsWith(`${f}/`));
-  return agentRail ? agentRailErrorBody : errorBody;
+  return isAgentRailPath(path) ? agentRailErrorBody : errorBody;
 }
 
 // gRPC codes CANCELLED(1), DEADLINE_EXCEEDED(4), RESOURCE_EXHAUSTED(8), UNAVAILABLE(14): the engine is not answering.

@@ -12,9 +12,12 @@ export const ERROR_HTTP_STATUS = {
   comment_too_large: 400,
   unauthorized: 401,
   forbidden: 403,
+  insufficient_scope: 403,
   not_found: 404,
   linear_source_not_found: 404,
   checkout_conflict: 409,
+  /** AgentRail's own 409 (rotating a key that is not active). */
+  conflict: 409,
   not_owner: 409,
   status_conflict: 409,
   idempotency_key_reused: 409,

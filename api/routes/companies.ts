@@ -4,7 +4,8 @@ import { Router } from 'express';
 import { inTransaction } from '../../db/transaction.js';
 import { issuePrefixOf } from '../../domain/creation.js';
 import { DomainError } from '../../domain/errors.js';
-import { assertCompanyAccess, callerOf, hashKey, newAgentKey, requireOperator } from '../auth.js';
+import { assertCompanyAccess, callerOf, newAgentKey, requireOperator } from '../auth.js';
+import { insertAgentKeyOfNewAgent } from '../../db/agent-keys.js';
 import type { ApiDeps } from '../deps.js';
 import { runIdempotent } from '../idempotency.js';
 import { uuidFromSeed } from '../../runtime/ids.js';
@@ -66,11 +67,16 @@ export function companiesRouter({ pool, reads, config }: ApiDeps): Router {
     const body = schema.parse(schema.createAgent, req.body);
     await runIdempotent(pool, req, res, { companyId: company.id, operation: 'agent.create', reentrant: false }, async () => {
       const apiKey = newAgentKey();
-      const { rows } = await pool.query(
-        `INSERT INTO agents (id, company_id, name, role, api_key_hash) VALUES ($1,$2,$3,$4,$5)
-         RETURNING id, name, company_id AS "companyId", role, created_at AS "createdAt"`,
-        [randomUUID(), company.id, body.name, body.role ?? null, hashKey(apiKey)],
-      );
+      // The agent and its key (every scope, as agent keys always had: docs/keys.md) together.
+      const rows = await inTransaction(pool, async (db) => {
+        const created = await db.query(
+          `INSERT INTO agents (id, company_id, name, role) VALUES ($1,$2,$3,$4)
+           RETURNING id, name, company_id AS "companyId", role, created_at AS "createdAt"`,
+          [randomUUID(), company.id, body.name, body.role ?? null],
+        );
+        await insertAgentKeyOfNewAgent(db, created.rows[0].id, apiKey);
+        return created.rows;
+      });
       // The key is shown this once; only its hash is kept, so a replay cannot show it again.
       return { status: 201, body: { agent: rows[0], apiKey }, replayBody: { agent: rows[0], apiKey: null, apiKeyShownOnce: true } };
     });

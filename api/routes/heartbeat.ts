@@ -11,7 +11,7 @@ import type { ApiDeps } from '../deps.js';
 import { parse } from '../schemas.js';
 import { hierarchyOf } from './hierarchy.js';
 import { blockerViews, planReview } from './dependencies.js';
-import { scopedIssue } from './scope.js';
+import { scopedIssue, visibleToCaller } from './scope.js';
 
 export const heartbeatContextQuery = z.strictObject({ wakeCommentId: z.string().uuid().optional() });
 
@@ -31,7 +31,7 @@ export function heartbeatRouter(deps: ApiDeps): Router {
        ORDER BY priority_rank, updated_at DESC`,
       [caller.agent.id],
     );
-    res.json(rows);
+    res.json(rows.filter((r: { id: string }) => visibleToCaller(res, r.id)));
   });
 
   router.get('/api/issues/:issueId/heartbeat-context', async (req, res) => {

@@ -18,7 +18,7 @@ import * as schema from '../schemas.js';
 import { createIssueRecord } from './create-issue.js';
 import { identifierFor } from '../../db/identifiers.js';
 import { runIssueUpdate } from './issue-update.js';
-import { assertAssignable, companyRules, scopedIssue } from './scope.js';
+import { assertAssignable, companyRules, scopedIssue, visibleToCaller } from './scope.js';
 import { assertHierarchy, hierarchyOf } from './hierarchy.js';
 import { admitChild, blockerViews, checkBlockers, recentOpenTitle, withBlockerLock, withGoalHeld } from './dependencies.js';
 
@@ -92,7 +92,7 @@ export function issuesRouter(deps: ApiDeps): Router {
       limit: query.limit ?? 200,
     });
     const actor = actorOf(req, res);
-    res.json(issues.map((i) => presentIssue(i.state, actor, i.workflowStatus)));
+    res.json(issues.filter((i) => visibleToCaller(res, i.state.id)).map((i) => presentIssue(i.state, actor, i.workflowStatus)));
   });
 
   router.get('/api/issues/:issueId', async (req, res) => {

@@ -7,11 +7,23 @@ import type { ApiDeps } from '../deps.js';
 import type { Company } from '../read-model.js';
 import { taskUnavailable } from '../task-gateway.js';
 
+/**
+ * Every route that loads a task for a caller loads it here: another company's task, and for a key
+ * scoped to one task (a run token) every other task, is 404 exactly like one that does not exist.
+ */
 export async function scopedIssue({ reads }: ApiDeps, req: Request, res: Response) {
   const caller = callerOf(res);
-  const found = await reads.issueWithCompany(String(req.params.issueId), caller.kind === 'agent' ? caller.agent.companyId : undefined);
+  const given = String(req.params.issueId);
+  const found = await reads.issueWithCompany(given, caller.kind === 'agent' ? caller.agent.companyId : undefined);
   assertCompanyAccess(res, found.issue.companyId, 'Issue');
+  if (!visibleToCaller(res, found.issue.id)) throw new DomainError('not_found', 'Issue not found', { issueId: given });
   return found;
+}
+
+/** Whether a task may be shown to this caller's key (lists leave the others out). */
+export function visibleToCaller(res: Response, issueId: string): boolean {
+  const caller = callerOf(res);
+  return caller.kind !== 'agent' || !caller.key.taskId || caller.key.taskId === issueId;
 }
 
 /** A task whose workflow an operator closed in Temporal takes no changes: say so without asking Temporal. */

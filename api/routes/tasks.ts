@@ -15,7 +15,7 @@ import { actionsFor, ciStatus, reviewFeedback, taskDetail, taskSummary } from '.
 import { parse } from '../schemas.js';
 import * as schema from '../schemas-delivery.js';
 import { runIssueUpdate, type Found } from './issue-update.js';
-import { companyRules, scopedIssue } from './scope.js';
+import { companyRules, scopedIssue, visibleToCaller } from './scope.js';
 import type { Written } from '../read-model-writer.js';
 
 const MINE_DEFAULT = 25;
@@ -42,7 +42,7 @@ export function tasksRouter(deps: ApiDeps): Router {
     const offset = q.cursor ? decodeCursor(q.cursor) : 0;
     const rows = await deps.reads.tasksOf(caller.agent.id, statuses as Status[] | undefined, limit + 1, offset);
     const actor = actorOf(req, res);
-    const page = rows.slice(0, limit);
+    const page = rows.slice(0, limit).filter((r) => visibleToCaller(res, r.state.id));
     const hasMore = rows.length > limit;
     res.json({
       data: page.map((r) => taskSummary(r.state, actor, r.workflowStatus)),

@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, test } from 'node:test';
 import { openApiDocument } from '../../api/openapi.js';
-import { hashKey } from '../../api/auth.js';
+import { mintRunToken } from '../../db/agent-keys.js';
 import type { HttpClient } from '../support/http.js';
 import { ALL_TAKEABLE, seedCompany, type SeededAgent } from '../support/seed.js';
 import { startStack, type Stack } from '../support/stack.js';
@@ -76,6 +76,9 @@ const ROUTES: Record<string, Route> = {
   'DELETE /api/companies/{companyId}/sources/{sourceId}': { kind: 'not_a_task_action', why: 'operator only' },
   'POST /api/sources/{sourceId}/sync': { kind: 'not_a_task_action', why: 'operator only' },
   'PUT /api/agents/{agentId}/wake-target': { kind: 'not_a_task_action', why: 'operator only' },
+  'POST /api/agent-api-keys': { kind: 'not_a_task_action', why: 'keys: auth:admin (test/keys)' },
+  'POST /api/agent-api-keys/{keyId}/rotate': { kind: 'not_a_task_action', why: 'keys: auth:admin (test/keys)' },
+  'DELETE /api/agent-api-keys/{keyId}': { kind: 'not_a_task_action', why: 'keys: auth:admin (test/keys)' },
   'POST /api/providers/github/webhooks/{sourceId}': { kind: 'not_a_task_action', why: 'signed by the provider, no key' },
   'POST /api/providers/linear/webhooks/{sourceId}': { kind: 'not_a_task_action', why: 'signed by the provider, no key' },
   'POST /api/providers/circleci/webhooks/{sourceId}': { kind: 'not_a_task_action', why: 'signed by the provider, no key' },
@@ -107,8 +110,7 @@ async function world(): Promise<World> {
   const [a, x] = agents as [SeededAgent, SeededAgent];
   const stranger = (await seedCompany(stack, 1)).agents[0]!;
   // A run token of the assignee's that has expired (as a process wake mints them).
-  const expired = `sy_run_${randomBytes(24).toString('base64url')}`;
-  await stack.pool.query(`INSERT INTO run_tokens (token_hash, agent_id, run_id, issue_id, expires_at) VALUES ($1, $2, 'run-expired', NULL, now() - interval '1 minute')`, [hashKey(expired), a.id]);
+  const expired = await mintRunToken(stack.pool, { agentId: a.id, issueId: null, runId: 'run-expired', ttlSeconds: -60 });
   return { a, companyId, ids: { assignee: a.id, other_agent: x.id, other_company: stranger.id, expired_token: a.id, operator: a.id }, clients: { assignee: a.http, other_agent: x.http, other_company: stranger.http, expired_token: stack.as(expired), operator: stack.admin } };
 }
 

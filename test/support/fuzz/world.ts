@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { hashKey } from '../../../api/auth.js';
+import { mintRunToken } from '../../../db/agent-keys.js';
 import type { AllFakes } from '../linear-delivery.js';
 import { ALL_TAKEABLE, seedCompany, type SeededAgent } from '../seed.js';
 import { waitFor } from '../wait.js';
@@ -110,8 +110,7 @@ export async function setUpWorld(fakes: AllFakes): Promise<Setup> {
   const w = await seedCompany(stack, 1);
   const [holder, peer] = a.agents as [SeededAgent, SeededAgent];
   const stranger = b.agents[0]!;
-  const expiredToken = `sy_run_${randomBytes(24).toString('base64url')}`;
-  await stack.pool.query(`INSERT INTO run_tokens (token_hash, agent_id, run_id, issue_id, expires_at) VALUES ($1, $2, 'run-expired', NULL, now() - interval '1 minute')`, [hashKey(expiredToken), holder.id]);
+  const expiredToken = await mintRunToken(stack.pool, { agentId: holder.id, issueId: null, runId: 'run-expired', ttlSeconds: -60 });
   const ok = (r: { status: number; body: any }, what: string) => assert.ok(r.status >= 200 && r.status < 300, `setup: ${what}: ${r.status} ${JSON.stringify(r.body)}`);
   const goal = async (companyId: string, title: string) => {
     const r = await stack.admin.post(`/api/companies/${companyId}/goals`, { title });
