@@ -1,7 +1,8 @@
 /** The Express facade: parsing, auth, run ids, one router per resource, one error mapper. */
 import express from 'express';
 import { DomainError } from '../domain/errors.js';
-import { authenticate, requireRunId } from './auth.js';
+import { authenticate, enforceKeyAdmission, requireRunId } from './auth.js';
+import { narrowActionsToScopes } from './narrow-actions.js';
 import { setDeadline } from './deadline.js';
 import type { ApiDeps } from './deps.js';
 import { errorHandler } from './errors.js';
@@ -24,6 +25,7 @@ import { webhooksRouter } from './routes/webhooks.js';
 import { linearTasksRouter, linearWebhooksRouter } from './routes/linear.js';
 import { circleciRouter } from './routes/circleci.js';
 import { taskEventsRouter } from './routes/task-events.js';
+import { agentApiKeysRouter } from './routes/agent-api-keys.js';
 
 export function createApp(deps: ApiDeps): express.Express {
   const app = express();
@@ -42,7 +44,7 @@ export function createApp(deps: ApiDeps): express.Express {
   // A document body may be 512 KiB of text, which JSON escaping can grow up to six times (\u0001).
   app.put('/api/issues/:issueId/documents/:key', express.json({ limit: '3200kb', strict: true, type: () => true }));
   app.use(express.json({ limit: '512kb', strict: true, type: () => true }));
-  app.use('/api', authenticate(deps.pool, deps.adminKey), requireRunId, refuseUnstorableText);
+  app.use('/api', authenticate(deps.pool, deps.adminKey), enforceKeyAdmission, narrowActionsToScopes, requireRunId, refuseUnstorableText);
   app.use(companiesRouter(deps));
   app.use(issuesRouter(deps));
   app.use(issueActionsRouter(deps));
@@ -57,6 +59,7 @@ export function createApp(deps: ApiDeps): express.Express {
   app.use(documentsRouter(deps));
   app.use(interactionsRouter(deps));
   app.use(taskEventsRouter(deps));
+  app.use(agentApiKeysRouter(deps));
   app.use('/api', () => {
     throw new DomainError('not_found', 'No such route');
   });

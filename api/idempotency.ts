@@ -41,6 +41,11 @@ export interface IdempotencyScope {
   keyRequired?: boolean;
   /** A key sent in the body (Paperclip's issue create), used when there is no Idempotency-Key header. */
   bodyKey?: string;
+  /**
+   * What a replay of a recorded answer puts back that was never stored (a key's secret, derived again
+   * from the attempt's seed: api/routes/agent-api-keys.ts).
+   */
+  restoreReplay?: (stored: { status: number; body: unknown }, attempt: Attempt) => { status: number; body: unknown };
   /** How a replayed answer is told apart, for clients that expect it (Paperclip: 200 with `deduplicated: true`). */
   replayAs?: (outcome: { status: number; body: unknown }) => { status: number; body: unknown };
 }
@@ -109,9 +114,11 @@ export async function runIdempotent(
   if (record.request_hash !== hash) {
     throw new DomainError('idempotency_key_reused', 'This Idempotency-Key was used with a different request; use a new key for a new attempt', { key });
   }
+  const seed = `${scope.companyId}:${caller}:${key}`;
   if (record.status_code !== null) {
     res.setHeader('Idempotent-Replayed', 'true');
-    const stored = { status: record.status_code, body: record.response_body };
+    const recorded = { status: record.status_code, body: record.response_body };
+    const stored = scope.restoreReplay && record.status_code < 300 ? scope.restoreReplay(recorded, { updateId: undefined, seed }) : recorded;
     return send(res, replayAs ? replayAs(stored) : stored);
   }
   if (inserted.rowCount === 0 && scope.reentrant === false) {
@@ -127,7 +134,6 @@ export async function runIdempotent(
     }
   }
   // First attempt, or a retry of one that never recorded its answer: run it under the same ids.
-  const seed = `${scope.companyId}:${caller}:${key}`;
   const countAttempt = () =>
     pool.query('UPDATE idempotency_records SET attempt = attempt + 1 WHERE company_id = $1 AND caller = $2 AND key = $3 AND status_code IS NULL', [scope.companyId, caller, key]).then(
       () => undefined,

@@ -8,6 +8,7 @@ import { ERROR_HTTP_STATUS } from '../domain/errors.js';
 import { PRIORITIES, STATUSES } from '../domain/statuses.js';
 import * as schema from './schemas.js';
 import * as delivery from './schemas-delivery.js';
+import * as keys from './schemas-keys.js';
 import { createGoal, patchGoal } from './routes/goals.js';
 import { heartbeatContextQuery } from './routes/heartbeat.js';
 
@@ -18,13 +19,14 @@ const error = (description: string) => ({ description, ...json(ref('Error')) });
 /** What each status means here, followed by every code the table maps to it. */
 const STATUS_MEANING: Record<number, string> = {
   400: 'the request is malformed (text with a NUL or a lone surrogate names the field)',
-  401: 'missing or unknown key',
-  403: 'needs the operator key, or acting as another agent',
+  401: 'missing, unknown, rotated, revoked or expired key',
+  403: 'needs the operator key, or acting as another agent; insufficient_scope: the key lacks the route\'s scope (docs/keys.md)',
   404: 'no such resource in the caller\'s company',
   409: 'refused by the task\'s current state (task_unavailable: its workflow was cancelled or terminated in Temporal; an operator can restore it)',
   413: 'a webhook delivery larger than its provider sends',
   415: 'a Content-Encoding the API cannot read',
   422: 'the rules refuse this change',
+  429: 'the key\'s rate window is full: retry after Retry-After',
   431: 'headers or URL over the server\'s limit',
   500: 'a bug: reported with its request id',
   503: 'retry after Retry-After with the same Idempotency-Key (details.committed: the change was made, the read model is catching up)',
@@ -156,6 +158,34 @@ const deliveryPaths = {
   '/api/tasks/{issueId}/review': { post: taskOp('Artifact mode: a review verdict (operator)', { body: delivery.reviewTask, ok: 202 }) },
 };
 
+const keyId = { name: 'keyId', in: 'path', required: true, description: 'akey_ and 20 hex characters', schema: { type: 'string', pattern: '^akey_[A-Za-z0-9]+$' } };
+const keyHeader = (required: boolean) => ({
+  name: 'Idempotency-Key', in: 'header', required, schema: { type: 'string', minLength: 8, maxLength: 128 },
+  description: required ? 'Required (8-128 characters): a replay with the same body answers the same key and secret; another body is 409.' : 'Optional (8-128 characters): a retry with it answers the same new key and secret.',
+});
+const keyOp = (summary: string, opts: { params?: unknown[]; body?: z.ZodType; bodyOptional?: boolean; ok?: number }) => ({
+  summary,
+  parameters: opts.params ?? [],
+  ...(opts.body ? { requestBody: { required: !opts.bodyOptional, ...json(bodyOf(opts.body)) } } : {}),
+  responses: { [opts.ok ?? 200]: { description: 'OK', ...json(envelope) }, ...ERRORS },
+});
+
+/** AgentRail's agent API keys (issue 15 §4; docs/keys.md): scopes, rate limits, rotation, usage. */
+const keyPaths = {
+  '/api/agent-api-keys': {
+    post: keyOp('Mint a key for one of our agents (agent.id: its UUID) with scopes, a rate limit and an expiry (operator, or a key with auth:admin for its company); 201 with the secret, shown once', { params: [keyHeader(true)], body: keys.createAgentKey, ok: 201 }),
+    get: keyOp('The keys the caller may see, newest first (never a secret)', { params: queryOf(keys.listAgentKeys) }),
+  },
+  '/api/agent-api-keys/{keyId}': {
+    get: keyOp('One key', { params: [keyId] }),
+    delete: keyOp('Revoke: the key stops at once on every API process (200 with the key; a repeat answers the same)', { params: [keyId] }),
+  },
+  '/api/agent-api-keys/{keyId}/rotate': {
+    post: keyOp('A new key in place of this one (201, rotatedFromKeyId); the old one stops at once, or after graceSeconds; 409 conflict when it is not active', { params: [keyId, keyHeader(false)], body: keys.rotateAgentKey, bodyOptional: true, ok: 201 }),
+  },
+  '/api/agent-api-keys/{keyId}/usage': { get: keyOp('Accepted and denied calls, by scope and operation, and the current rate window', { params: [keyId] }) },
+};
+
 const goalId = { name: 'goalId', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } };
 
 const docKey = { name: 'key', in: 'path', required: true, schema: { type: 'string', pattern: '^[a-z0-9][a-z0-9_-]{0,63}$' } };
@@ -275,6 +305,7 @@ export const openApiDocument = {
     ...deliveryPaths,
     ...eventPaths,
     ...collaborationPaths,
+    ...keyPaths,
     '/healthz': { get: { summary: 'Process alive', security: [], responses: { 200: { description: 'OK' } } } },
     '/readyz': { get: { summary: 'Temporal and Postgres reachable, and a worker polling the task queue', security: [], responses: { 200: { description: 'ready' }, 503: { description: 'names the check that fails' } } } },
   },
