@@ -102,7 +102,7 @@ test('create refuses: no or short Idempotency-Key, an unknown scope, AgentRail\'
   const [a, b] = agents as [(typeof agents)[0], (typeof agents)[0]];
   const stranger = (await seedCompany(stack, 1)).agents[0]!;
   const body = { agent: { id: a.id }, scopes: ['tasks:read'] };
-  for (const headers of [{}, { 'idempotency-key': 'short' }]) {
+  for (const headers of [{}, { 'idempotency-key': 'short' }] as Array<Record<string, string>>) {
     const r = await stack.admin.post('/api/agent-api-keys', body, headers);
     assert.equal(r.status, 400);
     assert.equal(r.body.error.message, 'Idempotency-Key header is required.');

@@ -60,7 +60,7 @@ function placeholder(name: string): unknown {
     sha: 'a'.repeat(40), sha40: 'b'.repeat(40), sha7: 'abcdef1', commitUrl: `https://git.example/acme/app/commit/${'a'.repeat(40)}`, fakeUrl: 'http://127.0.0.1:1',
     laneOwner: 'acme', laneRepo: 'app', laneRepoFull: 'acme/app', hookRepo: 'acme/app', hookRepoId: 1, runId: 'run-1', freshKey: 'key-1', identifier: 'ACME-1',
     linearUrl: 'http://127.0.0.1:1/graphql', circleUrl: 'http://127.0.0.1:1/api/v2', circleToken: 'CCIPAT_1', teamKey: 'FZA1', hookTeamKey: 'FZH1', hookTeamId: 'team-1', hookUserId: 'user-1',
-    linearKey: 'lin_api_1', hookIssueId: 'issue-1', hookIssueIdentifier: 'FZH1-1', projectSlug: 'gh/acme/app', linearState: 'state-1', linearClosedState: 'state-2', now: 1_767_225_600_000, stale: 1_767_225_000_000, future: 1_767_226_200_000,
+    linearKey: 'lin_api_1', sinkKey: 'akey_00000000000000000000', hookIssueId: 'issue-1', hookIssueIdentifier: 'FZH1-1', projectSlug: 'gh/acme/app', linearState: 'state-1', linearClosedState: 'state-2', now: 1_767_225_600_000, stale: 1_767_225_000_000, future: 1_767_226_200_000,
   };
   return name in shapes ? shapes[name] : name === 'TASK' ? '3F2B8C1E-6A4D-4E8F-9B1C-2D3E4F5A6B7C' : '3f2b8c1e-6a4d-4e8f-9b1c-2d3e4f5a6b7c';
 }

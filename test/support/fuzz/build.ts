@@ -38,6 +38,7 @@ export function requestBuilder({ world, ghOwner, sourceA, linearA, fakeUrl, line
         case 'peer': return lane.kind === 'company' ? lane.members[1].id : world.peer.id;
         case 'stranger': return world.stranger.id;
         case 'sink': return world.sink;
+        case 'sinkKey': return world.sinkKey;
         case 'goal0': return lane.kind === 'company' ? lane.goals[0] : world.goals[0];
         case 'goal1': return lane.kind === 'company' ? last(lane.goals, world.goalB) : world.goals[1];
         case 'goalB': return world.goalB;

@@ -48,6 +48,9 @@ export function pathArb(name: string, scope: RouteDef['scope'], route?: string):
       return pick([S('interaction')]);
     case 'commentId':
       return pick([S('comment')]);
+    case 'keyId':
+      // Only the sink agent's own minted key: never a key a principal of the run calls with.
+      return pick([S('sinkKey')]);
     case 'key':
       return fc.oneof({ weight: 7, arbitrary: fc.constantFrom('notes', 'plan', 'notes') }, { weight: 2, arbitrary: fc.stringMatching(/^[a-z0-9][a-z0-9_-]{0,63}$/) }, { weight: 3, arbitrary: fc.constantFrom<unknown>('a'.repeat(64), 'a'.repeat(65), 'Notes', '-x', '_x', '..', new Raw(['%2e%2e']), 'caf\u00e9', ...PATH_HOSTILE) });
     default:
@@ -66,7 +69,7 @@ const specCache = new Map<string, fc.Arbitrary<Spec>>();
 /** The usual value of a path parameter: the lane's own task, company, goal, source, confirmation, comment. */
 export const USUAL_PATH: Record<string, unknown[]> = {
   issueId: [S('task')], companyId: [S('company')], goalId: [S('laneGoal')], sourceId: [S('source')], agentId: [S('sink')],
-  interactionId: [S('interaction')], commentId: [S('comment')], key: ['notes', 'plan'],
+  interactionId: [S('interaction')], commentId: [S('comment')], key: ['notes', 'plan'], keyId: [S('sinkKey')],
 };
 const KEY_REQUIRED = (route: RouteDef) => /\/(submit|ship|rollback)$/.test(route.template) || LINEAR_TASK_ROUTES.has(route.key);
 

@@ -26,6 +26,8 @@ export interface World {
   goals: string[];
   goalB: string;
   sink: string;
+  /** A key minted for the sink agent: the only key the key routes are sent (rotating or revoking it stops no principal). */
+  sinkKey: string;
   keys: Map<string, string>;
 }
 export interface TaskLane {
@@ -135,6 +137,11 @@ export async function setUpWorld(fakes: AllFakes): Promise<Setup> {
     goals: [await goal(a.companyId, 'Goal zero'), await goal(a.companyId, 'Goal one')],
     goalB: await goal(b.companyId, 'Their goal'),
     sink: w.agents[0]!.id,
+    sinkKey: await (async () => {
+      const r = await stack.admin.post('/api/agent-api-keys', { agent: { id: w.agents[0]!.id }, scopes: ['tasks:read'] }, { 'idempotency-key': `fuzz-sink-${randomBytes(6).toString('hex')}` });
+      ok(r, 'sink key');
+      return r.body.data.id as string;
+    })(),
     keys: new Map([[holder.id, holder.key], [peer.id, peer.key], [stranger.id, stranger.key]]),
   };
 
