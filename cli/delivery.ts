@@ -10,7 +10,7 @@ import type { ApiClient } from './api-client.js';
 const list = (v: string) => v.split(',').map((x) => x.trim()).filter(Boolean);
 const pairs = (v: string, prev: string[] = []) => [...prev, v];
 /** Writes need a key; a fresh one is made (and printed to stderr, so the same call can be retried) when none is given. */
-const keyOf = (given?: string) => {
+export const keyOf = (given?: string) => {
   const key = given ?? `cli-${randomUUID()}`;
   if (!given) console.error(`Idempotency-Key: ${key} (pass --idempotency-key ${key} to retry this exact call)`);
   return key;

@@ -8,6 +8,7 @@ import { adminKeyFile, localApiUrl } from '../runtime/local-stack.js';
 import { ApiClient } from './api-client.js';
 import { registerCollabCommands } from './collab.js';
 import { registerDeliveryCommands } from './delivery.js';
+import { registerKeyCommands } from './keys.js';
 
 const program = new Command('switchyard').description('Switchyard: agent task control plane');
 // Usage errors (unknown command or option, a missing argument) exit 2 like ours, never commander's 1
@@ -124,6 +125,7 @@ admin
 
 registerDeliveryCommands(program, client, operator);
 registerCollabCommands(program, client, operator);
+registerKeyCommands(program, operator);
 
 try {
   await program.parseAsync();
