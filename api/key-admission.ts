@@ -2,8 +2,9 @@
  * One round trip per agent request (issue 15 §4): sy_admit_agent_key (migration 014) finds the key,
  * refuses or admits it for the route's scope, applies its fixed-window rate limit and counts the
  * outcome by scope and operation, all in Postgres, so every API process sees the same window and a
- * revoked or rotated key stops on all of them at once. Nothing is cached in the process: measured, the
- * one indexed call is well under a millisecond, and a cache would keep a revoked key alive.
+ * revoked or rotated key stops on all of them at once. Nothing is cached in the process: the window and
+ * the counts are written on every request anyway (the commit is most of its ~2 ms, docs/keys.md), and a
+ * cache would keep a revoked key alive.
  */
 import type { Pool } from '../db/pool.js';
 import type { RouteRule } from './route-scopes.js';
