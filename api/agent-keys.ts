@@ -79,14 +79,27 @@ export function usageView(k: KeyRow) {
 }
 
 /**
- * The operator sees every key; an agent key with auth:admin its company's; any other key its own
- * agent's. A key the caller may not see answers exactly as one that does not exist.
+ * The operator sees every key; an agent only its own agent's, whatever its scopes (auth:admin on an
+ * agent's key never reaches another agent: that would let one agent act as another). A key the caller
+ * may not see answers exactly as one that does not exist.
  */
 export function maySee(res: Response, k: Pick<KeyRow, 'company_id' | 'agent_id'>): boolean {
   const caller = callerOf(res);
   if (caller.kind === 'operator') return true;
-  if (caller.agent.companyId !== k.company_id) return false;
-  return caller.key.scopes.includes(ADMIN_SCOPE) || caller.agent.id === k.agent_id;
+  return caller.agent.companyId === k.company_id && caller.agent.id === k.agent_id;
+}
+
+/**
+ * What an agent may mint for itself: never from a key bound to one task (a run token would escape its
+ * task), and never a scope its own key lacks (auth:admin stands for all of them).
+ */
+export function assertMayMint(res: Response, scopes: readonly string[]): void {
+  const caller = callerOf(res);
+  if (caller.kind === 'operator') return;
+  if (caller.key.taskId) throw new DomainError('forbidden', 'A key bound to one task cannot mint keys', { availableActions: [] });
+  const held = caller.key.scopes;
+  const wider = held.includes(ADMIN_SCOPE) ? [] : scopes.filter((s) => !held.includes(s));
+  if (wider.length) throw new DomainError('insufficient_scope', `A key cannot mint scopes it does not hold: ${wider.join(', ')}`, { requiredScope: wider[0], grantedScopes: held, availableActions: ['request_scope'] });
 }
 
 /** AgentRail's answers for a key id it does not know: 401 on rotate and usage, 404 elsewhere; an id not of its shape is the generic 404. */

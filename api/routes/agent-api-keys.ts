@@ -12,7 +12,7 @@ import { inTransaction } from '../../db/transaction.js';
 import { DomainError } from '../../domain/errors.js';
 import { normalizeScopes } from '../../domain/scopes.js';
 import { derivedKey, newKeyId, newKeySecret } from '../../runtime/keys.js';
-import { issuedKeyView, keyRow, keyView, KEY_SELECT, maySee, statusOf, usageView, visibleKey, type KeyRow } from '../agent-keys.js';
+import { assertMayMint, issuedKeyView, keyRow, keyView, KEY_SELECT, maySee, statusOf, usageView, visibleKey, type KeyRow } from '../agent-keys.js';
 import { callerOf } from '../auth.js';
 import type { ApiDeps } from '../deps.js';
 import { canonical, runIdempotent } from '../idempotency.js';
@@ -58,6 +58,7 @@ export function agentApiKeysRouter({ pool, config }: ApiDeps): Router {
     const body = parse(schema.createAgentKey, req.body);
     const scopes = normalizeScopes(body.scopes);
     const agent = await agentFor(res, body.agent.id);
+    assertMayMint(res, scopes);
     const request = { agent: body.agent, scopes, rateLimit: body.rateLimit ?? null, expiresAt: iso(body.expiresAt) ?? null };
     const secretOf = (seed: string) => derive(`create\u0000${seed}\u0000${fingerprintOf(request)}`);
     await runIdempotent(pool, req, res, {
@@ -79,6 +80,7 @@ export function agentApiKeysRouter({ pool, config }: ApiDeps): Router {
     const body = parse(schema.rotateAgentKey, req.body ?? {});
     const scopes = body.scopes ? normalizeScopes(body.scopes) : undefined;
     const old = await visibleKey(pool, res, req.params.keyId, 'unauthorized');
+    if (scopes) assertMayMint(res, scopes);
     const secretOf = (seed: string) => derive(`rotate\u0000${old.id}\u0000${seed}\u0000${fingerprintOf({ ...body, scopes, expiresAt: iso(body.expiresAt) })}`);
     // Idempotency-Key is optional, as AgentRail's SDK sends it: with one, a retry gets the same new key; without, a retry is 409 (the old key is no longer active).
     await runIdempotent(pool, req, res, {
@@ -154,8 +156,9 @@ export function agentApiKeysRouter({ pool, config }: ApiDeps): Router {
     const caller = callerOf(res);
     const { rows } = isUuid(agentId) ? await pool.query<{ id: string; companyId: string }>('SELECT id, company_id AS "companyId" FROM agents WHERE id = $1', [agentId]) : { rows: [] };
     const agent = rows[0];
-    if (!agent || (caller.kind === 'agent' && caller.agent.companyId !== agent.companyId)) {
-      throw new DomainError('not_found', 'Agent not found: agent.id is the id of a Switchyard agent (a UUID) of your company', { agentId, availableActions: [] });
+    // An agent mints keys for itself only: for another agent it would act as that agent.
+    if (!agent || (caller.kind === 'agent' && caller.agent.id !== agent.id)) {
+      throw new DomainError('not_found', caller.kind === 'agent' ? 'Agent not found: an agent key mints keys for its own agent only (agent.id is its own id)' : 'Agent not found: agent.id is the id of a Switchyard agent (a UUID)', { agentId, availableActions: [] });
     }
     return agent;
   }

@@ -33,7 +33,7 @@ export function taskEventsRouter(deps: ApiDeps, hub = new EventHub(deps.pool)): 
 
   router.get('/api/task-events/stream', async (req, res) => {
     const caller = callerOf(res);
-    const keyId = (res.locals.apiKeyId as string | undefined) ?? (caller.kind === 'agent' ? `agent:${caller.agent.id}` : 'operator');
+    const keyId = caller.kind === 'agent' ? caller.key.id : 'operator';
     const held = open.get(keyId) ?? 0;
     const perKey = caller.kind === 'operator' ? limits.total : limits.perKey;
     if (held >= perKey || total >= limits.total) {
@@ -109,7 +109,8 @@ async function filterOf(deps: ApiDeps, req: Request, res: Response): Promise<Eve
   const unknown = types.filter((t) => !(TASK_EVENT_TYPES as readonly string[]).includes(t));
   if (unknown.length) throw new DomainError('validation_error', `Unknown event type: ${unknown.slice(0, 5).join(', ')}`, { field: 'eventTypes', supportedEventTypes: TASK_EVENT_TYPES });
   const companyId = caller.kind === 'agent' ? caller.agent.companyId : null;
-  let issueId: string | null = (res.locals.taskScope as string | undefined) ?? null;
+  // A run token sees its own task's events only.
+  let issueId: string | null = caller.kind === 'agent' ? caller.key.taskId : null;
   const taskId = typeof req.query.taskId === 'string' ? req.query.taskId.trim() : '';
   if (taskId) {
     // A task the caller cannot read is not found, exactly like one that does not exist.

@@ -97,7 +97,7 @@ test('20 concurrent creates with one Idempotency-Key: one key, twenty equal answ
   assert.equal(other.body.error.code, 'idempotency_key_reused');
 });
 
-test('create refuses: no or short Idempotency-Key, an unknown scope, AgentRail\'s agt_ ids, another company\'s agent, a caller without auth:admin', async () => {
+test('create refuses: no or short Idempotency-Key, an unknown scope, AgentRail\'s agt_ ids, another agent (of any company) for an agent\'s key, a caller without auth:admin', async () => {
   const { agents } = await seedCompany(stack, 2);
   const [a, b] = agents as [(typeof agents)[0], (typeof agents)[0]];
   const stranger = (await seedCompany(stack, 1)).agents[0]!;
@@ -119,12 +119,24 @@ test('create refuses: no or short Idempotency-Key, an unknown scope, AgentRail\'
   for (const limit of [{ windowSeconds: 9, maxRequests: 1 }, { windowSeconds: 60, maxRequests: 10_001 }, { windowSeconds: 60.5, maxRequests: 5 }]) {
     assert.equal((await stack.admin.post('/api/agent-api-keys', { ...body, rateLimit: limit }, idem())).status, 400, JSON.stringify(limit));
   }
-  // An agent key holding auth:admin (every agent's own key does) mints for its own company only.
-  const mine = await a.http.post('/api/agent-api-keys', { agent: { id: b.id }, scopes: ['tasks:read'] }, idem());
+  // An agent key holding auth:admin (every agent's own key does) mints for its own agent only: another
+  // agent of its company (it would act as that agent) or of another company does not exist for it.
+  const mine = await a.http.post('/api/agent-api-keys', { agent: { id: a.id }, scopes: ['tasks:read'] }, idem());
   assert.equal(mine.status, 201, JSON.stringify(mine.body));
+  const sibling = await a.http.post('/api/agent-api-keys', { agent: { id: b.id }, scopes: ['tasks:read'] }, idem());
+  assert.equal(sibling.status, 404, JSON.stringify(sibling.body));
   const theirs = await a.http.post('/api/agent-api-keys', { agent: { id: stranger.id }, scopes: ['tasks:read'] }, idem());
   assert.equal(theirs.status, 404);
-  assert.equal((await a.http.get(`/api/agent-api-keys/${(await stack.admin.get(`/api/agent-api-keys?agentId=${stranger.id}`)).body.data[0].id}`)).status, 404, 'another company\'s key does not exist for it');
+  const bKey = (await stack.admin.get(`/api/agent-api-keys?agentId=${b.id}`)).body.data[0].id;
+  for (const path of [`/api/agent-api-keys/${bKey}`, `/api/agent-api-keys/${(await stack.admin.get(`/api/agent-api-keys?agentId=${stranger.id}`)).body.data[0].id}`]) {
+    assert.equal((await a.http.get(path)).status, 404, 'another agent\'s key does not exist for it');
+  }
+  assert.equal((await a.http.request('DELETE', `/api/agent-api-keys/${bKey}`)).status, 404, 'nor can it revoke one');
+  assert.equal((await a.http.post(`/api/agent-api-keys/${bKey}/rotate`, undefined)).status, 401, 'nor rotate one (AgentRail\'s unknown-key answer)');
+  assert.ok((await a.http.get('/api/agent-api-keys')).body.data.every((k: any) => k.agent.id === a.id), 'its list is its own keys');
+  // A narrower key mints nothing wider than itself.
+  const readOnly = await mintKey(stack, a.id, ['auth:admin']);
+  assert.equal((await stack.as(readOnly.apiKey).post('/api/agent-api-keys', { agent: { id: a.id }, scopes: ['ship:write'] }, idem())).status, 201, 'auth:admin stands for every scope');
   const narrow = await mintKey(stack, a.id, ['tasks:read', 'tasks:write']);
   const r = await stack.as(narrow.apiKey).post('/api/agent-api-keys', body, idem());
   assert.equal(r.status, 403);
