@@ -16,7 +16,7 @@ export const ERROR_HTTP_STATUS = {
   not_found: 404,
   linear_source_not_found: 404,
   checkout_conflict: 409,
-  /** AgentRail's own 409 (rotating a key that is not active). */
+  /** AgentRail's own 409: rotating a key that is not active; an active event subscription already covering this endpoint and filter set. */
   conflict: 409,
   not_owner: 409,
   status_conflict: 409,

@@ -37,6 +37,17 @@ export interface Config {
   /** Open event streams one API key may hold on one API process, and all streams on one process. */
   maxStreamsPerKey: number;
   maxStreams: number;
+  /**
+   * Event subscriptions may deliver to loopback, link-local and private addresses (README "Event
+   * subscriptions": off by default, since an agent could otherwise make the worker POST into the
+   * operator's network). SWITCHYARD_ALLOW_PRIVATE_TARGETS=true; tests set it.
+   */
+  allowPrivateTargets: boolean;
+  /**
+   * Tests only (never read from the environment): a faster schedule for webhook retries than
+   * AgentRail's 10 s ×3 up to an hour, so a retry test takes seconds. Attempts stay at 8.
+   */
+  webhookRetry?: { initialIntervalMs: number; maximumIntervalMs: number };
 }
 
 function int(name: string, fallback: number | undefined): number | undefined {
@@ -69,6 +80,7 @@ export function loadConfig(env = process.env): Config {
     eventRetentionDays: int('SWITCHYARD_EVENT_RETENTION_DAYS', 7)!,
     maxStreamsPerKey: int('SWITCHYARD_MAX_STREAMS_PER_KEY', 10)!,
     maxStreams: int('SWITCHYARD_MAX_STREAMS', 2000)!,
+    allowPrivateTargets: env.SWITCHYARD_ALLOW_PRIVATE_TARGETS === 'true',
   };
 }
 
