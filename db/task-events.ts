@@ -37,6 +37,12 @@ export async function readEvents(pool: Pool, after: number, upTo: number, filter
   return rows;
 }
 
+/** One event by its id (a webhook delivery renders it), if the log still has it. */
+export async function readEvent(pool: Pick<Pool, 'query'>, id: string): Promise<EventRow | undefined> {
+  const { rows } = await pool.query<EventRow>({ name: 'sy-read-event', text: `SELECT ${COLUMNS} FROM task_events WHERE id = $1`, values: [id] });
+  return rows[0];
+}
+
 /** Every event after `after`, oldest first (the hub's live feed). */
 export async function readAllAfter(pool: Pick<Pool, 'query'>, after: number, limit: number): Promise<EventRow[]> {
   const { rows } = await pool.query<EventRow>({ name: 'sy-read-all-events', text: `SELECT ${COLUMNS} FROM task_events WHERE sequence > $1 ORDER BY sequence LIMIT $2`, values: [after, limit] });

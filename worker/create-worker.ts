@@ -6,6 +6,9 @@ import { createProjectionActivities } from '../activities/projection.js';
 import { createDeliveryActivities } from '../activities/delivery.js';
 import { createIntakeActivities } from '../activities/intake.js';
 import { createReconcileActivities } from '../activities/reconcile.js';
+import { createEventDeliveryActivities } from '../activities/event-delivery.js';
+import { webhookQueueOf } from '../workflows/event-subscription/contract.js';
+import { EventDispatcher } from './event-dispatcher.js';
 import { secretBox } from '../runtime/secrets.js';
 import type { Pool } from '../db/pool.js';
 import type { Config } from '../runtime/config.js';
@@ -36,6 +39,9 @@ export interface WorkerDeps {
 /** Where wakes run: `<task queue>-wakes` (the workflow derives the same name), served where the agents live. */
 export const wakeQueueOf = (taskQueue: string) => `${taskQueue}-wakes`;
 
+/** Webhook deliveries one worker process makes at once (each bounded by its 10 s timeout). */
+const WEBHOOK_CONCURRENCY = 100;
+
 /** What the worker process runs: both queues (default), only the tasks, or only the wakes (a host where agents live). */
 export type WorkerRole = 'all' | 'tasks' | 'wakes';
 
@@ -58,6 +64,7 @@ export async function createWorker({ config, pool, connection, client, workflowB
     shutdownForceTime: '45 seconds',
   } as const;
   const workers: Worker[] = [];
+  let dispatcher: EventDispatcher | undefined;
   if (role !== 'wakes') {
     const { wakeAgent: _onItsOwnQueue, ...taskActivities } = delivery;
     workers.push(
@@ -77,14 +84,29 @@ export async function createWorker({ config, pool, connection, client, workflowB
         ...options,
       }),
     );
+    // Webhook deliveries on a queue of their own: a slow receiver holds one of these slots for at most
+    // its 10 s timeout, and never one the task workflows' activities need.
+    workers.push(
+      await Worker.create({
+        ...common,
+        taskQueue: webhookQueueOf(config.taskQueue),
+        activities: createEventDeliveryActivities(pool, box, config),
+        maxConcurrentActivityTaskExecutions: WEBHOOK_CONCURRENCY,
+      }),
+    );
+    dispatcher = new EventDispatcher(pool, client, config);
   }
   if (role !== 'tasks') {
     // Process wakes spawn the agent on this host: the wake queue is served where the agents live.
     workers.push(await Worker.create({ ...common, taskQueue: wakeQueueOf(config.taskQueue), activities: { wakeAgent: delivery.wakeAgent }, maxConcurrentActivityTaskExecutions: 20 }));
   }
   return {
-    run: () => Promise.all(workers.map((w) => w.run())).then(() => undefined),
+    run: () => {
+      dispatcher?.start();
+      return Promise.all(workers.map((w) => w.run())).then(() => undefined).finally(() => dispatcher?.stop());
+    },
     shutdown: () => {
+      dispatcher?.stop();
       for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
     },
     getState: () => workers[0]!.getState(),

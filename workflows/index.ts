@@ -2,3 +2,4 @@
 export { taskWorkflow } from './task.js';
 export { reconcileWorkflow } from './reconcile.js';
 export { intakeWorkflow } from './intake.js';
+export { eventSubscriptionWorkflow } from './event-subscription.js';
