@@ -26,6 +26,7 @@ import { linearTasksRouter, linearWebhooksRouter } from './routes/linear.js';
 import { circleciRouter } from './routes/circleci.js';
 import { taskEventsRouter } from './routes/task-events.js';
 import { agentApiKeysRouter } from './routes/agent-api-keys.js';
+import { eventSubscriptionsRouter } from './routes/event-subscriptions.js';
 
 export function createApp(deps: ApiDeps): express.Express {
   const app = express();
@@ -60,6 +61,7 @@ export function createApp(deps: ApiDeps): express.Express {
   app.use(interactionsRouter(deps));
   app.use(taskEventsRouter(deps));
   app.use(agentApiKeysRouter(deps));
+  app.use(eventSubscriptionsRouter(deps));
   app.use('/api', () => {
     throw new DomainError('not_found', 'No such route');
   });

@@ -9,6 +9,7 @@ import { PRIORITIES, STATUSES } from '../domain/statuses.js';
 import * as schema from './schemas.js';
 import * as delivery from './schemas-delivery.js';
 import * as keys from './schemas-keys.js';
+import * as events from './schemas-events.js';
 import { createGoal, patchGoal } from './routes/goals.js';
 import { heartbeatContextQuery } from './routes/heartbeat.js';
 
@@ -186,6 +187,40 @@ const keyPaths = {
   '/api/agent-api-keys/{keyId}/usage': { get: keyOp('Accepted and denied calls, by scope and operation, and the current rate window', { params: [keyId] }) },
 };
 
+const subscriptionId = { name: 'subscriptionId', in: 'path', required: true, schema: { type: 'string', pattern: '^evsub_[A-Za-z0-9]+$' } };
+const subscriptionKey = { name: 'Idempotency-Key', in: 'header', required: true, description: 'Required, 8–128 characters: the same key and body replay the 201; another body is 409 idempotency_key_reused.', schema: { type: 'string', minLength: 8, maxLength: 128 } };
+const subscriptionData = obj({
+  id: { type: 'string', pattern: '^evsub_[0-9a-f]{20}$' }, url: str, eventTypes: { type: 'array', items: str }, filters: obj({ taskIds: { type: 'array', items: str } }),
+  status: { enum: ['active', 'disabled'] }, signingAlgorithm: { const: 'hmac_sha256' },
+  retryPolicy: obj({ maxAttempts: { const: 8 }, initialBackoffSeconds: { const: 10 }, maxBackoffSeconds: { const: 3600 } }),
+  createdAt: str, description: nullableStr, availableActions: { type: 'array', items: str },
+  companyId: str, disabledReason: { enum: ['deactivated', 'remote_gone', null] }, disabledAt: nullableStr, lastDeliveryAt: nullableStr,
+  lastFailure: { type: ['object', 'null'], description: 'the last attempt that did not deliver: eventId, sequence, status, statusCode, error, attempt, at' },
+  deliveredThroughSequence: { type: 'integer', description: 'every matching event at or below this sequence has been handled' },
+});
+const subscriptionEnvelope = obj({ data: subscriptionData, availableActions: { type: 'array', items: str } }, ['data', 'availableActions']);
+const subscriptionOp = (summary: string, opts: { params?: unknown[]; body?: z.ZodType; ok: [number, unknown] }) => ({
+  summary,
+  parameters: opts.params ?? [],
+  ...(opts.body ? { requestBody: { required: true, ...json(bodyOf(opts.body)) } } : {}),
+  responses: { [opts.ok[0]]: { description: 'OK', ...json(opts.ok[1]) }, ...ERRORS },
+});
+
+/** AgentRail's event subscriptions (issue 15 §3): webhooks out, delivered by a Temporal workflow per subscription (docs/events.md). */
+const subscriptionPaths = {
+  '/api/event-subscriptions': {
+    get: subscriptionOp('The subscriptions the caller may see (an agent: its company\'s; the operator: all), in creation order; availableActions [create]', { ok: [200, obj({ data: { type: 'array', items: subscriptionData }, availableActions: { type: 'array', items: str } })] }),
+    post: subscriptionOp('Subscribe a URL to task events: 201 {data, availableActions:[deactivate]}; 400 validation_error in AgentRail\'s order (Idempotency-Key, body, url, eventTypes, secret, filters), also for a non-public target; 404 for a task the caller cannot read; 409 conflict {subscriptionId} when an active subscription has the same url, eventTypes and taskIds; no backfill', { params: [subscriptionKey], body: events.createEventSubscription, ok: [201, subscriptionEnvelope] }),
+  },
+  '/api/event-subscriptions/{subscriptionId}': {
+    get: subscriptionOp('One subscription, with its delivery health (404 not_found "Event subscription not found.")', { params: [subscriptionId], ok: [200, subscriptionEnvelope] }),
+    delete: subscriptionOp('Deactivate: 202 with status disabled and availableActions [] at both levels; a repeat is 202 with no change; deliveries stop without the answer waiting for them', { params: [subscriptionId], ok: [202, subscriptionEnvelope] }),
+  },
+  '/api/event-subscriptions/{subscriptionId}/deliveries': {
+    get: subscriptionOp('Its deliveries, newest event first: status (retrying, delivered, failed, exhausted, gone, refused), attempts, last status code or error', { params: [subscriptionId, ...queryOf(events.listDeliveriesQuery)], ok: [200, { type: 'object' }] }),
+  },
+};
+
 const goalId = { name: 'goalId', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } };
 
 const docKey = { name: 'key', in: 'path', required: true, schema: { type: 'string', pattern: '^[a-z0-9][a-z0-9_-]{0,63}$' } };
@@ -306,6 +341,7 @@ export const openApiDocument = {
     ...eventPaths,
     ...collaborationPaths,
     ...keyPaths,
+    ...subscriptionPaths,
     '/healthz': { get: { summary: 'Process alive', security: [], responses: { 200: { description: 'OK' } } } },
     '/readyz': { get: { summary: 'Temporal and Postgres reachable, and a worker polling the task queue', security: [], responses: { 200: { description: 'ready' }, 503: { description: 'names the check that fails' } } } },
   },

@@ -74,6 +74,8 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     // A test that wants the reconciler runs it itself.
     reconcileEveryMinutes: 0,
     secretKey: `test-secret-${suffix}`,
+    // Test receivers listen on loopback (the private-target test turns this off).
+    allowPrivateTargets: true,
     ...opts.config,
   };
   const connection = await Connection.connect({ address: temporalAddress });
