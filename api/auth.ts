@@ -89,6 +89,12 @@ export function enforceKeyAdmission(_req: Request, res: Response, next: NextFunc
   });
 }
 
+/** The one task a run token is bound to (null: the caller is not bound to a task). */
+export function taskScopeOf(res: Response): string | null {
+  const caller = callerOf(res);
+  return caller.kind === 'agent' ? caller.key.taskId : null;
+}
+
 export function callerOf(res: Response): Caller {
   return res.locals.caller as Caller;
 }

@@ -53,6 +53,7 @@ export const ROUTE_SCOPES: readonly RouteRule[] = [
   r('GET', '/api/event-subscriptions/:subscriptionId', 'webhooks:read', 'get_event_subscription'),
   r('POST', '/api/event-subscriptions', 'webhooks:write', 'create_event_subscription'),
   r('DELETE', '/api/event-subscriptions/:subscriptionId', 'webhooks:write', 'deactivate_event_subscription'),
+  r('GET', '/api/event-subscriptions/:subscriptionId/deliveries', 'webhooks:read', 'list_event_subscription_deliveries'),
 
   // Companies and agents.
   r('POST', '/api/companies', ADMIN_SCOPE, 'create_company'),

@@ -10,7 +10,7 @@ import type { z } from 'zod';
 import { DomainError } from '../domain/errors.js';
 import { filterKey, normalizedList, SUBSCRIPTION_EVENT_TYPES } from '../domain/event-subscriptions.js';
 import { checkTarget } from '../runtime/public-address.js';
-import { callerOf } from './auth.js';
+import { callerOf, taskScopeOf } from './auth.js';
 import type { ApiDeps } from './deps.js';
 import * as schema from './schemas-events.js';
 
@@ -55,7 +55,7 @@ export async function subscriptionRequest(deps: ApiDeps, req: Request, res: Resp
   }
 
   const caller = callerOf(res);
-  const taskScope = (res.locals.taskScope as string | undefined) ?? null;
+  const taskScope = taskScopeOf(res);
   let companyId: string;
   if (caller.kind === 'operator') {
     if (!whole.data.companyId) throw invalid('companyId is required with the operator key: name the company whose events the subscription carries.', { field: 'companyId' });

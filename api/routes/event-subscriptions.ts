@@ -13,7 +13,7 @@ import { activeTwin, disableSubscription, getSubscription, insertSubscription, l
 import { logger } from '../../runtime/logger.js';
 import { secretBox } from '../../runtime/secrets.js';
 import { ensureSubscriptionWorkflow, stopSubscriptionWorkflow } from '../../runtime/subscription-workflows.js';
-import { callerOf } from '../auth.js';
+import { callerOf, taskScopeOf } from '../auth.js';
 import { deadlineOf } from '../deadline.js';
 import type { ApiDeps } from '../deps.js';
 import { agentRailErrorBody } from '../errors.js';
@@ -58,14 +58,14 @@ export function eventSubscriptionsRouter(deps: ApiDeps): Router {
     if (!/^evsub_[A-Za-z0-9]{1,64}$/.test(id)) throw notFound();
     const sub = await getSubscription(pool, id);
     const caller = callerOf(res);
-    const scope = (res.locals.taskScope as string | undefined) ?? null;
+    const scope = taskScopeOf(res);
     if (!sub || (caller.kind === 'agent' && (sub.companyId !== caller.agent.companyId || (scope !== null && sub.taskScope !== scope)))) throw notFound();
     return sub;
   };
 
   router.get('/api/event-subscriptions', async (_req, res) => {
     const caller = callerOf(res);
-    const rows = await listSubscriptions(pool, caller.kind === 'agent' ? caller.agent.companyId : null, (res.locals.taskScope as string | undefined) ?? null);
+    const rows = await listSubscriptions(pool, caller.kind === 'agent' ? caller.agent.companyId : null, taskScopeOf(res));
     res.json({ data: rows.map(presentSubscription), availableActions: ['create'] });
   });
 
