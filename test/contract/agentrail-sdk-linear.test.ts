@@ -2,24 +2,24 @@
  * AgentRail's own TypeScript SDK (source-available: oxnw/agentrail `sdk/typescript`) driving a
  * Linear-born task against Switchyard, unchanged: base URL `…/api`, its Bearer key, its Idempotency-Keys,
  * its retries. Not vendored: point `AGENTRAIL_SDK` at a checkout's `sdk/typescript/src/index.ts`
- * (README "AgentRail's SDK"); without it this file is skipped.
+ * (README "AgentRail's SDK"); without it the same scenario runs with a client written from the reference.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { pathToFileURL } from 'node:url';
 import { waitForMine, waitForTask } from '../support/delivery.js';
 import { stackWithAllFakes, until, wireLinear } from '../support/linear-delivery.js';
+import { loadAgentRail } from '../support/agentrail-sdk.js';
 
-const sdkPath = process.env.AGENTRAIL_SDK;
 const env = stackWithAllFakes();
 
-test("AgentRail's SDK drives a Linear task: list, get, createLinearTaskComment, updateLinearTaskWorkflowState, submit, CI status, review feedback, ship", { skip: sdkPath ? false : 'set AGENTRAIL_SDK to AgentRail SDK source (sdk/typescript/src/index.ts)' }, async () => {
-  const { AgentRailClient, AgentRailError } = (await import(pathToFileURL(sdkPath!).href)) as any;
+test("AgentRail's SDK drives a Linear task: list, get, createLinearTaskComment, updateLinearTaskWorkflowState, submit, CI status, review feedback, ship", async () => {
+  const agentRail = await loadAgentRail();
+  const AgentRailError = agentRail.ErrorType;
   const w = await wireLinear(env);
   const ln = env.linear.fake;
   const issue = await ln.createIssue({ teamKey: w.teamKey, title: 'Refunds round the wrong way', description: 'Refund 10.005', priority: 1 });
   await waitForMine(w.agent);
-  const sdk = new AgentRailClient({ baseUrl: `${env.stack.url}/api`, apiKey: w.agent.key, retry: { initialDelayMs: 100, maxDelayMs: 500 } });
+  const sdk = agentRail.client(`${env.stack.url}/api`, w.agent.key);
 
   const mine = await sdk.listMyTasks({ limit: 10 });
   assert.equal(mine.data.length, 1);
