@@ -5,9 +5,12 @@
  *   itself (the decision made durable and answered).
  *   fan-out: 500 open streams, the API process's RSS before and after opening them, and the time from a
  *   decision's 201 to its event on every stream.
+ *   delivery: event subscriptions to a local receiver (one, then ten): deliveries per second from a burst
+ *   of decisions, against the rate the decisions themselves were made.
  * Figures, never assertions.
  */
 import { readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { openStream } from '../test/support/sse.js';
 import { deploy } from './processes.js';
 import { printTable, round, summarize } from './stats.js';
@@ -15,11 +18,12 @@ import { printTable, round, summarize } from './stats.js';
 const DECISIONS = Number(process.env.BENCH_EVENT_DECISIONS ?? 200);
 const STREAMS = Number(process.env.BENCH_STREAMS ?? 500);
 const FANOUT_DECISIONS = Number(process.env.BENCH_FANOUT_DECISIONS ?? 20);
+const BURST = Number(process.env.BENCH_DELIVERY_BURST ?? 200);
 const log = (line: string) => console.error(`[bench] ${line}`);
 const rssMb = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
 
 export async function benchEvents(): Promise<Record<string, number>> {
-  const stack = await deploy({ SWITCHYARD_MAX_STREAMS: String(STREAMS + 100) });
+  const stack = await deploy({ SWITCHYARD_MAX_STREAMS: String(STREAMS + 100), SWITCHYARD_ALLOW_PRIVATE_TARGETS: 'true' });
   try {
     const company = (await stack.admin.post('/api/companies', { name: 'bench' })).body;
     const issue = (await stack.admin.post(`/api/companies/${company.id}/issues`, { title: 'bench', status: 'todo' })).body;
@@ -59,6 +63,8 @@ export async function benchEvents(): Promise<Record<string, number>> {
     const rssAfter = rssMb(stack.apiPid);
     for (const s of streams) s.close();
 
+    const delivery = await benchDelivery(stack, company.id);
+
     const rows: Array<[string, ReturnType<typeof summarize>, string?]> = [
       ['comment request (floor: decision durable and answered)', summarize(request)],
       ['answer → event on the stream', summarize(afterAnswer), 'the stream\'s own cost'],
@@ -76,8 +82,56 @@ export async function benchEvents(): Promise<Record<string, number>> {
       fanoutP50: round(s(fanout).p50), fanoutP99: round(s(fanout).p99),
       streams: STREAMS, apiRssBeforeMb: round(rssBefore, 0), apiRssOpenMb: round(rssOpen, 0), apiRssAfterMb: round(rssAfter, 0),
       kbPerStream: round(((rssOpen - rssBefore) * 1024) / STREAMS, 1),
+      ...delivery,
     };
   } finally {
     await stack.stop();
   }
+}
+
+/** Subscriptions to a receiver in this process: a burst of decisions, then the time until each is delivered. */
+async function benchDelivery(stack: Awaited<ReturnType<typeof deploy>>, companyId: string): Promise<Record<string, number>> {
+  const got = new Map<string, number>();
+  const receiver = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      const sub = String(req.headers['x-agentrail-subscription-id']);
+      got.set(sub, (got.get(sub) ?? 0) + 1);
+      res.writeHead(200).end('{}');
+    });
+  });
+  await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', () => r()));
+  const url = `http://127.0.0.1:${(receiver.address() as { port: number }).port}`;
+  const out: Record<string, number> = {};
+  try {
+    for (const subscriptions of [1, 10]) {
+      const issue = (await stack.admin.post(`/api/companies/${companyId}/issues`, { title: `delivery ${subscriptions}`, status: 'todo' })).body;
+      const ids: string[] = [];
+      for (let i = 0; i < subscriptions; i++) {
+        const sub = await stack.admin.post('/api/event-subscriptions', { companyId, url: `${url}/s${i}`, eventTypes: ['task.comment.created'], secret: 'bench-secret-0123456789', filters: { taskIds: [issue.id] } }, { 'idempotency-key': `bench-sub-${subscriptions}-${i}` });
+        if (sub.status !== 201) throw new Error(`subscription answered ${sub.status}: ${JSON.stringify(sub.body)}`);
+        ids.push(sub.body.data.id);
+      }
+      log(`${BURST} comments delivered to ${subscriptions} subscription(s)`);
+      const start = performance.now();
+      for (let i = 0; i < BURST; i += 10) {
+        await Promise.all(Array.from({ length: Math.min(10, BURST - i) }, (_, j) => stack.admin.post(`/api/issues/${issue.id}/comments`, { body: `burst ${i + j}` })));
+      }
+      const decided = performance.now() - start;
+      const deadline = Date.now() + 600_000;
+      while (ids.some((id) => (got.get(id) ?? 0) < BURST)) {
+        if (Date.now() > deadline) throw new Error('deliveries did not finish in 10 minutes');
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      const delivered = performance.now() - start;
+      const perSecond = (BURST * subscriptions) / (delivered / 1000);
+      console.log(`delivery to ${subscriptions} subscription(s): ${BURST} decisions made in ${round(decided / 1000, 1)} s (${round(BURST / (decided / 1000), 1)}/s); all ${BURST * subscriptions} delivered ${round(delivered / 1000, 1)} s after the first (${round(perSecond, 1)} deliveries/s, ${round(delivered / decided)}× the decisions' time)`);
+      out[`deliveriesPerSecond${subscriptions}`] = round(perSecond, 1);
+      out[`deliveryVsDecisions${subscriptions}`] = round(delivered / decided);
+      for (const id of ids) await stack.admin.request('DELETE', `/api/event-subscriptions/${id}`);
+    }
+  } finally {
+    receiver.close();
+  }
+  return out;
 }

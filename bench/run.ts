@@ -5,7 +5,8 @@
  *   solo      uncontended checkout against a raw Temporal Update, for each way of storing Temporal's data
  *   lifecycle intake → ship through the REST API against the fake GitHub: webhook → state latency,
  *             polling fallback, lifecycles/s against the engine floor, duplicates, worker memory
- *   events    decision → event on an open stream against the request itself, 500 streams' API memory and fan-out
+ *   events    decision → event on an open stream against the request itself, 500 streams' API memory and fan-out,
+ *             subscription deliveries per second to a local receiver
  */
 import os from 'node:os';
 import { startEphemeralStack, type TemporalStorage } from '../scripts/stack/ephemeral.js';
