@@ -206,7 +206,7 @@ const subscriptionOp = (summary: string, opts: { params?: unknown[]; body?: z.Zo
   responses: { [opts.ok[0]]: { description: 'OK', ...json(opts.ok[1]) }, ...ERRORS },
 });
 
-/** AgentRail's event subscriptions (issue 15 §3): webhooks out, delivered by a Temporal workflow per subscription (docs/events.md). */
+/** AgentRail's event subscriptions (issue 15 §3): webhooks out, delivered by a Temporal workflow per subscription (docs/event-subscriptions.md). */
 const subscriptionPaths = {
   '/api/event-subscriptions': {
     get: subscriptionOp('The subscriptions the caller may see (an agent: its company\'s; the operator: all), in creation order; availableActions [create]', { ok: [200, obj({ data: { type: 'array', items: subscriptionData }, availableActions: { type: 'array', items: str } })] }),

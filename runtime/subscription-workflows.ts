@@ -4,7 +4,7 @@
  * fixed workflow id, so any of them also brings back a workflow that is missing (terminated by hand,
  * or a create whose start Temporal did not confirm).
  */
-import { WorkflowIdConflictPolicy, type Client } from '@temporalio/client';
+import { WorkflowIdConflictPolicy, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import {
   deactivateSignal,
   eventsAvailableSignal,
@@ -35,5 +35,9 @@ export async function nudgeSubscription(client: Client, config: Config, subscrip
 
 /** Stops it now (the row says disabled already; a workflow that is not running has nothing to stop). */
 export async function stopSubscriptionWorkflow(client: Client, subscriptionId: string): Promise<void> {
-  await client.workflow.getHandle(subscriptionWorkflowId(subscriptionId)).signal(deactivateSignal);
+  try {
+    await client.workflow.getHandle(subscriptionWorkflowId(subscriptionId)).signal(deactivateSignal);
+  } catch (err) {
+    if (!(err instanceof WorkflowNotFoundError)) throw err;
+  }
 }

@@ -79,6 +79,8 @@ const ROUTES: Record<string, Route> = {
   'POST /api/agent-api-keys': { kind: 'not_a_task_action', why: 'keys: auth:admin (test/keys)' },
   'POST /api/agent-api-keys/{keyId}/rotate': { kind: 'not_a_task_action', why: 'keys: auth:admin (test/keys)' },
   'DELETE /api/agent-api-keys/{keyId}': { kind: 'not_a_task_action', why: 'keys: auth:admin (test/keys)' },
+  'POST /api/event-subscriptions': { kind: 'not_a_task_action', why: 'webhooks out: webhooks:write, the caller\'s company and readable tasks (test/events/subscriptions-api)' },
+  'DELETE /api/event-subscriptions/{subscriptionId}': { kind: 'not_a_task_action', why: 'webhooks out: webhooks:write, the caller\'s company (test/events/subscriptions-api)' },
   'POST /api/providers/github/webhooks/{sourceId}': { kind: 'not_a_task_action', why: 'signed by the provider, no key' },
   'POST /api/providers/linear/webhooks/{sourceId}': { kind: 'not_a_task_action', why: 'signed by the provider, no key' },
   'POST /api/providers/circleci/webhooks/{sourceId}': { kind: 'not_a_task_action', why: 'signed by the provider, no key' },

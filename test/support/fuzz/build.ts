@@ -39,6 +39,7 @@ export function requestBuilder({ world, ghOwner, sourceA, linearA, fakeUrl, line
         case 'stranger': return world.stranger.id;
         case 'sink': return world.sink;
         case 'sinkKey': return world.sinkKey;
+        case 'sinkSubscription': return world.sinkSubscription;
         case 'goal0': return lane.kind === 'company' ? lane.goals[0] : world.goals[0];
         case 'goal1': return lane.kind === 'company' ? last(lane.goals, world.goalB) : world.goals[1];
         case 'goalB': return world.goalB;

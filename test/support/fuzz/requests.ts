@@ -48,6 +48,8 @@ export function pathArb(name: string, scope: RouteDef['scope'], route?: string):
       return pick([S('interaction')]);
     case 'commentId':
       return pick([S('comment')]);
+    case 'subscriptionId':
+      return pick([S('sinkSubscription')]);
     case 'keyId':
       // Only the sink agent's own minted key: never a key a principal of the run calls with.
       return pick([S('sinkKey')]);
@@ -69,7 +71,7 @@ const specCache = new Map<string, fc.Arbitrary<Spec>>();
 /** The usual value of a path parameter: the lane's own task, company, goal, source, confirmation, comment. */
 export const USUAL_PATH: Record<string, unknown[]> = {
   issueId: [S('task')], companyId: [S('company')], goalId: [S('laneGoal')], sourceId: [S('source')], agentId: [S('sink')],
-  interactionId: [S('interaction')], commentId: [S('comment')], key: ['notes', 'plan'], keyId: [S('sinkKey')],
+  interactionId: [S('interaction')], commentId: [S('comment')], key: ['notes', 'plan'], keyId: [S('sinkKey')], subscriptionId: [S('sinkSubscription')],
 };
 const KEY_REQUIRED = (route: RouteDef) => /\/(submit|ship|rollback)$/.test(route.template) || LINEAR_TASK_ROUTES.has(route.key);
 

@@ -21,6 +21,11 @@ export function createSender(url: string, timing: Timing): { send(req: Sent): Pr
   function sendOnce(req: Sent): Promise<Answer> {
     return new Promise((resolve, reject) => {
       const r = http.request({ host: base.hostname, port: base.port, method: req.method, path: req.path, headers: req.headers, agent }, (res) => {
+        // An event stream never ends by itself: its answer is its status and headers.
+        if (String(res.headers['content-type']).startsWith('text/event-stream')) {
+          res.destroy();
+          return resolve({ status: res.statusCode ?? 0, body: undefined, text: '', replayed: false });
+        }
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('error', reject);

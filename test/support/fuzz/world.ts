@@ -28,6 +28,8 @@ export interface World {
   sink: string;
   /** A key minted for the sink agent: the only key the key routes are sent (rotating or revoking it stops no principal). */
   sinkKey: string;
+  /** An event subscription of company A to an address nothing listens on (a delivery fails and is retried). */
+  sinkSubscription: string;
   keys: Map<string, string>;
 }
 export interface TaskLane {
@@ -140,6 +142,11 @@ export async function setUpWorld(fakes: AllFakes): Promise<Setup> {
     sinkKey: await (async () => {
       const r = await stack.admin.post('/api/agent-api-keys', { agent: { id: w.agents[0]!.id }, scopes: ['tasks:read'] }, { 'idempotency-key': `fuzz-sink-${randomBytes(6).toString('hex')}` });
       ok(r, 'sink key');
+      return r.body.data.id as string;
+    })(),
+    sinkSubscription: await (async () => {
+      const r = await stack.admin.post('/api/event-subscriptions', { companyId: a.companyId, url: 'http://127.0.0.1:9/sink', eventTypes: ['task.shipped'], secret: 'fuzz-sink-secret-0123' }, { 'idempotency-key': `fuzz-sub-${randomBytes(6).toString('hex')}` });
+      ok(r, 'sink subscription');
       return r.body.data.id as string;
     })(),
     keys: new Map([[holder.id, holder.key], [peer.id, peer.key], [stranger.id, stranger.key]]),
