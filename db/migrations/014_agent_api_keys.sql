@@ -75,6 +75,9 @@ DECLARE
   started timestamptz;
   used integer;
 BEGIN
+  -- Counters, not decisions: committed without waiting for the WAL flush (a Postgres crash may forget
+  -- the last few milliseconds of counts; revocation and rotation are their own, durable, statements).
+  PERFORM set_config('synchronous_commit', 'off', true);
   SELECT * INTO k FROM agent_api_keys WHERE key_hash = p_hash FOR UPDATE;
   IF NOT FOUND THEN
     verdict := 'unknown';
