@@ -14,6 +14,7 @@ import { callerOf } from '../auth.js';
 import type { ApiDeps } from '../deps.js';
 import { EventHub } from '../events/hub.js';
 import { EventStream } from '../events/stream.js';
+import { KeyWatch } from '../events/key-watch.js';
 
 const RETRY_MS = 5_000;
 
@@ -25,7 +26,7 @@ export interface StreamLimits {
   retentionDays: number;
 }
 
-export function taskEventsRouter(deps: ApiDeps, hub = new EventHub(deps.pool)): Router {
+export function taskEventsRouter(deps: ApiDeps, hub = new EventHub(deps.pool), keys = new KeyWatch(deps.pool)): Router {
   const router = Router();
   const limits: StreamLimits = { perKey: deps.config.maxStreamsPerKey, total: deps.config.maxStreams, retentionDays: deps.config.eventRetentionDays };
   const open = new Map<string, number>();
@@ -56,9 +57,12 @@ export function taskEventsRouter(deps: ApiDeps, hub = new EventHub(deps.pool)): 
     const stream = new EventStream(deps.pool, res, filter, apiBase);
     let unsubscribe: (() => void) | undefined;
     let heartbeat: NodeJS.Timeout | undefined;
+    // A key revoked, rotated past its grace or expired ends its streams.
+    const unwatch = caller.kind === 'agent' ? keys.watch(keyId, () => res.end()) : undefined;
     const close = () => {
       clearInterval(heartbeat);
       unsubscribe?.();
+      unwatch?.();
       stream.closed = true;
     };
     res.once('close', () => {

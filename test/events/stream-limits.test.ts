@@ -116,3 +116,26 @@ describe('event streams at scale', () => {
     atHorizon.close();
   });
 });
+
+describe('a stream and its key', () => {
+  let stack: Stack;
+  before(async () => {
+    stack = await startStack();
+  });
+  after(async () => {
+    await stack?.stop();
+  });
+
+  it('revoking the key ends its open streams; reconnecting is 401', async () => {
+    const { agents } = await seedCompany(stack, 1);
+    const minted = await stack.admin.post('/api/agent-api-keys', { agent: { id: agents[0]!.id }, scopes: ['events:read'] }, { 'idempotency-key': 'stream-key-revoke-1' });
+    assert.equal(minted.status, 201, JSON.stringify(minted.body));
+    const s = await openStream(stack.url, minted.body.data.apiKey);
+    assert.equal(s.status, 200);
+    assert.equal((await stack.admin.request('DELETE', `/api/agent-api-keys/${minted.body.data.id}`)).status, 200);
+    const ended = await Promise.race([s.closed.then(() => 'ended'), new Promise((r) => setTimeout(() => r('still open'), 20_000))]);
+    assert.equal(ended, 'ended');
+    const again = await openStream(stack.url, minted.body.data.apiKey);
+    assert.equal(again.status, 401);
+  });
+});
