@@ -58,8 +58,11 @@ export async function subscriptionRequest(deps: ApiDeps, req: Request, res: Resp
   const taskScope = taskScopeOf(res);
   let companyId: string;
   if (caller.kind === 'operator') {
-    if (!whole.data.companyId) throw invalid('companyId is required with the operator key: name the company whose events the subscription carries.', { field: 'companyId' });
-    companyId = (await deps.reads.company(whole.data.companyId)).id;
+    // AgentRail's SDK sends no companyId: the operator's subscription is then the company of the tasks it
+    // filters on, or the only company there is.
+    companyId = whole.data.companyId
+      ? (await deps.reads.company(whole.data.companyId)).id
+      : await impliedCompany(deps, normalizedList(filters?.taskIds ?? []));
   } else {
     // An agent's subscription is its company's; naming another company finds nothing, as everywhere.
     if (whole.data.companyId && whole.data.companyId !== caller.agent.companyId) throw new DomainError('not_found', 'Company not found', { companyId: whole.data.companyId });
@@ -79,7 +82,7 @@ export async function subscriptionRequest(deps: ApiDeps, req: Request, res: Resp
 
   if (!deps.config.allowPrivateTargets) {
     const target = await checkTarget(url);
-    if (!target.ok) throw invalid(`url is not a public address: ${target.reason}. Webhooks go to the public internet only (the operator may allow private targets).`, { field: 'url', reason: 'private_target' });
+    if (!target.ok) throw invalid(`url is not a public address: ${target.reason}. Webhooks go to the public internet only (the operator may allow private targets: SWITCHYARD_ALLOW_PRIVATE_TARGETS=true on the API and worker).`, { field: 'url', reason: 'private_target' });
   }
 
   return {
@@ -94,4 +97,16 @@ export async function subscriptionRequest(deps: ApiDeps, req: Request, res: Resp
     description: whole.data.description ?? null,
     filterKey: filterKey(url, { eventTypes, taskIds: tasks, taskScope }),
   };
+}
+
+/** The company an operator's subscription without companyId is for, or a 400 saying to name it. */
+async function impliedCompany(deps: ApiDeps, taskIds: string[]): Promise<string> {
+  if (taskIds[0]) {
+    const found = await deps.reads.issueWithCompany(taskIds[0]).catch(() => undefined);
+    if (found) return found.issue.companyId;
+  } else {
+    const { rows } = await deps.pool.query<{ id: string }>('SELECT id FROM companies ORDER BY created_at LIMIT 2');
+    if (rows.length === 1) return rows[0]!.id;
+  }
+  throw invalid('companyId is required with the operator key when there is more than one company and no task filter names one: name the company whose events the subscription carries.', { field: 'companyId' });
 }

@@ -74,6 +74,17 @@ describe('/api/event-subscriptions', () => {
     assert.deepEqual((await agent!.http.get(`/api/event-subscriptions/${data.id}`)).body.availableActions, []);
   });
 
+  it('the operator without companyId (AgentRail\'s SDK sends none): the company of the filtered task; with several companies and no filter, a 400 naming companyId', async () => {
+    const { companyId } = await seedCompany(stack, 0);
+    const issue = await createIssue(stack, companyId, { status: 'todo' });
+    const byTask = await stack.admin.post('/api/event-subscriptions', { url: 'http://127.0.0.1:9/op', eventTypes: ['task.updated'], secret: SECRET, filters: { taskIds: [issue.id] } }, key('op-1'));
+    assert.equal(byTask.status, 201, JSON.stringify(byTask.body));
+    assert.equal(byTask.body.data.companyId, companyId);
+    const none = await stack.admin.post('/api/event-subscriptions', { url: 'http://127.0.0.1:9/op2', eventTypes: ['task.updated'], secret: SECRET }, key('op-2'));
+    assert.equal(none.status, 400, JSON.stringify(none.body));
+    assert.equal(none.body.error.details.field, 'companyId');
+  });
+
   it('checks a create in AgentRail\'s order, and a task filter only names tasks the caller can read', async () => {
     const { companyId, agents } = await seedCompany(stack, 1);
     const other = await seedCompany(stack, 1);
