@@ -35,7 +35,14 @@ export interface Observation {
   flaky?: FlakyPolicy;
 }
 
-export interface ShipCmd { actor: Actor; expectedHeadSha: string; mergeMethod?: 'squash' | 'merge' | 'rebase' }
+export interface ShipCmd {
+  actor: Actor;
+  expectedHeadSha: string;
+  mergeMethod?: 'squash' | 'merge' | 'rebase';
+  /** AgentRail's ship fields, recorded as asked: Switchyard merges; it never deploys. */
+  mode?: 'merge_only' | 'merge_and_deploy';
+  targetEnvironment?: 'staging' | 'production';
+}
 export interface MergeDone { operationId: string; mergeCommitSha: string | null; mergeCommitUrl: string | null; alreadyMerged: boolean }
 
 export interface RollbackCmd { actor: Actor; reason: string }
@@ -172,7 +179,10 @@ export function applyShipped(s: IssueState, cmd: ShipCmd, merge: MergeDone, ctx:
   const l = s.lifecycle!;
   const d = l.delivery!;
   const at = iso(ctx);
-  const ship = { operationId: merge.operationId, mergeCommitSha: merge.mergeCommitSha, mergeCommitUrl: merge.mergeCommitUrl, method: cmd.mergeMethod ?? 'squash', shippedAt: at };
+  const ship = {
+    operationId: merge.operationId, mergeCommitSha: merge.mergeCommitSha, mergeCommitUrl: merge.mergeCommitUrl, method: cmd.mergeMethod ?? 'squash', shippedAt: at,
+    ...(cmd.mode ? { mode: cmd.mode } : {}), ...(cmd.targetEnvironment ? { targetEnvironment: cmd.targetEnvironment } : {}),
+  };
   const issue = nextState(s, ctx, { status: 'done', checkout: null, expiryStreak: 0, completedAt: at, lifecycle: { ...l, delivery: { ...d, headSha: d.headSha ?? cmd.expectedHeadSha, ship } } });
   const what = d.prUrl ? `Merged ${d.prUrl}` : `Shipped submission ${d.submissionId}`;
   const body = merge.mergeCommitUrl ? `${what} as ${merge.mergeCommitSha}.\nMerge commit: ${merge.mergeCommitUrl}` : `${what} at ${d.headSha ?? 'the reported head'}.`;

@@ -163,7 +163,9 @@ export function eventsOf(prev: IssueState | null, write: IssueWrite): TaskEvent[
   if (shipped) {
     add('task.shipped', {
       changedFields: changed, actor, summary: 'Ship request accepted.', shipStatus: 'succeeded', operationId: d.ship!.operationId,
-      targetEnvironment: 'production', mergeCommitSha: d.ship!.mergeCommitSha, prUrl: d.prUrl, availableActions: nextActions,
+      // The environment the client named (AgentRail's enum), else production; Switchyard merges and never deploys.
+      targetEnvironment: d.ship!.targetEnvironment ?? 'production', mode: d.ship!.mode ?? 'merge_only', deployed: false,
+      mergeCommitSha: d.ship!.mergeCommitSha, prUrl: d.prUrl, availableActions: nextActions,
     });
   } else if (meaningful) {
     const blocked = next.status === 'blocked';

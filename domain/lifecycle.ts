@@ -120,7 +120,11 @@ export interface Delivery {
   artifacts: Artifact[];
   ci: CiState;
   review: ReviewState;
-  ship: { operationId: string; mergeCommitSha: string | null; mergeCommitUrl: string | null; method: string; shippedAt: string } | null;
+  ship: {
+    operationId: string; mergeCommitSha: string | null; mergeCommitUrl: string | null; method: string; shippedAt: string;
+    /** What an AgentRail client asked for (absent: not said). Nothing is deployed either way. */
+    mode?: 'merge_only' | 'merge_and_deploy'; targetEnvironment?: 'staging' | 'production';
+  } | null;
   rollback: { prUrl: string | null; prNumber: number | null; reason: string; at: string } | null;
   /** The automatic re-run of a flaky-looking failure (domain/flaky.ts): at most one per head SHA. */
   autoRerun?: { headSha: string; checks: string[]; reason: string; at: string; /** Its outcome not yet seen. */ pending?: boolean } | null;

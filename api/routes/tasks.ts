@@ -147,14 +147,16 @@ export function tasksRouter(deps: ApiDeps): Router {
       keyRequired: true,
       waitsOnProvider: true,
       def: shipUpdate,
-      command: () => ({ actor, expectedHeadSha: body.expectedHeadSha, mergeMethod: body.mergeMethod }),
+      command: () => ({ actor, expectedHeadSha: body.expectedHeadSha, mergeMethod: body.mergeMethod, ...(body.mode ? { mode: body.mode } : {}), ...(body.targetEnvironment ? { targetEnvironment: body.targetEnvironment } : {}) }),
       respond: ({ issue }) => {
         const d = issue.lifecycle!.delivery!;
         const ship = d.ship!;
         const availableActions = actionsFor(issue, actor, 'running');
         const data = {
           taskId: issue.id, operationId: ship.operationId, status: 'succeeded', queuedAt: ship.shippedAt, prUrl: d.prUrl, prNumber: d.prNumber,
-          mergeCommitSha: ship.mergeCommitSha, mergeCommitUrl: ship.mergeCommitUrl, headSha: d.headSha, issueUrl: issue.lifecycle?.source?.url ?? null, availableActions,
+          mergeCommitSha: ship.mergeCommitSha, mergeCommitUrl: ship.mergeCommitUrl, headSha: d.headSha, issueUrl: issue.lifecycle?.source?.url ?? null,
+          // Switchyard merges; it does not deploy: said, whatever mode was asked.
+          mode: ship.mode ?? 'merge_only', targetEnvironment: ship.targetEnvironment ?? null, deployed: false, availableActions,
         };
         return { status: 202, body: { data, availableActions } };
       },

@@ -50,8 +50,10 @@ test("AgentRail's SDK drives a Linear task: list, get, createLinearTaskComment, 
   assert.equal(ci.data.checks[0].provider, 'circleci');
   const feedback = await sdk.getTaskReviewFeedback(id);
   assert.equal(feedback.data.latestDecision.outcome, 'not_required');
-  const shipped = await sdk.shipTask(id, { expectedHeadSha: sha }, 'sdk-ship-1');
+  // The SDK's TaskShipRequest carries mode and targetEnvironment: recorded as asked, and the answer says nothing was deployed.
+  const shipped = await sdk.shipTask(id, { expectedHeadSha: sha, mode: 'merge_and_deploy', targetEnvironment: 'staging' }, 'sdk-ship-1');
   assert.match(shipped.data.mergeCommitSha, /^[0-9a-f]{40}$/);
+  assert.deepEqual([shipped.data.mode, shipped.data.targetEnvironment, shipped.data.deployed], ['merge_and_deploy', 'staging', false]);
   await until(() => ln.issue(issue.id)!.stateId === ln.stateByName(issue.teamId, 'Done').id, 'the Linear issue completed');
 
   // The SDK's error type, for a task that is not Linear's and for a refused write.

@@ -127,6 +127,7 @@ test('issue → intake → routed → start → submit → CI fails → fix → 
   assert.equal(shippedEvent.data.shipStatus, 'succeeded');
   assert.ok(['staging', 'production'].includes(shippedEvent.data.targetEnvironment), 'within the SDK\'s enum');
   assert.equal(shippedEvent.data.mergeCommitSha, merged.mergeCommitSha);
+  assert.equal(shippedEvent.data.deployed, false, 'Switchyard merges; it never claims a deploy');
   assert.ok(events.some((e) => e.type === 'task.updated' && e.data.changedFields.includes('assignee') && e.data.affectedAgentId === w.agent.id && e.data.summary === 'Task routed to an agent.'), 'routing named the agent');
   const seqs = events.map((e) => e.sequence);
   assert.deepEqual([...seqs].sort((a, b) => a - b), seqs, 'in sequence order');
