@@ -40,19 +40,35 @@ export function taskEventsRouter(deps: ApiDeps, hub = new EventHub(deps.pool), k
     if (held >= perKey || total >= limits.total) {
       throw new DomainError('rate_limited', 'Concurrent stream limit reached: close a stream, or retry later', { concurrentLimit: held >= perKey ? perKey : limits.total, retryAfterSeconds: 5, availableActions: ['retry'] });
     }
-    const filter = await filterOf(deps, req, res);
-    const heartbeatSeconds = clampHeartbeat(req.query.heartbeatSeconds);
-    const cursor = req.header('last-event-id')?.trim() || (typeof req.query.cursor === 'string' ? req.query.cursor.trim() : '');
-    let position: number | null = null;
-    if (cursor) {
-      position = await resolveCursor(deps.pool, cursor);
-      if (position === null) {
-        throw new DomainError('cursor_expired', 'The requested stream cursor is no longer available.', { replayWindowHours: limits.retentionDays * 24, availableActions: ['reconnect_without_cursor'] });
-      }
-    }
-
+    // The slot is taken before anything is awaited: streams opening at once each see the others.
     open.set(keyId, held + 1);
     total++;
+    let released = false;
+    const release = () => {
+      if (released) return;
+      released = true;
+      const n = (open.get(keyId) ?? 1) - 1;
+      if (n > 0) open.set(keyId, n);
+      else open.delete(keyId);
+      total--;
+    };
+    res.once('close', release);
+    let filter: EventFilter;
+    let position: number | null = null;
+    try {
+      filter = await filterOf(deps, req, res);
+      const cursor = req.header('last-event-id')?.trim() || (typeof req.query.cursor === 'string' ? req.query.cursor.trim() : '');
+      if (cursor) {
+        position = await resolveCursor(deps.pool, cursor);
+        if (position === null) {
+          throw new DomainError('cursor_expired', 'The requested stream cursor is no longer available.', { replayWindowHours: limits.retentionDays * 24, availableActions: ['reconnect_without_cursor'] });
+        }
+      }
+    } catch (err) {
+      release();
+      throw err;
+    }
+    const heartbeatSeconds = clampHeartbeat(req.query.heartbeatSeconds);
     const apiBase = `${deps.config.publicUrl?.replace(/\/+$/, '') ?? `${req.protocol}://${req.get('host')}`}/api`;
     const stream = new EventStream(deps.pool, res, filter, apiBase);
     let unsubscribe: (() => void) | undefined;
@@ -65,13 +81,7 @@ export function taskEventsRouter(deps: ApiDeps, hub = new EventHub(deps.pool), k
       unwatch?.();
       stream.closed = true;
     };
-    res.once('close', () => {
-      close();
-      const n = (open.get(keyId) ?? 1) - 1;
-      if (n > 0) open.set(keyId, n);
-      else open.delete(keyId);
-      total--;
-    });
+    res.once('close', close);
     try {
       unsubscribe = await hub.subscribe((row) => stream.live(row));
     } catch {
