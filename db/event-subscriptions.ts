@@ -2,6 +2,7 @@
 import type { DisabledReason, SubscriptionStatus } from '../domain/event-subscriptions.js';
 import type { EventPage } from '../workflows/event-subscription/contract.js';
 import type { Pool } from './pool.js';
+import { inTransaction } from './transaction.js';
 
 export interface SubscriptionRow {
   id: string;
@@ -46,7 +47,22 @@ export interface NewSubscription {
  * (the partial unique index decides between racers). `created_after_sequence` is the log's newest
  * sequence as this statement sees it: no backfill.
  */
-export async function insertSubscription(pool: Pool, s: NewSubscription): Promise<'inserted' | 'not_inserted'> {
+export async function insertSubscription(pool: Pool, s: NewSubscription, maxActive: number): Promise<'inserted' | 'not_inserted' | 'limit'> {
+  return inTransaction(pool, async (db) => {
+    // One company's creates one at a time, so racing creates cannot pass the limit together.
+    await db.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`event-subscriptions:${s.companyId}`]);
+    const { rows } = await db.query<{ active: number; taken: boolean }>(
+      `SELECT count(*) FILTER (WHERE status = 'active')::int AS active, bool_or(id = $2 OR (filter_key = $3 AND status = 'active')) AS taken
+       FROM event_subscriptions WHERE company_id = $1`,
+      [s.companyId, s.id, s.filterKey],
+    );
+    // A retry of a create that made its row, or an active twin, is answered as before; anything else past the limit is refused.
+    if (rows[0]!.active >= maxActive && !rows[0]!.taken) return 'limit';
+    return insertRow(db, s);
+  });
+}
+
+async function insertRow(pool: Pick<Pool, 'query'>, s: NewSubscription): Promise<'inserted' | 'not_inserted'> {
   const { rowCount } = await pool.query(
     `INSERT INTO event_subscriptions (id, company_id, created_by, task_scope, url, event_types, task_ids, secret_sealed, description, filter_key, created_after_sequence, delivered_through)
      SELECT $1, $2, $3, $4, $5, $6, $7::uuid[], $8, $9, $10, last, last FROM (SELECT coalesce(max(sequence), 0) AS last FROM task_events) l
@@ -66,11 +82,12 @@ export async function getSubscription(pool: Pick<Pool, 'query'>, id: string): Pr
   return rows[0];
 }
 
-/** In creation order; `companyId` null: every company (the operator). */
-export async function listSubscriptions(pool: Pool, companyId: string | null, taskScope: string | null): Promise<SubscriptionRow[]> {
+/** In creation order; `companyId` null: every company (the operator); `createdBy` null: whoever made them. */
+export async function listSubscriptions(pool: Pool, companyId: string | null, taskScope: string | null, createdBy: string | null = null): Promise<SubscriptionRow[]> {
   const { rows } = await pool.query<SubscriptionRow>(
-    `SELECT ${COLUMNS} FROM event_subscriptions WHERE ($1::uuid IS NULL OR company_id = $1) AND ($2::uuid IS NULL OR task_scope = $2) ORDER BY ordinal`,
-    [companyId, taskScope],
+    `SELECT ${COLUMNS} FROM event_subscriptions WHERE ($1::uuid IS NULL OR company_id = $1) AND ($2::uuid IS NULL OR task_scope = $2)
+       AND ($3::text IS NULL OR created_by = $3) ORDER BY ordinal`,
+    [companyId, taskScope, createdBy],
   );
   return rows;
 }

@@ -44,6 +44,13 @@ export interface Config {
    */
   allowPrivateTargets: boolean;
   /**
+   * Active event subscriptions one company may hold (SWITCHYARD_MAX_SUBSCRIPTIONS_PER_COMPANY, 25). Each
+   * is its own delivery workflow holding at most one of a worker's 100 webhook slots at a time, so one
+   * company (one agent, following whatever text is in front of it) cannot fill them all or fan each
+   * event out without bound.
+   */
+  maxSubscriptionsPerCompany: number;
+  /**
    * Tests only (never read from the environment): a faster schedule for webhook retries than
    * AgentRail's 10 s ×3 up to an hour, so a retry test takes seconds. Attempts stay at 8.
    */
@@ -81,6 +88,7 @@ export function loadConfig(env = process.env): Config {
     maxStreamsPerKey: int('SWITCHYARD_MAX_STREAMS_PER_KEY', 10)!,
     maxStreams: int('SWITCHYARD_MAX_STREAMS', 2000)!,
     allowPrivateTargets: env.SWITCHYARD_ALLOW_PRIVATE_TARGETS === 'true',
+    maxSubscriptionsPerCompany: int('SWITCHYARD_MAX_SUBSCRIPTIONS_PER_COMPANY', 25)!,
   };
 }
 

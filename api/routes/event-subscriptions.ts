@@ -44,6 +44,16 @@ export function presentSubscription(s: SubscriptionRow) {
   };
 }
 
+/**
+ * Who made a subscription, as stored in created_by. An agent sees and stops only its own: another
+ * agent's or the operator's URL may be a capability (a chat webhook's token), and an agent stopping
+ * the operator's would silence it.
+ */
+const creatorOf = (res: Response) => {
+  const caller = callerOf(res);
+  return caller.kind === 'agent' ? `agent:${caller.agent.id}` : 'operator';
+};
+
 const notFound = () => new DomainError('not_found', 'Event subscription not found.', { availableActions: ['list_event_subscriptions', 'create_event_subscription'] });
 
 /** How long a create waits for Temporal to start the workflow before answering anyway (the dispatcher starts it later). */
@@ -59,13 +69,13 @@ export function eventSubscriptionsRouter(deps: ApiDeps): Router {
     const sub = await getSubscription(pool, id);
     const caller = callerOf(res);
     const scope = taskScopeOf(res);
-    if (!sub || (caller.kind === 'agent' && (sub.companyId !== caller.agent.companyId || (scope !== null && sub.taskScope !== scope)))) throw notFound();
+    if (!sub || (caller.kind === 'agent' && (sub.companyId !== caller.agent.companyId || sub.createdBy !== creatorOf(res) || (scope !== null && sub.taskScope !== scope)))) throw notFound();
     return sub;
   };
 
   router.get('/api/event-subscriptions', async (_req, res) => {
     const caller = callerOf(res);
-    const rows = await listSubscriptions(pool, caller.kind === 'agent' ? caller.agent.companyId : null, taskScopeOf(res));
+    const rows = await listSubscriptions(pool, caller.kind === 'agent' ? caller.agent.companyId : null, taskScopeOf(res), caller.kind === 'agent' ? creatorOf(res) : null);
     res.json({ data: rows.map(presentSubscription), availableActions: ['create'] });
   });
 
@@ -89,7 +99,12 @@ export function eventSubscriptionsRouter(deps: ApiDeps): Router {
       const id = `evsub_${createHash('sha256').update(seed!).digest('hex').slice(0, 20)}`;
       const sealed = secretBox(config.secretKey).seal(r.secret);
       for (let tries = 0; tries < 3; tries++) {
-        await insertSubscription(pool, { id, companyId: r.companyId, createdBy: r.createdBy, taskScope: r.taskScope, url: r.url, eventTypes: r.eventTypes, taskIds: r.taskIds, secretSealed: sealed, description: r.description, filterKey: r.filterKey });
+        const inserted = await insertSubscription(pool, { id, companyId: r.companyId, createdBy: r.createdBy, taskScope: r.taskScope, url: r.url, eventTypes: r.eventTypes, taskIds: r.taskIds, secretSealed: sealed, description: r.description, filterKey: r.filterKey }, config.maxSubscriptionsPerCompany);
+        if (inserted === 'limit') {
+          const full = new DomainError('conflict', `The company holds ${config.maxSubscriptionsPerCompany} active event subscriptions, the most it may: deactivate one first.`, { limit: config.maxSubscriptionsPerCompany, availableActions: ['list_event_subscriptions', 'deactivate'] });
+          // Answered, not replayed: once one is deactivated, the same key may create.
+          return { status: 409, body: agentRailErrorBody(full), final: false };
+        }
         // Ours (new, or made by a concurrent retry with this key), or an active twin holds the filter set.
         const mine = await getSubscription(pool, id);
         if (mine) {
