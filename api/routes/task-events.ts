@@ -34,7 +34,8 @@ export function taskEventsRouter(deps: ApiDeps, hub = new EventHub(deps.pool), k
 
   router.get('/api/task-events/stream', async (req, res) => {
     const caller = callerOf(res);
-    const keyId = caller.kind === 'agent' ? caller.key.id : 'operator';
+    // Counted per agent, all its keys together: an agent that mints keys does not multiply its streams.
+    const keyId = caller.kind === 'agent' ? `agent:${caller.agent.id}` : 'operator';
     const held = open.get(keyId) ?? 0;
     const perKey = caller.kind === 'operator' ? limits.total : limits.perKey;
     if (held >= perKey || total >= limits.total) {

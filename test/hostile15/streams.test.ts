@@ -28,6 +28,17 @@ describe('hostile: task event stream', () => {
     assert.ok(ok <= 3, `${ok} streams open for one key, limit 3`);
   });
 
+  it('an agent cannot multiply its stream limit by minting keys', async () => {
+    const { agents } = await seedCompany(stack, 1);
+    const keys = await Promise.all([0, 1, 2].map(() => mintKey(stack, agents[0]!.id, ['events:read'])));
+    const streams = [];
+    for (const k of [agents[0]!.key, ...keys.map((x) => x.apiKey)]) for (let i = 0; i < 2; i++) streams.push(await openStream(stack.url, k));
+    const ok = streams.filter((s) => s.status === 200).length;
+    for (const s of streams) s.close();
+    await Promise.all(streams.map((s) => s.closed));
+    assert.equal(ok, 3, `${ok} streams for one agent through four keys, limit 3`);
+  });
+
   it('the process-wide stream limit holds under the same race', async () => {
     const { companyId } = await seedCompany(stack, 0);
     const issue = await createIssue(stack, companyId, { status: 'todo' });
