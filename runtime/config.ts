@@ -50,6 +50,8 @@ export interface Config {
    * event out without bound.
    */
   maxSubscriptionsPerCompany: number;
+  /** Live keys an agent may mint for itself (each has its own rate window: without a cap, minting would multiply the agent's rate). */
+  maxKeysPerAgent: number;
   /**
    * Tests only (never read from the environment): a faster schedule for webhook retries than
    * AgentRail's 10 s ×3 up to an hour, so a retry test takes seconds. Attempts stay at 8.
@@ -89,6 +91,7 @@ export function loadConfig(env = process.env): Config {
     maxStreams: int('SWITCHYARD_MAX_STREAMS', 2000)!,
     allowPrivateTargets: env.SWITCHYARD_ALLOW_PRIVATE_TARGETS === 'true',
     maxSubscriptionsPerCompany: int('SWITCHYARD_MAX_SUBSCRIPTIONS_PER_COMPANY', 25)!,
+    maxKeysPerAgent: int('SWITCHYARD_MAX_KEYS_PER_AGENT', 20)!,
   };
 }
 

@@ -67,9 +67,22 @@ export function agentApiKeysRouter({ pool, config }: ApiDeps): Router {
     }, async ({ seed }) => {
       // Concurrent retries with the key derive the same id and secret: one row, one answer.
       const { id, secret } = secretOf(seed!);
-      await insertAgentKey(pool, {
-        id, secret, agentId: agent.id, kind: 'api_key', scopes, rateLimit: body.rateLimit, expiresAt: request.expiresAt,
-        displayName: body.agent.displayName, role: body.agent.role, externalIdentities: body.agent.externalIdentities,
+      await inTransaction(pool, async (db) => {
+        // An agent minting for itself is capped (each key has its own rate window); counted under a per-agent lock so racing mints cannot pass it.
+        if (callerOf(res).kind === 'agent') {
+          await db.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`agent-keys:${agent.id}`]);
+          const { rows } = await db.query<{ n: number }>(
+            `SELECT count(*)::int AS n FROM agent_api_keys WHERE agent_id = $1 AND kind = 'api_key' AND status = 'active' AND (expires_at IS NULL OR expires_at > now()) AND id <> $2`,
+            [agent.id, id],
+          );
+          if (rows[0]!.n >= config.maxKeysPerAgent) {
+            throw new DomainError('conflict', `An agent may hold ${config.maxKeysPerAgent} live keys it minted: revoke one first`, { limit: config.maxKeysPerAgent, availableActions: ['list_agent_api_keys'] });
+          }
+        }
+        await insertAgentKey(db, {
+          id, secret, agentId: agent.id, kind: 'api_key', scopes, rateLimit: body.rateLimit, expiresAt: request.expiresAt,
+          displayName: body.agent.displayName, role: body.agent.role, externalIdentities: body.agent.externalIdentities,
+        });
       });
       return issued((await keyRow(pool, id))!, secret);
     });
