@@ -21,7 +21,7 @@ import { waitFor } from '../support/wait.js';
 
 const DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'histories');
 /** The prefix today's code records under (bump it with a change to the workflow's commands). */
-const RECORD_AS = 'subscription-v1';
+const RECORD_AS = 'subscription-v2';
 
 describe('replay: event subscriptions', () => {
   let stack: Stack;
@@ -58,7 +58,8 @@ describe('replay: event subscriptions', () => {
     await waitFor('every comment handled', async () => (await stack.pool.query(`SELECT count(*)::int AS n FROM event_deliveries WHERE subscription_id = $1 AND status IN ('delivered', 'failed')`, [id])).rows[0].n, (n: number) => n === texts.length, 60_000);
     assert.equal((await agent.http.request('DELETE', `/api/event-subscriptions/${id}`)).status, 202);
     const handle = stack.client.workflow.getHandle(subscriptionWorkflowId(id));
-    assert.equal(await handle.result(), 'deactivated');
+    // Deactivated by the signal, or found disabled by a page read between the DELETE and the signal.
+    assert.ok(['deactivated', 'disabled'].includes(await handle.result()));
 
     const runs: string[] = [];
     for await (const wf of stack.client.workflow.list({ query: `WorkflowId = "${subscriptionWorkflowId(id)}"` })) runs.push(wf.runId);

@@ -53,6 +53,22 @@ export interface EventPage {
   more: boolean;
 }
 
+/**
+ * A delivery batch's end (the fast path: one activity delivers a page of events in order, attempt 1
+ * each). Every matching event at or below `deliveredThrough` was handled (delivered, failed for good
+ * with a 3xx/4xx, refused). `stoppedAt`: the batch stopped at this event without an end for it —
+ * `retry` (a 5xx, no answer; `attempts` made so far, recorded as `retrying`): the workflow carries on
+ * with the one-event activity and the rest of the schedule; `gone` (410, the subscription is disabled)
+ * or `inactive` (found disabled): the workflow ends.
+ */
+export interface BatchResult {
+  status: 'active' | 'disabled';
+  deliveredThrough: number;
+  /** More matching events may wait beyond `deliveredThrough` (a full page, or the batch's time was up). */
+  more: boolean;
+  stoppedAt?: { event: EventRef; outcome: 'retry' | 'gone' | 'inactive'; attempts: number };
+}
+
 /** One delivery's end: delivered, failed for good (3xx/4xx, a refused address), or the subscription ended (410, deactivated). */
 export type DeliveryOutcome = 'delivered' | 'failed' | 'exhausted' | 'refused' | 'gone' | 'inactive';
 
@@ -62,11 +78,17 @@ export interface EventDeliveryActivities {
   /** The next matching events after `after`, and records `after` as the subscription's cursor. */
   nextEventPage(input: { subscriptionId: string; after: number; limit: number }): Promise<EventPage>;
   /**
-   * One attempt at one event (the activity's attempt number is the delivery attempt): a 5xx, timeout
+   * One attempt at one event (the activity's attempt number, after `attemptsBefore` made by a batch, is the delivery attempt): a 5xx, timeout
    * or network error throws and is retried by Temporal; every other answer returns. Its last attempt
    * (`maxAttempts`) records the event as exhausted instead of throwing.
    */
-  deliverEvent(input: { subscriptionId: string; event: EventRef; maxAttempts: number }): Promise<DeliveryOutcome>;
+  deliverEvent(input: { subscriptionId: string; event: EventRef; maxAttempts: number; attemptsBefore?: number }): Promise<DeliveryOutcome>;
+  /**
+   * The fast path: the next page of matching events after `after`, each POSTed once (attempt 1) in
+   * order within this one activity (heartbeating), until one does not end (5xx, no answer, 410), the
+   * page is done or its time is up. Never throws for a receiver's answer: see BatchResult.
+   */
+  deliverEventBatch(input: { subscriptionId: string; after: number; limit: number }): Promise<BatchResult>;
   /** The delivery activity failed without recording an end (its worker died on the last attempt): record it exhausted. */
   recordGaveUp(input: { subscriptionId: string; event: EventRef; error: string }): Promise<void>;
 }
