@@ -8,8 +8,8 @@ export interface Received {
   body: any;
 }
 
-/** A status to answer with, or 'hang' to never answer. */
-export type Answer = number | 'hang';
+/** A status to answer with, 'hang' to never answer, or a status to answer with later. */
+export type Answer = number | 'hang' | Promise<number>;
 
 export interface Receiver {
   url: string;
@@ -42,7 +42,8 @@ export async function startReceiver(answer: (r: Received, index: number) => Answ
         res.once('close', () => open--);
         return;
       }
-      res.writeHead(a, { 'content-type': 'application/json' }).end('{}');
+      if (typeof a === 'number') res.writeHead(a, { 'content-type': 'application/json' }).end('{}');
+      else void a.then((status) => res.writeHead(status, { 'content-type': 'application/json' }).end('{}'));
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
