@@ -70,7 +70,8 @@ describe('replay: event subscriptions', () => {
       json: execFileSync(env.cli!, ['workflow', 'show', '--address', env.temporal, '--workflow-id', subscriptionWorkflowId(id), '--run-id', runId, '--output', 'json'], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 }),
     }));
     assert.ok(fresh.length >= 2, 'the scenario continued as new at least once');
-    if (process.env.RECORD_HISTORIES === '1') for (const h of fresh) writeFileSync(path.join(DIR, `${h.name}.json`), h.json);
+    // A run that only started and was stopped shows nothing (and replay.test.ts wants more than 10 events in every committed history).
+    if (process.env.RECORD_HISTORIES === '1') for (const h of fresh) if ((JSON.parse(h.json) as { events: unknown[] }).events.length > 10) writeFileSync(path.join(DIR, `${h.name}.json`), h.json);
     const committed = readdirSync(DIR)
       .filter((f) => f.startsWith('subscription-') && f.endsWith('.json'))
       .map((f) => ({ name: `committed:${f}`, json: readFileSync(path.join(DIR, f), 'utf8') }));
