@@ -2,7 +2,9 @@
  * Determinism of the event-subscription workflow: a subscription's runs from a real scenario (2xx, a
  * 5xx retried twice, a 4xx, continue-as-new, deactivation) replay against today's code, and so do the
  * runs recorded under histories/ with earlier code (subscription-v1: one activity per event;
- * subscription-v2: delivery batches, the `delivery-batches` patch). Re-record today's with
+ * subscription-v2: delivery batches, the `delivery-batches` patch; subscription-v1to2: a run begun by
+ * the v1 code — a 5xx retried — and carried on by the v2 code after a worker restart, the patch marker
+ * mid-run, recorded once by hand from the two bundles). Re-record today's with
  * RECORD_HISTORIES=1 npm test -- replay-subscription (only when a change is meant to be incompatible).
  */
 import assert from 'node:assert/strict';
