@@ -76,10 +76,11 @@ export function ciRepos(env: AllFakes) {
     assert.equal(res.status, 200, JSON.stringify(res.body));
     return res.body.data;
   };
-  const waitForCi = (r: Repo, id: string, what: string, ok: (ci: any) => boolean, timeoutMs = 20_000) => waitFor(what, () => ciStatus(r, id), ok, timeoutMs);
+  // Generous: a running pipeline is seen by a poll (CircleCI sends no webhook until something completes), and CI shares two cores.
+  const waitForCi = (r: Repo, id: string, what: string, ok: (ci: any) => boolean, timeoutMs = 60_000) => waitFor(what, () => ciStatus(r, id), ok, timeoutMs);
   const wakes = async (r: Repo, id: string, reason?: string): Promise<any[]> =>
     ((await r.agent.http.get('/api/agents/me/wakeups?limit=100')).body.data as any[]).filter((w) => w.taskId === id && (!reason || w.reason === reason));
-  const waitForWake = (r: Repo, id: string, reason: string) => waitFor(`a ${reason} wake`, () => wakes(r, id, reason), (w) => w.length > 0);
+  const waitForWake = (r: Repo, id: string, reason: string) => waitFor(`a ${reason} wake`, () => wakes(r, id, reason), (w) => w.length > 0, 60_000);
 
   /**
    * What the watcher records (activities/flaky.ts) when it sees a check pass and fail on unchanged code:
