@@ -88,6 +88,8 @@ async function handleWithProvider(run: TaskRun, cmd: Cmd, decide: () => Promise<
 
 /** Routing decisions taken under the company's lock by the routeTask activity; runs recorded before decide here from counts. */
 export const ROUTING_LEDGER_PATCH = 'routing-ledger-v1';
+/** A routing decision is applied to the state after its activity, not the one read before it (runs recorded before used that one). */
+export const ROUTING_CURRENT_STATE_PATCH = 'routing-current-state-v1';
 
 async function routeNow(run: TaskRun, activities = background): Promise<Applied> {
   const s = run.state;
@@ -103,7 +105,11 @@ async function routeNow(run: TaskRun, activities = background): Promise<Applied>
     const context = await activities.routingContext(s.companyId);
     decision = decideRoute({ task, rules: context.rules, openTasks: context.openTasks, assignedByRule: context.assignedByRule, decisionId: decisionId(), now: now() });
   }
-  return applyRouting(markForRouting(s) ?? s, decision, ctx());
+  // The decision applies to the task as it is now: a comment or any other decision committed while the
+  // activity ran is part of it. Runs recorded before applied it to the state read before the activity,
+  // which dropped those decisions from the state after they were answered (and from the read model).
+  const current = patched(ROUTING_CURRENT_STATE_PATCH) ? run.state : s;
+  return applyRouting(markForRouting(current) ?? current, decision, ctx());
 }
 
 export function registerDeliveryHandlers(run: TaskRun): void {
