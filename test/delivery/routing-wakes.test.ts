@@ -44,7 +44,8 @@ test('no rule matches: backlog, unassigned, unroutable with the reason; a rule a
   const routed = await waitForTask(w.agent, issue.id, 'routed', (d) => d.assigneeAgentId === w.agent.id && d.status === 'todo');
   assert.equal(routed.priority, 'high', 'the rule set the priority');
   assert.equal(routed.routingReason.strategy, 'least_loaded');
-  const wakes = await waitFor('the wake', async () => (await w.agent.http.get('/api/agents/me/wakeups')).body.data, (d: any[]) => d.length > 0);
+  // The wake activity records the wake (pending), then says how it went (queued): wait for the second.
+  const wakes = await waitFor('the wake queued', async () => (await w.agent.http.get('/api/agents/me/wakeups')).body.data, (d: any[]) => d.length > 0 && d[0].status !== 'pending');
   assert.equal(wakes[0].reason, 'issue_assigned');
   assert.equal(wakes[0].status, 'queued', 'no wake target: queued for an agent that polls');
 
