@@ -75,7 +75,7 @@ export function taskEventsRouter(deps: ApiDeps, hub = new EventHub(deps.pool), k
     let unsubscribe: (() => void) | undefined;
     let heartbeat: NodeJS.Timeout | undefined;
     // A key revoked, rotated past its grace or expired ends its streams.
-    const unwatch = caller.kind === 'agent' ? keys.watch(keyId, () => res.end()) : undefined;
+    const unwatch = caller.kind === 'agent' ? keys.watch(caller.key.id, () => res.end()) : undefined;
     const close = () => {
       clearInterval(heartbeat);
       unsubscribe?.();

@@ -139,3 +139,24 @@ describe('a stream and its key', () => {
     assert.equal(again.status, 401);
   });
 });
+
+describe('a stream whose key stays valid', () => {
+  let stack: Stack;
+  before(async () => {
+    stack = await startStack();
+  });
+  after(async () => {
+    await stack?.stop();
+  });
+
+  it('stays open past the key checks and keeps delivering (the check watches the key, not the agent)', async () => {
+    const { companyId, agents } = await seedCompany(stack, 1);
+    const s = await openStream(stack.url, agents[0]!.key, { eventTypes: 'task.updated' });
+    assert.equal(s.status, 200);
+    // Two key checks (every 5 s) go by.
+    await new Promise((r) => setTimeout(r, 11_000));
+    await createIssue(stack, companyId, { status: 'todo' });
+    await s.waitFor(1);
+    s.close();
+  });
+});
